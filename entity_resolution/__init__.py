@@ -1,0 +1,1 @@
+"""Entity resolution: standardise mentions, link them with Splink, publish golden records."""

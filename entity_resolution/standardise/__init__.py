@@ -1,0 +1,62 @@
+"""Standardisers: pure, fast functions that turn raw source values into canonical ones."""
+
+from entity_resolution.standardise.codes import parse_category, parse_level
+from entity_resolution.standardise.dates import parse_date
+from entity_resolution.standardise.employers import (
+    EmployerNameKey,
+    employer_name_key,
+    normalise_employer_name,
+    normalise_org_code,
+    normalise_uscc,
+    org_code_check_ok,
+    org_code_of_uscc,
+    uscc_check_ok,
+)
+from entity_resolution.standardise.ids import (
+    ID_QUALITIES,
+    IdResult,
+    birth_year_window,
+    cert_category_level,
+    check_character,
+    id_core17,
+    id_from_cert,
+    normalise_cert,
+    normalise_id,
+)
+from entity_resolution.standardise.names import name_pinyin, normalise_gender, normalise_name
+from entity_resolution.standardise.phones import normalise_phone
+from entity_resolution.standardise.regions import (
+    city_code,
+    normalise_region_code,
+    region_from_text,
+)
+
+__all__ = [
+    "ID_QUALITIES",
+    "EmployerNameKey",
+    "IdResult",
+    "birth_year_window",
+    "cert_category_level",
+    "check_character",
+    "city_code",
+    "employer_name_key",
+    "id_core17",
+    "id_from_cert",
+    "name_pinyin",
+    "normalise_cert",
+    "normalise_employer_name",
+    "normalise_gender",
+    "normalise_id",
+    "normalise_name",
+    "normalise_org_code",
+    "normalise_phone",
+    "normalise_region_code",
+    "normalise_uscc",
+    "org_code_check_ok",
+    "org_code_of_uscc",
+    "parse_category",
+    "parse_date",
+    "parse_level",
+    "region_from_text",
+    "uscc_check_ok",
+]

@@ -1,0 +1,68 @@
+"""Shared helpers of the standardisers: missing-value test, Unicode folding, data tables."""
+
+import csv
+import math
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+_DATA_DIR = Path(__file__).parent / "data"
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN, pandas NA/NaT and blank strings; never raises."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    try:
+        # pandas.NA / NaT / numpy NaN compare unequal to themselves (NA raises on bool()).
+        return bool(value != value)
+    except Exception:
+        return True
+
+
+def fold(value: object) -> str | None:
+    """Return `value` as NFKC-folded text (full-width → ASCII), or None when missing."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        text = str(value)
+    except Exception:
+        return None
+    return unicodedata.normalize("NFKC", text)
+
+
+def strip_spaces(text: str) -> str:
+    """Remove every kind of whitespace (NFKC already mapped U+3000 to a plain space)."""
+    return "".join(text.split())
+
+
+@cache
+def read_table(name: str) -> tuple[dict[str, str], ...]:
+    """Rows of the reference CSV `data/<name>.csv` as dicts (cached, read once)."""
+    with open(_DATA_DIR / f"{name}.csv", encoding="utf-8", newline="") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+@cache
+def t2s():
+    """The shared OpenCC traditional → simplified converter (created once: it loads data)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese; returns the input unchanged if conversion fails."""
+    try:
+        return t2s().convert(text)
+    except Exception:
+        return text

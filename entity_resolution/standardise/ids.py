@@ -1,0 +1,185 @@
+"""Resident ID numbers (GB 11643) and disability certificate numbers."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from stdnum.cn import ric
+
+from entity_resolution.standardise._text import fold, is_missing, read_table, strip_spaces
+
+ID_QUALITIES = ("valid", "from_15", "from_cert", "bad_check", "excel_damaged", "malformed",
+                "missing")
+
+_ID18 = re.compile(r"^\d{17}[\dX]$")
+_ID15 = re.compile(r"^\d{15}$")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d{1,2}$")
+_DECIMAL = re.compile(r"^(\d{15,18})\.0+$")
+_CERT = re.compile(r"^\d{17}[\dX][0-9A-Z]{2,4}$")
+# IDs older than this cannot exist; later than today is a typo.
+_MIN_BIRTH = dt.date(1890, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class IdResult:
+    """A standardised resident ID number with what could be read from it."""
+
+    value: str | None
+    quality: str
+    birth_date: dt.date | None = None
+    gender: str | None = None
+
+    @property
+    def region_code(self) -> str | None:
+        """The 6-digit region code the number was assigned in (a soft signal only)."""
+        return self.value[:6] if self.value else None
+
+
+_MISSING = IdResult(None, "missing")
+_MALFORMED = IdResult(None, "malformed")
+_DAMAGED = IdResult(None, "excel_damaged")
+_BAD_CHECK = IdResult(None, "bad_check")
+
+
+def _clean(raw: object) -> str | None:
+    """Fold and compact an ID-like value; floats and ints become their digit strings."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        if raw != raw:
+            return None
+        # Excel stored the ID as a float: the digits beyond ~15 are already lost.
+        return "E" if raw >= 1e16 else str(int(raw)) if raw.is_integer() else None
+    text = fold(raw)
+    if text is None:
+        return None
+    text = strip_spaces(text).upper().replace("-", "")
+    return text or None
+
+
+def _birth_date(digits: str) -> dt.date | None:
+    """The date in positions 7–14 of an 18-character ID, if it is a real, plausible date."""
+    try:
+        born = dt.date(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]))
+    except ValueError:
+        return None
+    return born if _MIN_BIRTH <= born <= dt.date.today() else None
+
+
+def check_character(core17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character for 17 leading digits."""
+    return ric.calc_check_digit(core17 + "0")
+
+
+def _from_18(text: str, quality: str) -> IdResult:
+    """Judge an 18-character candidate (digits + check character)."""
+    if check_character(text[:17]) != text[17]:
+        # An Excel float keeps ~15 significant digits and pads with zeros.
+        return _DAMAGED if text.endswith("000") else _BAD_CHECK
+    born = _birth_date(text)
+    if born is None:
+        return _MALFORMED
+    gender = "M" if int(text[16]) % 2 == 1 else "F"
+    return IdResult(text, quality, born, gender)
+
+
+def normalise_id(raw: object) -> IdResult:
+    """Standardise a resident ID number as typed in any source; never raises."""
+    try:
+        if is_missing(raw):
+            return _MISSING
+        text = _clean(raw)
+        if text is None:
+            return _MISSING if is_missing(raw) else _MALFORMED
+        if text == "E" or _SCIENTIFIC.match(text):
+            return _DAMAGED
+        match = _DECIMAL.match(text)
+        if match:
+            text = match.group(1)
+        if _ID18.match(text):
+            return _from_18(text, "valid")
+        if _ID15.match(text):
+            core17 = text[:6] + "19" + text[6:]
+            result = _from_18(core17 + check_character(core17), "from_15")
+            return result if result.value else _MALFORMED
+        if _CERT.match(text):
+            result = _from_18(text[:18], "from_cert")
+            return result if result.value else IdResult(None, result.quality)
+        return _MALFORMED
+    except Exception:
+        return _MALFORMED
+
+
+def id_core17(raw: object) -> str | None:
+    """The first 17 digits of an ID-like value (even with a wrong check), for fuzzy matching.
+
+    A 15-digit number gives its 18-digit form's core; Excel-damaged values give None
+    because their trailing digits are lost.
+    """
+    try:
+        text = _clean(raw)
+        if text is None or text == "E" or _SCIENTIFIC.match(text):
+            return None
+        match = _DECIMAL.match(text)
+        if match:
+            text = match.group(1)
+        if _ID15.match(text):
+            return text[:6] + "19" + text[6:]
+        if (_ID18.match(text) or _CERT.match(text)) and not (
+            text[:18].endswith("000") and check_character(text[:17]) != text[17]
+        ):
+            return text[:17]
+        if re.fullmatch(r"\d{17}", text):
+            return text
+        return None
+    except Exception:
+        return None
+
+
+def normalise_cert(raw: object) -> str | None:
+    """Standardise a disability certificate number (20–22 chars starting with a valid ID)."""
+    try:
+        text = fold(raw)
+        if text is None:
+            return None
+        text = strip_spaces(text).upper()
+        if not _CERT.match(text):
+            return None
+        result = _from_18(text[:18], "valid")
+        return text if result.value else None
+    except Exception:
+        return None
+
+
+def id_from_cert(cert: object) -> str | None:
+    """The holder's 18-character ID inside a certificate number, or None."""
+    value = normalise_cert(cert)
+    return value[:18] if value else None
+
+
+def cert_category_level(cert: object) -> tuple[int | None, int | None]:
+    """(disability category 1–7, level 1–4) encoded in characters 19 and 20 of a certificate."""
+    value = normalise_cert(cert)
+    if not value:
+        return None, None
+    categories = {int(row["code"]) for row in read_table("disability_category")}
+    levels = {int(row["level"]) for row in read_table("disability_level")}
+    category = int(value[18]) if value[18].isdigit() and int(value[18]) in categories else None
+    level = int(value[19]) if value[19].isdigit() and int(value[19]) in levels else None
+    return category, level
+
+
+def birth_year_window(age: object, on: dt.date | None) -> tuple[int | None, int | None]:
+    """Birth years compatible with an age in whole years on a given date."""
+    try:
+        if is_missing(age) or on is None:
+            return None, None
+        years = int(float(fold(age) or ""))
+    except (TypeError, ValueError):
+        return None, None
+    if not 0 <= years <= 120:
+        return None, None
+    # Someone aged N on date D was born between D − N − 1 years (+1 day) and D − N years.
+    return on.year - years - 1, on.year - years

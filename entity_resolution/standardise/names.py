@@ -1,0 +1,53 @@
+"""Person names: Unicode folding, spaces and middle dots, simplified characters, pinyin keys."""
+
+import re
+
+from entity_resolution.standardise._text import fold, read_table, to_simplified
+
+# Middle dots of minority and foreign names (· • ‧ ・ and the half-width katakana dot).
+_DOTS = re.compile(r"[\s\u00b7\u2022\u2027\u30fb\uff65\u2219\u22c5\u0387]+")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+
+def normalise_name(raw: object) -> str | None:
+    """NFKC, no whitespace or middle dots, traditional → simplified; None if nothing is left."""
+    try:
+        text = fold(raw)
+        if text is None:
+            return None
+        text = _DOTS.sub("", text).strip()
+        if not text or not _HAS_LETTER.search(text):
+            return None
+        return to_simplified(text)
+    except Exception:
+        return None
+
+
+def name_pinyin(name: object) -> str | None:
+    """Toneless pinyin of each character joined by spaces ('王伟' → 'wang wei')."""
+    try:
+        text = normalise_name(name)
+        if text is None:
+            return None
+        from pypinyin import lazy_pinyin
+
+        return " ".join(part.lower() for part in lazy_pinyin(text) if part.strip()) or None
+    except Exception:
+        return None
+
+
+def normalise_gender(raw: object) -> str | None:
+    """'M' / 'F' from 男/女, 1/2, M/F (any case); None otherwise."""
+    try:
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        text = fold(raw)
+        if text is None:
+            return None
+        key = text.strip().upper()
+        for row in read_table("gender"):
+            if row["value"] == key:
+                return row["gender"]
+        return None
+    except Exception:
+        return None

@@ -1,0 +1,1 @@
+"""QuotaLink: cross-cutting pieces shared by every package (settings, errors, privacy)."""

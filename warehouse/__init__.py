@@ -1,0 +1,1 @@
+"""The PostgreSQL warehouse: schema, migrations, bulk loading and the embedded server."""

