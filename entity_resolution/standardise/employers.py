@@ -40,7 +40,7 @@ def uscc_check_ok(code: object) -> bool:
     value = normalise_uscc(code)
     if value is None:
         return False
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(value[:17], _USCC_WEIGHTS))
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(value[:17], _USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31] == value[17]
 
 
@@ -62,7 +62,7 @@ def org_code_check_ok(code: object) -> bool:
     def char_value(c: str) -> int:
         return int(c) if c.isdigit() else ord(c) - ord("A") + 10
 
-    total = sum(char_value(c) * w for c, w in zip(value[:8], _ORG_WEIGHTS))
+    total = sum(char_value(c) * w for c, w in zip(value[:8], _ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     expected = "X" if check == 10 else "0" if check == 11 else str(check)
     return expected == value[8]
@@ -119,7 +119,7 @@ def _prefixes() -> tuple[str, ...]:
 def _city_in(name: str) -> str | None:
     """Short name of the first city named anywhere in the name."""
     best: tuple[int, str] | None = None
-    for _code, full, short in city_names():
+    for _code, _full, short in city_names():
         pos = name.find(short)
         if pos >= 0 and (best is None or pos < best[0]):
             best = (pos, short)

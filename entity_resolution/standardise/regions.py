@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from entity_resolution.standardise._text import fold, read_table, strip_spaces, to_simplified
 
@@ -85,6 +85,15 @@ def region_from_text(text: object) -> str | None:
         value = fold(text)
         if value is None:
             return None
+        return _region_of(value)
+    except Exception:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def _region_of(value: str) -> str | None:
+    """Cached core of region_from_text: the same hukou texts recur across many rows."""
+    try:
         value = to_simplified(strip_spaces(value))
         code = normalise_region_code(value)
         if code:
