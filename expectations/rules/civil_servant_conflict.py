@@ -1,0 +1,51 @@
+"""CIVIL_SERVANT_CONFLICT: on an organ's staff register at year end, declared by another."""
+
+from expectations.rules._group import per_declared
+from expectations.rules.base import DECL, Finding, RuleContext, iso, mention
+
+RULE = "CIVIL_SERVANT_CONFLICT"
+
+SQL = f"""
+select d.*, cs.staff_key, cs.organ_name, cs.organ_uscc, cs.post, cs.joined_on,
+       cs.staffing_type, cs.year as register_year, ox.employer_id as organ_employer_id
+from {DECL} d
+join core.person_xref px on px.person_id = d.person_id and px.source = 'org'
+join staging.civil_service cs on cs.staff_key = px.source_key
+left join core.employer_xref ox on ox.source = 'org' and ox.source_key = cs.staff_key
+where cs.year >= d.year
+  and (cs.joined_on is null or cs.joined_on <= d.year_end)
+  and ox.employer_id is distinct from d.employer_id
+"""
+
+
+def find(ctx: RuleContext) -> list[Finding]:
+    """The person is on an organ's register of the declaration year's end (a register of
+    that or a later year, having joined by the year end) and the declaring employer is not
+    that organ. An organ declaring its own staff is no finding.
+    """
+    p = ctx.params(RULE)
+    rows = ctx.frame(SQL)
+    if not rows.empty:
+        # A person on the declaring employer's own register at the same time is that
+        # organ's staff: registers naming the declaring employer exclude the person.
+        own = ctx.frame(f"""
+            select distinct d.employee_record_id from {DECL} d
+            join core.person_xref px on px.person_id = d.person_id and px.source = 'org'
+            join core.employer_xref ox on ox.source = 'org' and ox.source_key = px.source_key
+            where ox.employer_id = d.employer_id""")
+        rows = rows[~rows["employee_record_id"].isin(set(own["employee_record_id"]))] \
+            if not own.empty else rows
+
+    def build(group):
+        regs = group.drop_duplicates("staff_key")
+        extra = {"organ_registers": [{
+            "staff_key": r["staff_key"], "organ_name": r["organ_name"],
+            "organ_uscc": r["organ_uscc"], "organ_employer_id": r["organ_employer_id"],
+            "post": r["post"], "joined_on": iso(r["joined_on"]),
+            "staffing_type": r["staffing_type"], "register_year": iso(r["register_year"]),
+        } for _, r in regs.iterrows()]}
+        mentions = [m for k in regs["staff_key"]
+                    for m in (mention("org", k), mention("org", k, "employer"))]
+        return p.raw("severity"), p.num("score"), extra, mentions
+
+    return per_declared(rows, RULE, build)

@@ -1,0 +1,82 @@
+"""DISTANT_RESIDENCE: registered elsewhere, near-minimum wage, no contributions."""
+
+from expectations.rules._group import per_declared
+from expectations.rules.base import (
+    DECL,
+    MIN_WAGE,
+    REGION,
+    Finding,
+    RuleContext,
+    iso,
+    mention,
+    min_wage_sql,
+)
+
+RULE = "DISTANT_RESIDENCE"
+
+
+def _sql(day: str) -> str:
+    # Household registration: golden person first, then any registry certificate of theirs.
+    return f"""
+with d as (
+    select d.*, {min_wage_sql("d.wage_tier", "d." + day)} as min_wage
+    from {DECL} d
+    where d.unit_region_code like :prefix || '%' and d.wage_tier is not null
+),
+hk as (
+    select d.employee_record_id,
+           coalesce(p.hukou_region_code,
+                    (select c.hukou_region_code from core.person_xref px
+                     join staging.certificate c on c.cert_number = px.source_key
+                     where px.person_id = d.person_id and px.source = 'disability_registry'
+                       and c.hukou_region_code is not null
+                     order by c.changed_at desc nulls last limit 1)) as hukou_region_code
+    from d left join core.person p on p.person_id = d.person_id
+),
+paid as (
+    select distinct px.person_id, ex.employer_id, c.period / 100 as year
+    from staging.contribution c
+    join core.person_xref px on px.source = 'hr' and px.source_key = c.person_key
+    join core.employer_xref ex on ex.source = 'hr' and ex.source_key = c.employer_key
+    where px.person_id in (select person_id from d)
+)
+select d.*, hk.hukou_region_code,
+       coalesce(hr.city_code, left(hk.hukou_region_code, 4)) as hukou_city_code,
+       coalesce(d.unit_city_code, left(d.unit_region_code, 4)) as employer_city_code
+from d
+join hk on hk.employee_record_id = d.employee_record_id
+left join {REGION} hr on hr.county_code = hk.hukou_region_code
+where hk.hukou_region_code is not null
+  and coalesce(hr.city_code, left(hk.hukou_region_code, 4))
+      <> coalesce(d.unit_city_code, left(d.unit_region_code, 4))
+  and d.monthly_wage < :multiple * d.min_wage
+  and not exists (select 1 from paid
+                  where paid.person_id = d.person_id and paid.employer_id = d.employer_id
+                    and paid.year = d.year)
+"""
+
+
+def find(ctx: RuleContext) -> list[Finding]:
+    """Household registration in another city (today's city of the county code) or
+    province than the declaring employer, a declared wage under 1.2× the minimum wage,
+    and no contribution row at all from the declaring employer in the year. Only Shandong
+    employers (whose minimum wage and contributions we hold) are judged.
+    """
+    p = ctx.params(RULE)
+    day = "period_start"
+    rows = ctx.frame(_sql(day), prefix=p.raw("region_prefix"), multiple=p.num("wage_multiple"))
+    _ = MIN_WAGE  # the minimum wage table is read through min_wage_sql
+
+    def build(group):
+        r = group.iloc[0]
+        extra = {"hukou_region_code": r["hukou_region_code"],
+                 "hukou_city_code": r["hukou_city_code"],
+                 "employer_region_code": r["unit_region_code"],
+                 "employer_city_code": r["employer_city_code"],
+                 "monthly_wage": iso(r["monthly_wage"]), "min_wage": iso(r["min_wage"]),
+                 "wage_multiple": p.num("wage_multiple"),
+                 "contributions_from_declaring_employer": 0}
+        return p.raw("severity"), p.num("score"), extra, [
+            mention("quota", r["employee_record_id"])]
+
+    return per_declared(rows, RULE, build, ("ref.region", "ref.min_wage"))

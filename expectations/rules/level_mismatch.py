@@ -1,0 +1,42 @@
+"""LEVEL_MISMATCH: declared level 1-2 (counted double) while the register holds 3-4."""
+
+from expectations.rules._certs import cert_evidence, certificates, valid_interval
+from expectations.rules._group import per_declared
+from expectations.rules.base import DECL, Finding, RuleContext, mention
+
+RULE = "LEVEL_MISMATCH"
+
+
+def find(ctx: RuleContext) -> list[Finding]:
+    """The register level for the declared period is the most severe level among the
+    person's certificates valid on some day of it (all certificates when none is); a
+    declared level 1-2 against a register level 3-4 is a finding. A holder re-assessed to
+    1-2 before the period holds a valid 1-2 certificate and is no finding.
+    """
+    p = ctx.params(RULE)
+    declared_levels = [int(v) for v in p.list("declared_levels")]
+    register_levels = [int(v) for v in p.list("register_levels")]
+    rows = ctx.frame(f"select * from {DECL} where disability_level = any(:lv)",
+                     lv=declared_levels)
+    certs = certificates(ctx)
+
+    def build(group):
+        own = [certs[k] for k in group["employee_record_id"] if k in certs]
+        cert_rows = [r for g in own for _, r in g.drop_duplicates("cert_number").iterrows()]
+        if not cert_rows:
+            return None
+        start, end = min(group["period_start"]), max(group["period_end"])
+        in_period = [r for r in cert_rows if (iv := valid_interval(r)) is not None
+                     and iv[0] <= end and iv[1] >= start]
+        basis = in_period or cert_rows
+        levels = [int(r["disability_level"]) for r in basis if r["disability_level"] is not None]
+        if not levels or min(levels) not in register_levels:
+            return None
+        extra = {"declared_levels": sorted({int(v) for v in group["disability_level"]}),
+                 "register_level": min(levels),
+                 "register_basis": "valid_in_period" if in_period else "any_certificate",
+                 "certificates": [cert_evidence(r) for r in basis]}
+        mentions = [mention("disability_registry", r["cert_number"]) for r in basis]
+        return p.raw("severity"), p.num("score"), extra, mentions
+
+    return per_declared(rows, RULE, build)

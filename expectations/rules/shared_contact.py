@@ -1,0 +1,71 @@
+"""SHARED_CONTACT: one phone number for declared employees of three or more employers."""
+
+from expectations.rules._group import per_declared
+from expectations.rules.base import DECL, Finding, RuleContext, mention
+
+RULE = "SHARED_CONTACT"
+
+SQL = f"""
+with ph as (
+    select p.person_id, regexp_replace(p.phone, '\\D', '', 'g') as phone,
+           'core.person' as origin, null::text as cert_number
+    from core.person p
+    where p.person_id in (select person_id from {DECL}) and p.phone is not null
+    union
+    select px.person_id, regexp_replace(c.phone, '\\D', '', 'g'), 'disability_registry',
+           c.cert_number
+    from core.person_xref px join staging.certificate c on c.cert_number = px.source_key
+    where px.source = 'disability_registry' and c.phone is not null
+      and px.person_id in (select person_id from {DECL})
+),
+dp as (
+    select distinct d.year, d.person_id, d.employer_id, d.unit_name, ph.phone
+    from {DECL} d join ph on ph.person_id = d.person_id
+    where length(ph.phone) >= 7
+),
+shared as (
+    select year, phone from dp group by year, phone
+    having count(distinct employer_id) >= :min_employers
+)
+select d.*, s.phone,
+       (select array_agg(distinct ph.cert_number) from ph
+        where ph.person_id = d.person_id and ph.phone = s.phone
+          and ph.cert_number is not null) as cert_numbers
+from {DECL} d
+join ph on ph.person_id = d.person_id
+join shared s on s.phone = ph.phone and s.year = d.year
+"""
+
+
+def find(ctx: RuleContext) -> list[Finding]:
+    """A phone (the golden person's, or any registry certificate's) shared by declared
+    employees of at least three distinct employers in one year: one flag per declared
+    person and employer, naming the other employers and persons. Family members sharing a
+    phone at one employer count as one employer and are no finding.
+    """
+    p = ctx.params(RULE)
+    rows = ctx.frame(SQL, min_employers=p.int("min_employers"))
+    if rows.empty:
+        return []
+    by_phone = rows.drop_duplicates(["year", "phone", "person_id", "employer_id"])
+
+    def build(group):
+        phones = sorted(set(group["phone"]))
+        year = int(group.iloc[0]["year"])
+        pid, eid = group.iloc[0]["person_id"], group.iloc[0]["employer_id"]
+        others = by_phone[(by_phone["year"] == year) & by_phone["phone"].isin(phones)
+                          & ~((by_phone["person_id"] == pid) & (by_phone["employer_id"] == eid))]
+        extra = {
+            "phones": phones,
+            "employers_sharing": int(by_phone[(by_phone["year"] == year)
+                                              & by_phone["phone"].isin(phones)]
+                                     ["employer_id"].nunique()),
+            "others": [{"person_id": r["person_id"], "employer_id": r["employer_id"],
+                        "unit_name": r["unit_name"], "employee_record_id":
+                            r["employee_record_id"]} for _, r in others.iterrows()],
+        }
+        certs = {c for cs in group["cert_numbers"] if isinstance(cs, list) for c in cs}
+        mentions = [mention("disability_registry", c) for c in sorted(certs)]
+        return p.raw("severity"), p.num("score"), extra, mentions
+
+    return per_declared(rows, RULE, build)

@@ -1,0 +1,116 @@
+"""Run every audit rule and upsert the findings into ``mart.anomaly_flag``."""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from expectations.config import rule_specs
+from expectations.reference import Reference, load_reference
+from expectations.rules import RULES
+from expectations.rules.base import Finding, RuleContext, iso, prepare
+
+log = logging.getLogger(__name__)
+
+FOUND = "tmp_ql_found"
+
+
+def flag_id(rule: str, year: int, person_id: str | None, employer_id: str | None) -> str:
+    """Stable id of a finding: a hash of rule, year and the golden ids involved."""
+    key = "|".join([rule, str(year), person_id or "", employer_id or ""])
+    return "F" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:23]
+
+
+def _json_default(value: Any) -> Any:
+    out = iso(value)
+    if out is value:
+        return str(value)
+    return out
+
+
+def _row(f: Finding, now: dt.datetime, reference: Reference) -> dict[str, Any]:
+    spec = rule_specs()[f.rule]
+    evidence = dict(f.evidence)
+    evidence["rule"] = f.rule
+    evidence["rule_version"] = spec.version
+    evidence["reference_tables"] = sorted(
+        {"expectations/data/thresholds.csv", *f.reference_tables})
+    return {
+        "flag_id": flag_id(f.rule, f.year, f.person_id, f.employer_id), "rule": f.rule,
+        "year": f.year, "person_id": f.person_id, "employer_id": f.employer_id,
+        "severity": f.severity, "score": max(0.0, min(1.0, float(f.score))),
+        "evidence": json.dumps(evidence, ensure_ascii=False, default=_json_default,
+                               sort_keys=True),
+        "rule_version": spec.version, "now": now,
+    }
+
+
+def run_rules(
+    engine: Engine,
+    now: dt.datetime | None = None,
+    *,
+    reference: Reference | None = None,
+    rules: list[str] | None = None,
+) -> dict[str, int]:
+    """Evaluate the audit rules and upsert ``mart.anomaly_flag``; counts of findings per rule.
+
+    New findings get ``first_seen_at = last_seen_at = now``; findings seen again keep
+    ``first_seen_at`` and get ``last_seen_at = now``, ``active = true``; flags of the
+    evaluated rules that are no longer found become ``active = false``. Nothing is deleted
+    and ``review.decision`` is never touched. ``rules`` restricts the run to some codes.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    reference = reference or load_reference()
+    selected = list(rules or RULES)
+    unknown = [r for r in selected if r not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rule codes: {unknown}")
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        # One rule run at a time: concurrent runs would race on activity of vanished flags.
+        conn.execute(text("select pg_advisory_xact_lock(7313005)"))
+        prepare(conn, reference)
+        ctx = RuleContext(conn, reference)
+        rows: dict[str, dict[str, Any]] = {}
+        for code in selected:
+            started = time.perf_counter()
+            findings = RULES[code](ctx)
+            for f in findings:
+                row = _row(f, now, reference)
+                rows[row["flag_id"]] = row
+            counts[code] = len(findings)
+            log.info("rule %s: %d findings in %.1f s", code, len(findings),
+                     time.perf_counter() - started)
+        conn.execute(text(f"drop table if exists {FOUND}"))
+        conn.execute(text(
+            f"create temp table {FOUND} (flag_id text primary key, rule text, year int,"
+            " person_id text, employer_id text, severity text, score float, evidence jsonb,"
+            " rule_version text)"))
+        if rows:
+            conn.execute(text(
+                f"insert into {FOUND} values (:flag_id, :rule, :year, :person_id, :employer_id,"
+                " :severity, :score, cast(:evidence as jsonb), :rule_version)"),
+                list(rows.values()))
+        conn.execute(text(f"""
+            insert into mart.anomaly_flag (flag_id, rule, year, person_id, employer_id,
+                severity, score, evidence, rule_version, first_seen_at, last_seen_at, active)
+            select flag_id, rule, year, person_id, employer_id, severity, score, evidence,
+                   rule_version, :now, :now, true
+            from {FOUND}
+            on conflict (flag_id) do update set
+                severity = excluded.severity, score = excluded.score,
+                evidence = excluded.evidence, rule_version = excluded.rule_version,
+                last_seen_at = excluded.last_seen_at, active = true
+        """), {"now": now})
+        gone = conn.execute(text(f"""
+            update mart.anomaly_flag f set active = false
+            where f.active and f.rule = any(:rules)
+              and not exists (select 1 from {FOUND} n where n.flag_id = f.flag_id)
+        """), {"rules": selected})
+        counts["_deactivated"] = gone.rowcount
+    log.info("rules done: %d findings, %d deactivated", len(rows), counts["_deactivated"])
+    return counts
