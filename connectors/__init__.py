@@ -1,0 +1,1 @@
+"""Source connectors: discover deliveries, land them raw with lineage, stage them typed."""

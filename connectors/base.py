@@ -1,0 +1,413 @@
+"""The delivery model every source shares: discovery, markers, landing, quarantine, audit."""
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from connectors.contracts import RawTable
+from quotalink.errors import DeliveryError
+from quotalink.privacy import mask_text
+from warehouse.db import copy_rows, upsert_rows
+
+log = logging.getLogger(__name__)
+MARKER = ".ok"
+TOTAL_ROW_WORDS = ("合计", "总计", "小计")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One unit of loading: a file, an API window or a database window."""
+
+    source: str
+    name: str
+    period: str
+    path: Path | None = None
+
+    def sha256(self) -> str | None:
+        """Content hash of a file delivery (None for pulled windows)."""
+        if self.path is None:
+            return None
+        h = hashlib.sha256()
+        with self.path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+
+
+@dataclass
+class Record:
+    """One delivered record as read: where it stands and its values by header."""
+
+    row_ref: str
+    values: dict[str, object]
+    error: str | None = None  # structural problem found by the reader
+    error_column: str | None = None
+    raw_text: str | None = None
+
+
+@dataclass
+class LoadResult:
+    """What loading one delivery did; rows_read = rows_loaded + rows_quarantined."""
+
+    source: str
+    delivery: str
+    status: str  # loaded, rejected, skipped
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reason: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def discover(sources_dir: Path, spec: RawTable) -> list[Delivery]:
+    """Complete file deliveries of a source (marker present), oldest period first."""
+    folder = sources_dir / spec.source
+    if not folder.is_dir():
+        return []
+    pattern = re.compile(spec.pattern or r"^$")
+    found = []
+    for path in folder.iterdir():
+        m = pattern.match(path.name)
+        if not m or not path.is_file():
+            continue
+        if not (folder / (path.name + MARKER)).exists():
+            log.info("%s/%s: no %s marker yet, not read", spec.source, path.name, MARKER)
+            continue
+        found.append(Delivery(spec.source, path.name, m.group("period"), path))
+    return sorted(found, key=lambda d: (d.period, d.name))
+
+
+def audit_state(conn: Connection, source: str, delivery: str) -> dict | None:
+    """The latest audit row of a delivery, if it was handled before."""
+    row = conn.execute(
+        sa.text(
+            "select content_sha256, status from ops.load_audit where source = :s and delivery = :d "
+            "order by load_id desc limit 1"
+        ),
+        {"s": source, "d": delivery},
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def _cell(value: object) -> str | None:
+    """Render a delivered value as text for the raw layer (as the source system shows it)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text.strip() != "" else None
+
+
+def read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[Record]]:
+    """Header and records of a CSV delivery; a decoding error surfaces as DeliveryError."""
+    fh = path.open("r", encoding=encoding, newline="")
+    try:
+        reader = csv.reader(fh)
+        header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+    except StopIteration:
+        fh.close()
+        raise DeliveryError("", path.name, "file is empty (no header line)") from None
+    except UnicodeDecodeError as exc:
+        fh.close()
+        raise DeliveryError("", path.name, _encoding_reason(path, encoding, exc)) from None
+
+    def records() -> Iterator[Record]:
+        try:
+            start = reader.line_num + 1
+            for row in reader:
+                ref = str(start)
+                start = reader.line_num + 1
+                if not any(c.strip() for c in row):
+                    continue  # blank line
+                if len(row) != len(header):
+                    yield Record(
+                        ref, {}, f"has {len(row)} fields, header has {len(header)}", None,
+                        ",".join(row),
+                    )
+                    continue
+                yield Record(ref, {h: (v if v != "" else None) for h, v in zip(header, row, strict=True)})
+        except UnicodeDecodeError as exc:
+            raise DeliveryError("", path.name, _encoding_reason(path, encoding, exc)) from None
+        except csv.Error as exc:
+            raise DeliveryError("", path.name, f"unreadable CSV near line {reader.line_num}: {exc}") from None
+        finally:
+            fh.close()
+
+    return header, records()
+
+
+def _encoding_reason(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
+    guess = ""
+    for other in ("utf-8-sig", "gb18030"):
+        if other == encoding:
+            continue
+        try:
+            path.read_bytes().decode(other)
+            guess = f"; it decodes as {other}"
+            break
+        except UnicodeDecodeError:
+            pass
+    return f"not valid {encoding} at byte {exc.start}{guess}"
+
+
+def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
+    """Per sheet: name, header and records. The header is the first row naming a key column."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged archive
+        raise DeliveryError("", path.name, f"not a readable XLSX workbook: {type(exc).__name__}") from None
+    keys = set(key_columns)
+    try:
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            header: list[str] | None = None
+            line = 0
+            for row in rows:
+                line += 1
+                names = [str(c).strip() if c is not None else "" for c in row]
+                if keys & set(names):
+                    header = names
+                    break
+                if line >= 10:
+                    break
+            if header is None:
+                yield ws.title, [], iter(())
+                continue
+
+            def records(rows=rows, header=header, line=line, title=ws.title) -> Iterator[Record]:
+                for row in rows:
+                    line += 1
+                    cells = [_cell(c) for c in row]
+                    if not any(cells):
+                        continue
+                    if any(c and c.strip() in TOTAL_ROW_WORDS for c in cells[:3]):
+                        continue  # the totals row closing the sheet is not a record
+                    values = {h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h}
+                    yield Record(f"{title}!{line}", values)
+
+            yield ws.title, header, records()
+    finally:
+        pass
+
+
+def _row_key(spec: RawTable, values: dict[str, object]) -> str | None:
+    if spec.key in values or "-" not in spec.key:
+        v = values.get(spec.key)
+    else:  # composite keys like 学校代码-学号
+        parts = [values.get(p) for p in spec.key.split("-")]
+        v = "-".join(str(p).strip() for p in parts) if all(parts) else None
+    if v is None:
+        return None
+    text = str(v).strip()
+    if not text or "\ufffd" in text or any(ord(ch) < 32 for ch in text):
+        return None
+    return text
+
+
+class Lander:
+    """Lands the records of one delivery into its raw table and keeps the books."""
+
+    def __init__(self, conn: Connection, spec: RawTable, delivery: Delivery):
+        self.conn, self.spec, self.delivery = conn, spec, delivery
+        self.rows_read = self.rows_loaded = 0
+        self.quarantined: list[tuple] = []
+        self._raw_columns = ["delivery", "row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
+
+    def check_header(self, header: list[str], where: str = "") -> None:
+        """Reject the delivery when a required column is missing."""
+        missing = [c for c in self.spec.required if c not in header and c not in self.spec.key.split("-")]
+        missing += [c for c in self.spec.key.split("-") if c not in header]
+        if missing:
+            raise DeliveryError(
+                self.spec.source,
+                self.delivery.name,
+                f"{where}missing required column(s) {', '.join(sorted(set(missing)))}",
+            )
+
+    def quarantine(self, row_ref: str | None, column: str | None, reason: str, raw: object) -> None:
+        """Set one record aside with why; it counts as read and quarantined."""
+        content = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+        self.quarantined.append(
+            (self.spec.source, self.delivery.name, row_ref, column, reason, content)
+        )
+
+    def rows(self, records: Iterable[Record], extra_values: dict[str, str] | None = None) -> Iterator[list]:
+        """Raw rows for COPY; malformed records are diverted to quarantine on the way."""
+        known = set(self.spec.columns) | set(self.spec.extra_raw_columns)
+        for rec in records:
+            self.rows_read += 1
+            if rec.error:
+                self.quarantine(rec.row_ref, rec.error_column, rec.error, rec.raw_text or rec.values)
+                continue
+            if _row_key(self.spec, rec.values) is None:
+                self.quarantine(
+                    rec.row_ref, self.spec.key, f"key {self.spec.key} is empty or unreadable", rec.values
+                )
+                continue
+            values = {k: _cell(v) for k, v in rec.values.items()}
+            if extra_values:
+                values.update(extra_values)
+            extra = {k: v for k, v in values.items() if k not in known and k}
+            self.rows_loaded += 1
+            yield [
+                self.delivery.name,
+                rec.row_ref,
+                *[values.get(c) for c in self.spec.extra_raw_columns],
+                *[values.get(c) for c in self.spec.columns],
+                json.dumps(extra, ensure_ascii=False) if extra else None,
+            ]
+
+    def copy(self, records: Iterable[Record], extra_values: dict[str, str] | None = None) -> None:
+        """Append records to the raw table (file deliveries: each row lands once)."""
+        copy_rows(self.conn, f"raw.{self.spec.table}", self._raw_columns, self.rows(records, extra_values))
+
+    def upsert(self, records: Iterable[Record], key: list[str], newer_than: str | None = None) -> None:
+        """Insert-or-replace by key (pulled windows may repeat rows)."""
+        upsert_rows(
+            self.conn, f"raw.{self.spec.table}", self._raw_columns, self.rows(records), key,
+            newer_than=newer_than,
+        )
+
+    def finish(self, sha: str | None, status: str = "loaded") -> LoadResult:
+        """Write quarantine rows and the audit row; return the reconciliation."""
+        write_quarantine(self.conn, self.quarantined)
+        n_q = len(self.quarantined)
+        write_audit(
+            self.conn, self.spec.source, self.delivery.name, self.spec.table, sha,
+            self.rows_read, self.rows_loaded, n_q, status,
+        )
+        if n_q:
+            log.warning(
+                "%s/%s: %d row(s) quarantined, first: %s", self.spec.source, self.delivery.name,
+                n_q, mask_text(self.quarantined[0][4]),
+            )
+        return LoadResult(
+            self.spec.source, self.delivery.name, status, self.rows_read, self.rows_loaded, n_q,
+            problems=[f"row {q[2]}: {q[4]}" for q in self.quarantined[:5]],
+        )
+
+
+def write_quarantine(conn: Connection, rows: list[tuple]) -> None:
+    """Append quarantine rows (source, delivery, row_ref, column, reason, raw content)."""
+    if rows:
+        copy_rows(
+            conn, "ops.quarantine",
+            ["source", "delivery", "row_ref", "column_name", "reason", "raw_content"], rows,
+        )
+
+
+def write_audit(
+    conn: Connection, source: str, delivery: str, raw_table: str | None, sha: str | None,
+    read: int, loaded: int, quarantined: int, status: str, quality: dict | None = None,
+) -> None:
+    """One ops.load_audit row; the reconciliation identity is enforced here."""
+    if read != loaded + quarantined:
+        raise AssertionError(
+            f"{source}/{delivery}: rows_read {read} != loaded {loaded} + quarantined {quarantined}"
+        )
+    conn.execute(
+        sa.text(
+            "insert into ops.load_audit (source, delivery, raw_table, content_sha256, rows_read, "
+            "rows_loaded, rows_quarantined, status, quality) "
+            "values (:s, :d, :t, :h, :r, :l, :q, :st, cast(:qa as jsonb))"
+        ),
+        {
+            "s": source, "d": delivery, "t": raw_table, "h": sha, "r": read, "l": loaded,
+            "q": quarantined, "st": status, "qa": json.dumps(quality) if quality else None,
+        },
+    )
+
+
+def load_file_delivery(
+    engine: Engine,
+    spec: RawTable,
+    delivery: Delivery,
+    land: Callable[[Lander], None],
+) -> LoadResult:
+    """Load one file delivery once: skip a known identical file, reject an unreadable one."""
+    sha = delivery.sha256()
+    with engine.begin() as conn:
+        conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{spec.source}/{delivery.name}"})
+        state = audit_state(conn, spec.source, delivery.name)
+        if state is not None:
+            if state["content_sha256"] == sha:
+                return LoadResult(spec.source, delivery.name, "skipped")
+            reason = "a delivery of this name was already loaded with different content (files are never rewritten)"
+            return _reject(conn, spec, delivery, sha, reason, 0)
+        lander = Lander(conn, spec, delivery)
+        savepoint = conn.begin_nested()
+        try:
+            land(lander)
+            savepoint.commit()
+        except DeliveryError as exc:
+            savepoint.rollback()
+            return _reject(conn, spec, delivery, sha, exc.reason, lander.rows_read)
+        return lander.finish(sha)
+
+
+def _reject(conn: Connection, spec: RawTable, delivery: Delivery, sha: str | None, reason: str, rows_read: int) -> LoadResult:
+    """Quarantine a whole delivery: one quarantine row naming the reason, nothing loaded."""
+    log.error("%s/%s rejected: %s", spec.source, delivery.name, reason)
+    write_quarantine(conn, [(spec.source, delivery.name, None, None, f"delivery rejected: {reason}", str(delivery.path or delivery.name))])
+    write_audit(conn, spec.source, delivery.name, spec.table, sha, rows_read, 0, rows_read, "rejected", {"reason": reason})
+    return LoadResult(spec.source, delivery.name, "rejected", rows_read, 0, rows_read, reason=reason)
+
+
+def land_csv(spec: RawTable) -> Callable[[Lander], None]:
+    """The landing function for a CSV source of the given contract."""
+
+    def land(lander: Lander) -> None:
+        try:
+            header, records = read_csv(lander.delivery.path, spec.encoding or "utf-8")
+        except DeliveryError as exc:
+            raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None
+        lander.check_header(header)
+        try:
+            lander.copy(records)
+        except DeliveryError as exc:
+            raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None
+
+    return land
+
+
+def land_xlsx(spec: RawTable, sheet_column: str | None = None) -> Callable[[Lander], None]:
+    """The landing function for an XLSX source (header row found by its key column)."""
+
+    def land(lander: Lander) -> None:
+        key_cols = spec.key.split("-")
+        try:
+            sheets = list_sheets = read_xlsx(lander.delivery.path, key_cols)
+            any_sheet = False
+            for title, header, records in list_sheets:
+                if not header:
+                    raise DeliveryError(spec.source, lander.delivery.name, f"sheet {title}: no header row with {spec.key}")
+                lander.check_header(header, where=f"sheet {title}: ")
+                any_sheet = True
+                lander.copy(records, {sheet_column: title} if sheet_column else None)
+            del sheets
+        except DeliveryError as exc:
+            raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None
+        if not any_sheet:
+            raise DeliveryError(spec.source, lander.delivery.name, "workbook has no sheets")
+
+    return land

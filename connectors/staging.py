@@ -1,0 +1,226 @@
+"""Raw → staging: typed, canonical rows; later deliveries supersede earlier ones per key."""
+
+import datetime as dt
+import json
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from connectors.contracts import RawTable
+from entity_resolution.standardise import parse_date
+from warehouse.db import upsert_rows
+from warehouse.schema import metadata
+
+log = logging.getLogger(__name__)
+CHUNK = 20_000
+
+
+@dataclass
+class Context:
+    """What a row function knows about the delivery and where it counts unparsed values."""
+
+    source: str
+    delivery: str
+    period: str
+    unparsed: Counter = field(default_factory=Counter)
+
+    def date(self, row: dict, column: str, formats: tuple[str, ...] | None = None) -> dt.date | None:
+        """A date column; a value that parses in no format is counted and nulled."""
+        raw = row.get(column)
+        if raw is None or str(raw).strip() == "":
+            return None
+        value = parse_date(raw, formats) if formats else parse_date(raw)
+        if value is None:
+            self.unparsed[column] += 1
+        return value
+
+    def timestamp(self, row: dict, column: str) -> dt.datetime | None:
+        """An ISO-8601 or 'YYYY-MM-DD HH:MM:SS' timestamp column."""
+        raw = row.get(column)
+        if raw is None or str(raw).strip() == "":
+            return None
+        text = str(raw).strip().replace("/", "-")
+        try:
+            return dt.datetime.fromisoformat(text)
+        except ValueError:
+            d = parse_date(text)
+            if d is None:
+                self.unparsed[column] += 1
+                return None
+            return dt.datetime.combine(d, dt.time(0))
+
+    def integer(self, row: dict, column: str, lo: int | None = None, hi: int | None = None) -> int | None:
+        """An integer column (tolerates '12.0', full-width digits, thousands separators)."""
+        raw = row.get(column)
+        if raw is None or str(raw).strip() == "":
+            return None
+        text = _ascii(str(raw)).replace(",", "").strip()
+        try:
+            value = int(Decimal(text))
+        except (InvalidOperation, ValueError):
+            self.unparsed[column] += 1
+            return None
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            self.unparsed[column] += 1
+            return None
+        return value
+
+    def decimal(self, row: dict, column: str) -> Decimal | None:
+        """A money or numeric column."""
+        raw = row.get(column)
+        if raw is None or str(raw).strip() == "":
+            return None
+        text = _ascii(str(raw)).replace(",", "").replace("元", "").strip()
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            self.unparsed[column] += 1
+            return None
+        if not value.is_finite():
+            self.unparsed[column] += 1
+            return None
+        return value
+
+    def code(self, row: dict, column: str, mapping: dict[str, object]) -> object | None:
+        """A value from a code list; anything else is counted and nulled."""
+        raw = row.get(column)
+        if raw is None or str(raw).strip() == "":
+            return None
+        key = _ascii(str(raw)).strip()
+        if key in mapping:
+            return mapping[key]
+        self.unparsed[column] += 1
+        return None
+
+    def parsed(self, row: dict, column: str, fn: Callable[[object], object]) -> object | None:
+        """Any standardiser: None from a present value counts as unparsed."""
+        raw = row.get(column)
+        if raw is None or str(raw).strip() == "":
+            return None
+        value = fn(raw)
+        if value is None:
+            self.unparsed[column] += 1
+        return value
+
+
+_FW = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
+_FW[0x3000] = 0x20
+
+
+def _ascii(text: str) -> str:
+    return text.translate(_FW)
+
+
+def text(row: dict, column: str) -> str | None:
+    """A free-text column, stripped, None when blank."""
+    raw = row.get(column)
+    if raw is None:
+        return None
+    s = str(raw).strip().strip("\u3000")
+    return s or None
+
+
+RowFn = Callable[[dict, Context], Iterable[tuple[str, dict]]]
+
+
+def _table_meta(name: str) -> tuple[list[str], list[str], str | None]:
+    table = metadata.tables[name]
+    cols = [c.name for c in table.columns]
+    key = [c.name for c in table.primary_key.columns]
+    newer = "period" if "period" in cols and name != "staging.contribution" else None
+    if name == "staging.contribution":
+        newer = "changed_at"
+    return cols, key, newer
+
+
+def pending_deliveries(engine: Engine, spec: RawTable) -> list[tuple[str, str]]:
+    """Loaded deliveries of a raw table not yet staged, in load order: (delivery, period)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select a.delivery, min(a.load_id) as first_load from ops.load_audit a "
+                "where a.raw_table = :t and a.status = 'loaded' and a.rows_loaded > 0 "
+                "and not exists (select 1 from ops.stage_audit s where s.raw_table = :t "
+                "and s.delivery = a.delivery) group by a.delivery order by first_load"
+            ),
+            {"t": spec.table},
+        ).all()
+    pattern = re.compile(spec.pattern) if spec.pattern else None
+    out = []
+    for delivery, _ in rows:
+        m = pattern.match(delivery) if pattern else None
+        out.append((delivery, m.group("period") if m else ""))
+    return sorted(out, key=lambda d: (d[1], 0)) if pattern else out
+
+
+def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str, fn: RowFn) -> dict:
+    """Stage one raw delivery with a row function; returns rows staged per table."""
+    ctx = Context(spec.source, delivery, period)
+    staged: Counter = Counter()
+    raw_cols = ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
+    select = ", ".join(f'"{c}"' for c in raw_cols)
+    with engine.begin() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
+            sa.text(f'select {select} from raw."{spec.table}" where delivery = :d order by length(row_ref), row_ref'),
+            {"d": delivery},
+        )
+        buffers: dict[str, list[dict]] = defaultdict(list)
+        for part in result.partitions(CHUNK):
+            for rec in part:
+                row = dict(zip(raw_cols, rec, strict=True))
+                for table, values in fn(row, ctx):
+                    values.setdefault("delivery", delivery)
+                    buffers[table].append(values)
+            for table, rows in buffers.items():
+                _flush(conn, table, rows)
+                staged[table] += len(rows)
+            buffers.clear()
+        conn.execute(
+            sa.text(
+                "insert into ops.stage_audit (source, delivery, raw_table, rows_staged, rows_unparsed) "
+                "values (:s, :d, :t, :n, cast(:u as jsonb)) on conflict (raw_table, delivery) do update "
+                "set rows_staged = excluded.rows_staged, rows_unparsed = excluded.rows_unparsed, staged_at = now()"
+            ),
+            {
+                "s": spec.source, "d": delivery, "t": spec.table, "n": sum(staged.values()),
+                "u": json.dumps(dict(ctx.unparsed), ensure_ascii=False),
+            },
+        )
+    if ctx.unparsed:
+        log.info("%s/%s: unparsed values nulled in staging: %s", spec.source, delivery, dict(ctx.unparsed))
+    return {"staged": dict(staged), "unparsed": dict(ctx.unparsed)}
+
+
+def _flush(conn, table: str, rows: list[dict]) -> None:
+    cols, key, newer = _table_meta(table)
+    if table != "staging.contribution":
+        for r in rows:
+            r.setdefault("period", "")
+    present = [c for c in cols if any(c in r for r in rows[:1])]
+    upsert_rows(conn, table, present, ([r.get(c) for c in present] for r in rows), key, newer_than=newer)
+
+
+def stage_pending(engine: Engine, spec: RawTable, fn: RowFn) -> dict:
+    """Stage every loaded-but-unstaged delivery of a raw table."""
+    summary: dict[str, dict] = {}
+    for delivery, period in pending_deliveries(engine, spec):
+        summary[delivery] = stage_delivery(engine, spec, delivery, period, fn)
+    return summary
+
+
+def iter_chunks(it: Iterable, n: int) -> Iterator[list]:
+    """Split an iterable into lists of n."""
+    buf: list = []
+    for x in it:
+        buf.append(x)
+        if len(buf) == n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf

@@ -1,0 +1,1 @@
+"""Dagster wiring (assets, checks, schedules, sensors, resources) and the command line."""
