@@ -164,6 +164,11 @@ def region_name(code: str | None) -> str | None:
         return _regions()[code].name
     if code in _historical():
         return _historical()[code]["old_name"]
+    if len(code) == 2 or (len(code) == 6 and code.endswith("0000")):
+        for row in _read("province"):
+            if row["province_code"] == code[:2]:
+                return row["province_name"]
+        return None
     if len(code) == 4 or (len(code) == 6 and code.endswith("00")):
         return city_name(code[:4])
     return None

@@ -80,3 +80,14 @@ def test_tables_load_with_standing():
     assert refdata.audit_threshold("implausible_ratio") == Decimal("0.30")
     with pytest.raises(KeyError):
         refdata.load_table("nope")
+
+
+def test_region_rows_and_provinces():
+    from refdata import regions
+
+    rows = regions.region_rows()
+    kinds = {r["kind"] for r in rows}
+    assert kinds == {"province", "city", "county"}
+    assert {"code": "370100", "name": "济南市", "short": "济南", "kind": "city"} in rows
+    assert refdata.region_name("110000") == "北京市"
+    assert refdata.region_name("370100") == "济南市"
