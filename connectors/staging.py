@@ -166,10 +166,10 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str, f
     raw_cols = ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
     select = ", ".join(f'"{c}"' for c in raw_cols)
     with engine.begin() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
-            sa.text(f'select {select} from raw."{spec.table}" where delivery = :d order by length(row_ref), row_ref'),
-            {"d": delivery},
-        )
+        query = sa.text(
+            f'select {select} from raw."{spec.table}" where delivery = :d order by length(row_ref), row_ref'
+        ).execution_options(stream_results=True, yield_per=CHUNK)
+        result = conn.execute(query, {"d": delivery})
         buffers: dict[str, list[dict]] = defaultdict(list)
         for part in result.partitions(CHUNK):
             for rec in part:

@@ -120,8 +120,10 @@ def _quote(name: str) -> str:
 
 
 def qualified(table: str) -> str:
-    """'schema.table' → quoted identifier."""
+    """'schema.table' (or a bare temporary table name) → quoted identifier."""
     schema, _, name = table.partition(".")
+    if not name:
+        return _quote(schema)
     return f"{_quote(schema)}.{_quote(name)}"
 
 
