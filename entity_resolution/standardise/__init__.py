@@ -20,6 +20,7 @@ from entity_resolution.standardise.ids import (
     check_character,
     id_core17,
     id_from_cert,
+    id_head14,
     normalise_cert,
     normalise_id,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "employer_name_key",
     "id_core17",
     "id_from_cert",
+    "id_head14",
     "name_pinyin",
     "normalise_cert",
     "normalise_employer_name",

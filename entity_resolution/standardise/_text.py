@@ -6,7 +6,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-_DATA_DIR = Path(__file__).parent / "data"
+_DATA_DIR = Path(__file__).parent / "tables"
 
 
 def is_missing(value: object) -> bool:
@@ -47,7 +47,7 @@ def strip_spaces(text: str) -> str:
 
 @cache
 def read_table(name: str) -> tuple[dict[str, str], ...]:
-    """Rows of the reference CSV `data/<name>.csv` as dicts (cached, read once)."""
+    """Rows of the reference CSV `tables/<name>.csv` as dicts (cached, read once)."""
     with open(_DATA_DIR / f"{name}.csv", encoding="utf-8", newline="") as handle:
         return tuple(csv.DictReader(handle))
 

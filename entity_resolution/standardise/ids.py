@@ -138,6 +138,32 @@ def id_core17(raw: object) -> str | None:
         return None
 
 
+def id_head14(raw: object) -> str | None:
+    """Region code + birth date (14 digits) of an ID-like value, even an Excel-damaged one.
+
+    A float keeps about 15 significant digits, so the first 14 survive Excel; they still
+    tell where and when the holder was born.
+    """
+    try:
+        core = id_core17(raw)
+        if core:
+            return core[:14]
+        text = _clean(raw)
+        if isinstance(raw, float) and raw == raw and raw >= 1e16:
+            text = f"{raw:.17e}"
+        if not text:
+            return None
+        match = re.match(r"^(\d)\.(\d{13,})E\+?17$", text.upper())
+        if match:
+            return (match.group(1) + match.group(2))[:14]
+        match = re.match(r"^(\d{14})\d{1,4}$", text)
+        if match and text.endswith("000"):
+            return match.group(1)
+        return None
+    except Exception:
+        return None
+
+
 def normalise_cert(raw: object) -> str | None:
     """Standardise a disability certificate number (20–22 chars starting with a valid ID)."""
     try:

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from entity_resolution.standardise._text import fold, read_table, strip_spaces, to_simplified
+from entity_resolution.standardise._text import fold, strip_spaces, to_simplified
 
 _CODE = re.compile(r"^\d{6}$")
 
@@ -26,16 +26,10 @@ def _places() -> tuple[_Place, ...]:
 
 
 def _region_rows() -> list[dict[str, str]]:
-    """Region rows from the shared refdata package when present, else our own table."""
-    try:
-        from refdata import regions as shared  # noqa: PLC0415 - optional sibling package
+    """Province, city and county rows of the shared reference data (refdata package)."""
+    from refdata.regions import region_rows
 
-        rows = list(shared.region_rows())
-        if rows:
-            return rows
-    except Exception:
-        pass
-    return list(read_table("regions"))
+    return region_rows()
 
 
 def normalise_region_code(raw: object) -> str | None:

@@ -129,3 +129,21 @@ def test_birth_year_window_from_age():
     assert birth_year_window(None, dt.date(2024, 6, 1)) == (None, None)
     assert birth_year_window(-3, dt.date(2024, 6, 1)) == (None, None)
     assert birth_year_window(30, None) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "raw", [VALID, "370102198503124527", "370102850312452", "3.70102198503124E+17",
+            3.70102198503124e17, "370102198503124000", VALID + "42"]
+)
+def test_head14_survives_typos_and_excel(raw):
+    from entity_resolution.standardise import id_head14
+
+    assert id_head14(raw) == "37010219850312"
+
+
+def test_head14_of_garbage_is_none():
+    from entity_resolution.standardise import id_head14
+
+    assert id_head14("abc") is None
+    assert id_head14(None) is None
+    assert id_head14("3.7E+17") is None
