@@ -1,0 +1,368 @@
+"""Great Expectations suites for every warehouse table, generated from one schema registry.
+
+Columns, types, keys and nullability come from ``warehouse.schema.metadata``; code lists,
+ranges, identifier checks and integrity checks from ``data/suite_registry.csv``. Great
+Expectations is imported lazily (≈ 3.5 s) inside ``validate_table``.
+"""
+
+import csv
+import fnmatch
+import functools
+import html
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table
+
+from quotalink.privacy import mask_id, mask_name, mask_phone, mask_text
+
+log = logging.getLogger(__name__)
+REGISTRY = Path(__file__).parent / "data" / "suite_registry.csv"
+SAMPLE = 5
+# Weights of the ISO 7064 MOD 11-2 check character of a resident ID number.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check of a table's suite, as plain data (no Great Expectations object)."""
+
+    name: str
+    kind: str  # columns, type, not_null, unique, in_set, between, regex, sql
+    blocking: bool
+    column: str | None = None
+    columns: tuple[str, ...] = ()
+    arg: Any = None
+    note: str = ""
+
+
+@dataclass
+class CheckOutcome:
+    """Result of validating one table: ``passed`` (all checks), ``blocking`` (a blocking
+    check failed: downstream must not run) and JSON-safe ``metadata`` with counts and a few
+    unexpected values, masked where they are personal data."""
+
+    passed: bool
+    blocking: bool
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@functools.cache
+def _registry() -> list[dict[str, str]]:
+    with open(REGISTRY, encoding="utf-8", newline="") as fh:
+        return [r for r in csv.DictReader(fh) if r["table"] and not r["table"].startswith("#")]
+
+
+def _metadata():
+    from warehouse.schema import metadata  # noqa: PLC0415 - lead's package, cheap import
+
+    return metadata
+
+
+def tables() -> list[str]:
+    """Every table of the warehouse schema as ``schema.table``."""
+    return sorted(t.fullname for t in _metadata().sorted_tables)
+
+
+def _table(name: str) -> Table:
+    try:
+        return _metadata().tables[name]
+    except KeyError:
+        raise KeyError(f"unknown warehouse table {name!r}") from None
+
+
+def _rows_for(table: str) -> list[dict[str, str]]:
+    return [r for r in _registry() if fnmatch.fnmatchcase(table, r["table"])]
+
+
+def personal_columns(table: str) -> dict[str, str]:
+    """Columns of the table holding personal data and their mask kind (id, name, phone)."""
+    cols = set(_table(table).columns.keys())
+    return {r["column"]: r["arg"] for r in _rows_for(table)
+            if r["check"] == "personal" and r["column"] in cols}
+
+
+def _type_name(col) -> str:
+    from sqlalchemy.dialects import postgresql  # noqa: PLC0415
+
+    name = col.type.compile(dialect=postgresql.dialect())
+    # The inspector reports FLOAT columns as DOUBLE PRECISION.
+    return {"FLOAT": "DOUBLE PRECISION"}.get(name, name)
+
+
+def _id_check_sql(column: str) -> str:
+    c = f'"{column}"'
+    total = " + ".join(f"substr({c}, {i + 1}, 1)::int * {w}" for i, w in enumerate(_ID_WEIGHTS))
+    return (f"select {c} from {{batch}} where {c} is not null and ("
+            f"length({c}) <> 18 or substr({c}, 1, 17) !~ '^[0-9]+$' "
+            f"or substr('10X98765432', (({total}) % 11) + 1, 1) <> substr({c}, 18, 1))")
+
+
+def check_specs(table: str) -> list[CheckSpec]:
+    """The checks of a table's suite: schema-derived ones first, then the registry's."""
+    t = _table(table)
+    cols = list(t.columns.keys())
+    specs = [CheckSpec("columns_present", "columns", False, columns=tuple(cols))]
+    specs += [CheckSpec(f"type:{c.name}", "type", False, column=c.name, arg=_type_name(c))
+              for c in t.columns]
+    pk = [c.name for c in t.primary_key.columns]
+    for c in t.columns:
+        if not c.nullable and not (c.server_default is not None or c.autoincrement is True):
+            specs.append(CheckSpec(f"not_null:{c.name}", "not_null", c.name in pk,
+                                   column=c.name))
+    if pk:
+        specs.append(CheckSpec("key_unique:" + "+".join(pk), "unique", True, columns=tuple(pk)))
+    for r in _rows_for(table):
+        kind, col, arg = r["check"], r["column"] or None, r["arg"]
+        blocking = r["blocking"] == "1"
+        if kind == "personal" or (col and col not in cols):
+            continue
+        if kind == "in_set":
+            values: list[Any] = arg.split(";")
+            if str(t.columns[col].type).upper() in ("SMALLINT", "INTEGER", "BIGINT"):
+                values = [int(v) for v in values]
+            specs.append(CheckSpec(f"in_set:{col}", kind, blocking, column=col, arg=values))
+        elif kind == "between":
+            lo, hi = (float(v) for v in arg.split(";"))
+            specs.append(CheckSpec(f"between:{col}", kind, blocking, column=col, arg=(lo, hi)))
+        elif kind == "regex":
+            specs.append(CheckSpec(f"format:{col}", kind, blocking, column=col, arg=arg))
+        elif kind == "id_number":
+            specs.append(CheckSpec(f"id_check_digit:{col}", "sql", blocking, column=col,
+                                   arg=_id_check_sql(col), note=r["note"]))
+        elif kind == "xref_complete":
+            specs.append(CheckSpec("xref_complete", "sql", blocking, arg=(
+                "with x as (select * from {batch}) "
+                f"select m.source, m.source_key from staging.{arg}_mention m where not exists"
+                " (select 1 from x where x.source = m.source"
+                " and x.source_key = m.source_key)"), note=r["note"]))
+        elif kind == "references":
+            ref_schema, ref_table, ref_col = arg.split(".")
+            specs.append(CheckSpec(f"references:{col}", "sql", blocking, column=col, arg=(
+                f'with x as (select * from {{batch}}) '
+                f'select x."{col}" from x where x."{col}" is not null and not exists'
+                f' (select 1 from {ref_schema}.{ref_table} r where r."{ref_col}" = x."{col}")'
+            ), note=r["note"]))
+        elif kind == "reconciles":
+            specs.append(CheckSpec("delivery_reconciles", "sql", blocking, arg=(
+                "select source, delivery, rows_read, rows_loaded, rows_quarantined from {batch}"
+                " where rows_read <> rows_loaded + rows_quarantined"), note=r["note"]))
+        elif kind == "sql":
+            specs.append(CheckSpec(f"sql:{r['note'] or len(specs)}", "sql", blocking, arg=arg,
+                                   note=r["note"]))
+        else:
+            raise ValueError(f"suite registry: unknown check {kind!r} for {table}")
+    return specs
+
+
+def has_blocking_checks(table: str) -> bool:
+    """Whether a table's suite holds a blocking check (for declaring Dagster checks)."""
+    return any(s.blocking for s in check_specs(table))
+
+
+def _expectation(spec: CheckSpec):
+    import great_expectations.expectations as gxe  # noqa: PLC0415
+
+    meta = {"check": spec.name, "blocking": spec.blocking}
+    if spec.kind == "columns":
+        return gxe.ExpectTableColumnsToMatchSet(column_set=list(spec.columns), exact_match=False,
+                                                meta=meta)
+    if spec.kind == "type":
+        return gxe.ExpectColumnValuesToBeOfType(column=spec.column, type_=spec.arg, meta=meta)
+    if spec.kind == "not_null":
+        return gxe.ExpectColumnValuesToNotBeNull(column=spec.column, meta=meta)
+    if spec.kind == "unique":
+        if len(spec.columns) == 1:
+            return gxe.ExpectColumnValuesToBeUnique(column=spec.columns[0], meta=meta)
+        return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.columns), meta=meta)
+    if spec.kind == "in_set":
+        return gxe.ExpectColumnValuesToBeInSet(column=spec.column, value_set=spec.arg, meta=meta)
+    if spec.kind == "between":
+        return gxe.ExpectColumnValuesToBeBetween(column=spec.column, min_value=spec.arg[0],
+                                                 max_value=spec.arg[1], meta=meta)
+    if spec.kind == "regex":
+        return gxe.ExpectColumnValuesToMatchRegex(column=spec.column, regex=spec.arg, meta=meta)
+    if spec.kind == "sql":
+        return gxe.UnexpectedRowsExpectation(unexpected_rows_query=spec.arg,
+                                             description=spec.note or spec.name, meta=meta)
+    raise ValueError(spec.kind)
+
+
+_gx_lock = threading.Lock()
+_contexts: dict[str, Any] = {}
+
+
+def _context(engine: Engine):
+    import great_expectations as gx  # noqa: PLC0415 - 3.5 s, only when validating
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
+
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _contexts:
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        ctx.data_sources.add_postgres("warehouse", connection_string=url)
+        _contexts[url] = ctx
+    return _contexts[url]
+
+
+def _mask(value: Any, kind: str | None) -> Any:
+    if value is None:
+        return None
+    if kind == "id":
+        return mask_id(str(value))
+    if kind == "name":
+        return mask_name(str(value))
+    if kind == "phone":
+        return mask_phone(str(value))
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
+
+
+def _sample(values: list[Any], kind: str | None, personal: dict[str, str]) -> list[Any]:
+    out = []
+    for v in values[:SAMPLE]:
+        if isinstance(v, dict):
+            out.append({k: _mask(x, personal.get(k)) for k, x in v.items()})
+        else:
+            out.append(_mask(v, kind))
+    return out
+
+
+def _validate(engine: Engine, table: str, specs: list[CheckSpec]):
+    import great_expectations as gx  # noqa: PLC0415
+
+    schema, _, name = table.partition(".")
+    ctx = _context(engine)
+    ds = ctx.data_sources.get("warehouse")
+    asset_name = table
+    try:
+        asset = ds.get_asset(asset_name)
+    except LookupError:
+        asset = ds.add_table_asset(asset_name, table_name=name, schema_name=schema)
+    try:
+        batch_def = asset.get_batch_definition("whole")
+    except (KeyError, LookupError, ValueError):
+        batch_def = asset.add_batch_definition_whole_table("whole")
+    suite = gx.ExpectationSuite(f"{table}.suite")
+    for spec in specs:
+        suite.add_expectation(_expectation(spec))
+    suite = ctx.suites.add_or_update(suite)
+    return batch_def.get_batch().validate(
+        suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE})
+
+
+def _errors(info: Any) -> list[str]:
+    """Exception messages of a result (GE nests them per metric)."""
+    if not isinstance(info, dict):
+        return []
+    if "raised_exception" in info:
+        return [str(info.get("exception_message"))] if info["raised_exception"] else []
+    return [m for v in info.values() for m in _errors(v)]
+
+
+def validate_table(engine: Engine, table: str, level: str = "all") -> CheckOutcome:
+    """Validate one warehouse table with its generated suite.
+
+    ``level``: ``all``, ``blocking`` (only blocking checks) or ``warning`` (only the others).
+    The outcome's ``blocking`` is true when a blocking check failed. Metadata: rows,
+    checks run, failures, and per failed check its unexpected count and up to five
+    unexpected values, masked where the column holds personal data.
+    """
+    specs = check_specs(table)
+    if level == "blocking":
+        specs = [s for s in specs if s.blocking]
+    elif level == "warning":
+        specs = [s for s in specs if not s.blocking]
+    elif level != "all":
+        raise ValueError("level must be all, blocking or warning")
+    by_name = {s.name: s for s in specs}
+    personal = personal_columns(table)
+    started = time.perf_counter()
+    with _gx_lock:
+        result = _validate(engine, table, specs) if specs else None
+    failed: dict[str, Any] = {}
+    rows = None
+    for r in (result.results if result else []):
+        check = r.expectation_config.meta.get("check")
+        spec = by_name.get(check)
+        res = r.to_json_dict().get("result") or {}
+        if res.get("element_count") is not None:
+            rows = res["element_count"]
+        errors = _errors(r.exception_info)
+        errored = bool(errors)
+        if r.success and not errored:
+            continue
+        kind = personal.get(spec.column) if spec and spec.column else None
+        entry: dict[str, Any] = {"blocking": bool(spec and spec.blocking)}
+        if errored:
+            entry["error"] = mask_text(errors[0][:300])
+        if "unexpected_count" in res:
+            entry["unexpected_count"] = res["unexpected_count"]
+            entry["unexpected_sample"] = _sample(res.get("partial_unexpected_list") or [], kind,
+                                             personal)
+        details = res.get("details") or {}
+        if "unexpected_rows" in details:
+            entry["unexpected_count"] = res.get("observed_value")
+            entry["unexpected_sample"] = _sample(details["unexpected_rows"], kind, personal)
+        if spec and spec.kind in ("columns", "type"):
+            entry["observed"] = res.get("observed_value")
+            if spec.kind == "type":
+                entry["expected"] = spec.arg
+            if spec.kind == "columns":
+                missing = sorted(set(spec.columns) - set(res.get("observed_value") or []))
+                if not missing:
+                    continue  # extra columns are allowed; only missing ones fail
+                entry["missing"] = missing
+        failed[check or "?"] = entry
+    blocking = any(e["blocking"] for e in failed.values())
+    meta = {
+        "table": table, "level": level, "rows": rows, "checks": len(specs),
+        "checks_failed": len(failed), "blocking_failed": sorted(k for k, e in failed.items()
+                                                               if e["blocking"]),
+        "failures": failed, "seconds": round(time.perf_counter() - started, 2),
+    }
+    log.info("validated %s: %d checks, %d failed", table, len(specs), len(failed))
+    return CheckOutcome(passed=not failed, blocking=blocking, metadata=meta)
+
+
+def build_data_docs(engine: Engine, out_dir: str | Path = "var/gx",
+                    tables_: list[str] | None = None) -> Path:
+    """Validate the tables and write a self-contained HTML summary (``index.html``).
+
+    Great Expectations' own Data Docs load CSS/JS from CDNs and render unstyled offline,
+    so the page is our own: one row per table, each failed check with its masked sample.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = tables_ or [t for t in tables() if t.split(".")[0] in
+                        ("raw", "staging", "core", "mart", "review", "ops")]
+    outcomes = [(t, validate_table(engine, t)) for t in names]
+    parts = ["<!doctype html><meta charset='utf-8'><title>QuotaLink data quality</title>",
+             "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
+             ".ok{color:#060}.warn{color:#a60}.block{color:#b00;font-weight:bold}"
+             "pre{margin:0;white-space:pre-wrap}</style>",
+             "<h1>QuotaLink data quality</h1>",
+             f"<p>{len(outcomes)} tables validated; "
+             f"{sum(not o.passed for _, o in outcomes)} with failed checks; "
+             f"{sum(o.blocking for _, o in outcomes)} blocking.</p>",
+             "<table><tr><th>table</th><th>rows</th><th>checks</th><th>status</th>"
+             "<th>failed checks (masked samples)</th></tr>"]
+    for name, o in outcomes:
+        status = ("<span class='block'>BLOCKING</span>" if o.blocking else
+                  "<span class='ok'>passed</span>" if o.passed else
+                  "<span class='warn'>warning</span>")
+        fails = "".join(
+            f"<pre>{html.escape(k)}: {html.escape(str(v))}</pre>"
+            for k, v in o.metadata["failures"].items())
+        parts.append(f"<tr><td>{html.escape(name)}</td><td>{o.metadata['rows']}</td>"
+                     f"<td>{o.metadata['checks']}</td><td>{status}</td><td>{fails}</td></tr>")
+    parts.append("</table>")
+    index = out / "index.html"
+    index.write_text("\n".join(parts), encoding="utf-8")
+    return index
