@@ -52,6 +52,7 @@ class Record:
     error: str | None = None  # structural problem found by the reader
     error_column: str | None = None
     raw_text: str | None = None
+    typed: bool = False  # values may be numbers/dates (XLSX, JSON), not only text
 
 
 @dataclass
@@ -203,7 +204,7 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
                     if any(c and c.strip() in TOTAL_ROW_WORDS for c in cells[:3]):
                         continue  # the totals row closing the sheet is not a record
                     values = {h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h}
-                    yield Record(f"{title}!{line}", values)
+                    yield Record(f"{title}!{line}", values, typed=True)
 
             yield ws.title, header, records()
     finally:
@@ -219,9 +220,12 @@ def _row_key(spec: RawTable, values: dict[str, object]) -> str | None:
     if v is None:
         return None
     text = str(v).strip()
-    if not text or "\ufffd" in text or any(ord(ch) < 32 for ch in text):
+    if not text or _UNREADABLE.search(text):
         return None
     return text
+
+
+_UNREADABLE = re.compile("[\x00-\x1f\ufffd]")
 
 
 class Lander:
@@ -232,11 +236,14 @@ class Lander:
         self.rows_read = self.rows_loaded = 0
         self.quarantined: list[tuple] = []
         self._raw_columns = ["delivery", "row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
+        self._known = set(spec.columns) | set(spec.extra_raw_columns)
+        self._unknown: list[str] | None = None  # extra headers of the current file or sheet
 
     def check_header(self, header: list[str], where: str = "") -> None:
         """Reject the delivery when a required column is missing."""
         missing = [c for c in self.spec.required if c not in header and c not in self.spec.key.split("-")]
         missing += [c for c in self.spec.key.split("-") if c not in header]
+        self._unknown = [h for h in header if h and h not in self._known]
         if missing:
             raise DeliveryError(
                 self.spec.source,
@@ -253,7 +260,7 @@ class Lander:
 
     def rows(self, records: Iterable[Record], extra_values: dict[str, str] | None = None) -> Iterator[list]:
         """Raw rows for COPY; malformed records are diverted to quarantine on the way."""
-        known = set(self.spec.columns) | set(self.spec.extra_raw_columns)
+        known = self._known
         for rec in records:
             self.rows_read += 1
             if rec.error:
@@ -264,10 +271,13 @@ class Lander:
                     rec.row_ref, self.spec.key, f"key {self.spec.key} is empty or unreadable", rec.values
                 )
                 continue
-            values = {k: _cell(v) for k, v in rec.values.items()}
+            values = {k: _cell(v) for k, v in rec.values.items()} if rec.typed else rec.values
             if extra_values:
-                values.update(extra_values)
-            extra = {k: v for k, v in values.items() if k not in known and k}
+                values = {**values, **extra_values}
+            if rec.typed or self._unknown is None:
+                extra = {k: v for k, v in values.items() if k not in known and k}
+            else:
+                extra = {k: values[k] for k in self._unknown if values.get(k) is not None}
             self.rows_loaded += 1
             yield [
                 self.delivery.name,

@@ -158,9 +158,9 @@ def _records(items: Iterator[dict], spec: RawTable, year: int) -> Iterator[Recor
             values["declaration_year"] = str(year)
         ref = str(item.get(spec.key) or f"item {n}")
         if not item.get("updated_at"):
-            yield Record(ref, values, "updated_at is missing", "updated_at")
+            yield Record(ref, values, "updated_at is missing", "updated_at", typed=True)
             continue
-        yield Record(ref, values)
+        yield Record(ref, values, typed=True)
 
 
 def years_to_pull(today: dt.date | None = None) -> list[int]:

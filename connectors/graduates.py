@@ -1,0 +1,69 @@
+"""graduates: yearly state of university students with a disability (XLSX, a sheet per school)."""
+
+from collections.abc import Iterator
+
+from connectors.contracts import GRADUATES as SPEC
+from connectors.disability_registry import person_fields
+from connectors.files import FileSource
+from connectors.staging import Context, text
+from entity_resolution.standardise import normalise_employer_name, parse_category
+
+
+def student_key(row: dict) -> str | None:
+    """The mention key `学校代码-学号` (student numbers are unique only within a school)."""
+    school, number = text(row, "学校代码"), text(row, "学号")
+    return f"{school}-{number}" if school and number else None
+
+
+def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
+    """A student row → the study fact, a person and (when employed) an employer mention."""
+    key = student_key(row)
+    year = int(ctx.period[:4]) if ctx.period[:4].isdigit() else None
+    updated = ctx.date(row, "更新日期")
+    employer_raw = text(row, "就业单位")
+    yield "staging.study", {
+        "student_key": key,
+        "school_code": text(row, "学校代码"),
+        "school_name": text(row, "sheet"),
+        "level": text(row, "学历层次"),
+        "major": text(row, "专业"),
+        "enrol_year": ctx.integer(row, "入学年份", 1950, 2100),
+        "expected_graduation": ctx.date(row, "预计毕业时间"),
+        "destination": text(row, "毕业去向"),
+        "employer_name": employer_raw,
+        "updated_on": updated,
+        "year": year,
+        "period": ctx.period,
+    }
+    person = person_fields(ctx, row, name="姓名", id_col="身份证号", cert_col="残疾证号",
+                           gender_col="性别", phone_col="联系电话")
+    born_month = ctx.date(row, "出生年月")  # YYYY.MM: only the year and month are known
+    born_year = born_month.year if born_month else None
+    yield "staging.person_mention", {
+        "source": SPEC.source,
+        "source_key": key,
+        **person,
+        "birth_year_min": born_year,
+        "birth_year_max": born_year,
+        "hukou_region_code": None,
+        "disability_category": ctx.parsed(row, "残疾类别", parse_category),
+        "disability_level": None,
+        "observed_on": updated,
+        "period": ctx.period,
+    }
+    if employer_raw:
+        yield "staging.employer_mention", {
+            "source": SPEC.source,
+            "source_key": key,
+            "name": normalise_employer_name(employer_raw),
+            "name_raw": employer_raw,
+            "uscc": None,
+            "org_code": None,
+            "region_code": None,
+            "unit_type": None,
+            "observed_on": updated,
+            "period": ctx.period,
+        }
+
+
+SOURCE = FileSource(SPEC, stage_row)
