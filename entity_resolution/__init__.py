@@ -1,1 +1,39 @@
-"""Entity resolution: standardise mentions, link them with Splink, publish golden records."""
+"""Entity resolution: standardise mentions, link them with Splink, publish golden records.
+
+Public entry points (called by the Dagster assets and the CLI):
+`resolve_persons(engine)`, `resolve_employers(engine)`, `evaluate(engine, truth_dir)`,
+`train(kind, engine, truth_dir=None)`.
+"""
+
+from typing import Any
+
+
+def resolve_persons(engine, **kwargs: Any) -> dict[str, Any]:
+    """Link staging person mentions; write core.person and core.person_xref; metrics."""
+    from entity_resolution.pipeline import resolve_persons as run
+
+    return run(engine, **kwargs)
+
+
+def resolve_employers(engine, **kwargs: Any) -> dict[str, Any]:
+    """Link staging employer mentions; write core.employer and core.employer_xref; metrics."""
+    from entity_resolution.pipeline import resolve_employers as run
+
+    return run(engine, **kwargs)
+
+
+def evaluate(engine, truth_dir, **kwargs: Any) -> dict[str, Any]:
+    """Pairwise precision / recall / F1, cluster counts and worst errors per entity kind."""
+    from entity_resolution.evaluation import evaluate as run
+
+    return run(engine, truth_dir, **kwargs)
+
+
+def train(kind: str, engine, truth_dir=None, **kwargs: Any):
+    """Train and save a new version of the person or employer model (on request only)."""
+    from entity_resolution.training import train as run
+
+    return run(kind, engine, truth_dir, **kwargs)
+
+
+__all__ = ["evaluate", "resolve_employers", "resolve_persons", "train"]

@@ -1,0 +1,70 @@
+"""Splink database back-ends: DuckDB in process (default) or Spark, chosen by a setting."""
+
+import os
+from typing import Any
+
+ENGINES = ("duckdb", "spark")
+
+
+def make_db_api(engine: str = "duckdb", **options: Any):
+    """A fresh Splink database API for one model run (never share one between models).
+
+    A fresh API per run matters: Splink caches term-frequency tables per API by column
+    name, so a second model on the same API would silently reuse the first one's.
+    """
+    if engine == "duckdb":
+        import duckdb
+        from splink import DuckDBAPI
+
+        con = duckdb.connect(":memory:")
+        # Offline hardening: never fetch an extension from the network mid-run.
+        con.execute("SET autoinstall_known_extensions = false")
+        threads = options.get("threads") or min(os.cpu_count() or 2, 4)
+        con.execute(f"SET threads = {int(threads)}")
+        if options.get("memory_limit"):
+            con.execute(f"SET memory_limit = '{options['memory_limit']}'")
+        return DuckDBAPI(connection=con)
+    if engine == "spark":
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=spark_session(**options), break_lineage_method="parquet")
+    raise ValueError(f"unknown entity-resolution engine {engine!r}; expected one of {ENGINES}")
+
+
+def spark_session(**options: Any):
+    """A local Spark session with Splink's similarity UDF jar (pyspark is optional)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "QUOTALINK_ER_ENGINE=spark needs pyspark: pip install 'pyspark==4.3.*' "
+            "(and Java 17 on the PATH)"
+        ) from exc
+    from splink.backends.spark import similarity_jar_location
+
+    master = options.get("master", "local[2]")
+    checkpoint_dir = options.get("checkpoint_dir", "/tmp/quotalink-spark-checkpoints")
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("quotalink-er")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(options.get("partitions", 4)))
+        .config("spark.default.parallelism", str(options.get("partitions", 4)))
+        .config("spark.driver.memory", options.get("driver_memory", "2g"))
+        .getOrCreate()
+    )
+    spark.sparkContext.setCheckpointDir(checkpoint_dir)
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def register(db_api, frame, name: str):
+    """Register a pandas frame with the back-end (Spark gets Arrow, not pandas 3)."""
+    if db_api.sql_dialect.sql_dialect_str == "spark":
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        spark_df = db_api.spark.createDataFrame(table)
+        return db_api.register(spark_df, dataset_display_name=name)
+    return db_api.register(frame, dataset_display_name=name)

@@ -1,0 +1,71 @@
+"""Scoring candidate pairs with a saved Splink model, and the model's charts."""
+
+import copy
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from entity_resolution.backends import make_db_api, register
+from entity_resolution.model import Model
+
+log = logging.getLogger(__name__)
+EDGE_COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+
+
+def _linker(model: Model, features: pd.DataFrame, engine: str, *, detail: bool):
+    from splink import Linker
+
+    settings = copy.deepcopy(model.settings)
+    settings["retain_intermediate_calculation_columns"] = detail
+    settings["retain_matching_columns"] = detail
+    if not detail:
+        settings["additional_columns_to_retain"] = []
+    db_api = make_db_api(engine)
+    sdf = register(db_api, features, f"{model.kind}_mentions")
+    return Linker(sdf, settings)
+
+
+def predict_edges(model: Model, features: pd.DataFrame, *, engine: str = "duckdb",
+                  floor: float = 0.01) -> pd.DataFrame:
+    """Scored pairs with match probability ≥ floor (below the threshold too, for review)."""
+    if len(features) < 2:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith("match") else "int64")
+                             for c in EDGE_COLUMNS})
+    linker = _linker(model, features, engine, detail=False)
+    predictions = linker.inference.predict(threshold_match_probability=floor)
+    table = predictions.as_pyarrow_table() if hasattr(predictions, "as_pyarrow_table") else None
+    edges = (table.to_pandas() if table is not None else predictions.as_pandas_dataframe())
+    edges = edges[EDGE_COLUMNS].copy()
+    edges["unique_id_l"] = edges["unique_id_l"].astype("int64")
+    edges["unique_id_r"] = edges["unique_id_r"].astype("int64")
+    # A deterministic order makes clustering independent of back-end row order.
+    edges = edges.sort_values(["unique_id_l", "unique_id_r"], kind="stable")
+    return edges.reset_index(drop=True)
+
+
+def save_charts(model: Model, features: pd.DataFrame, out_dir: Path, *,
+                engine: str = "duckdb", sample: int = 3000, waterfall_pairs: int = 20) -> list[Path]:
+    """Match-weight and waterfall charts as self-contained HTML files (no CDN needed).
+
+    The waterfall shows the scored pairs closest to the threshold, where decisions are
+    hardest; data in it is masked (weights only).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    subset = features.head(sample)
+    linker = _linker(model, subset, engine, detail=True)
+    written = []
+    path = out_dir / f"{model.kind}_match_weights.html"
+    linker.visualisations.match_weights_chart().save(str(path), inline=True)
+    written.append(path)
+    predictions = linker.inference.predict(threshold_match_probability=0.001)
+    frame = predictions.as_pandas_dataframe()
+    if len(frame):
+        frame = frame.assign(_gap=(frame["match_probability"] - model.threshold).abs())
+        records = frame.nsmallest(waterfall_pairs, "_gap").drop(columns="_gap")
+        chart = linker.visualisations.waterfall_chart(records.to_dict("records"),
+                                                      remove_sensitive_data=True)
+        path = out_dir / f"{model.kind}_waterfall.html"
+        chart.save(str(path), inline=True)
+        written.append(path)
+    return written

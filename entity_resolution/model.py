@@ -1,0 +1,156 @@
+"""Trained Splink models as versioned JSON files under entity_resolution/models/."""
+
+import datetime as dt
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from entity_resolution import rules
+from entity_resolution.backends import make_db_api, register
+
+log = logging.getLogger(__name__)
+MODELS_DIR = Path(__file__).parent / "models"
+KINDS = ("person", "employer")
+_FILE = re.compile(r"^(person|employer)_v(\d+)\.json$")
+DEFAULT_THRESHOLD = {"person": 0.9, "employer": 0.9}
+# m probabilities are floored so that a level never seen among training matches (e.g. a
+# rare typo pattern) gets a strong but finite weight instead of a ≈ −26 veto.
+M_FLOOR = 1e-4
+
+
+@dataclass(frozen=True)
+class Model:
+    """A trained model: Splink settings dict plus the match threshold chosen for it."""
+
+    kind: str
+    version: int
+    settings: dict[str, Any]
+    threshold: float
+    meta: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """'person_v3'."""
+        return f"{self.kind}_v{self.version}"
+
+
+def _versions(kind: str, models_dir: Path) -> list[int]:
+    found = []
+    for path in models_dir.glob(f"{kind}_v*.json"):
+        match = _FILE.match(path.name)
+        if match:
+            found.append(int(match.group(2)))
+    return sorted(found)
+
+
+def settings_for(kind: str):
+    """Untrained settings of a model kind."""
+    if kind == "person":
+        return rules.person_settings()
+    if kind == "employer":
+        return rules.employer_settings()
+    raise ValueError(f"unknown model kind {kind!r}; expected one of {KINDS}")
+
+
+def load_model(kind: str, version: int | None = None, models_dir: Path = MODELS_DIR) -> Model:
+    """The saved model of `kind` (the latest version unless one is named)."""
+    versions = _versions(kind, models_dir)
+    if not versions:
+        raise FileNotFoundError(
+            f"no saved {kind} model in {models_dir}; run entity_resolution.train({kind!r}, ...)"
+        )
+    version = version or versions[-1]
+    path = models_dir / f"{kind}_v{version}.json"
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    meta_path = models_dir / f"{kind}_v{version}.meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    threshold = float(meta.get("threshold", DEFAULT_THRESHOLD[kind]))
+    return Model(kind, version, settings, threshold, meta)
+
+
+def save_model(model_settings: dict[str, Any], kind: str, meta: dict[str, Any],
+               models_dir: Path = MODELS_DIR) -> Model:
+    """Write the next version of a model (settings + meta side file) and return it."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    version = (_versions(kind, models_dir) or [0])[-1] + 1
+    meta = {"kind": kind, "version": version, **meta}
+    (models_dir / f"{kind}_v{version}.json").write_text(
+        json.dumps(model_settings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (models_dir / f"{kind}_v{version}.meta.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    threshold = float(meta.get("threshold", DEFAULT_THRESHOLD[kind]))
+    return Model(kind, version, model_settings, threshold, meta)
+
+
+def update_threshold(model: Model, threshold: float, curve: list[dict[str, Any]] | None = None,
+                     models_dir: Path = MODELS_DIR) -> Model:
+    """Record the threshold chosen on ground truth in the model's meta file."""
+    meta = {**model.meta, "threshold": threshold}
+    if curve is not None:
+        meta["threshold_curve"] = curve
+    (models_dir / f"{model.kind}_v{model.version}.meta.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return Model(model.kind, model.version, model.settings, threshold, meta)
+
+
+def floor_m_values(settings: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """Raise tiny or missing m probabilities of non-null levels to `floor`, renormalised."""
+    for comparison in settings.get("comparisons", []):
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level in levels:
+            m = level.get("m_probability")
+            if m is None or m < floor:
+                level["m_probability"] = floor
+        total = sum(lv["m_probability"] for lv in levels)
+        for level in levels:
+            level["m_probability"] = level["m_probability"] / total
+    return settings
+
+
+def train_model(kind: str, features: pd.DataFrame, *, labels: pd.Series | None = None,
+                engine: str = "duckdb", seed: int = 42, max_pairs: float = 2e6,
+                threshold: float | None = None, models_dir: Path = MODELS_DIR,
+                trained_on: str = "") -> Model:
+    """Train a model on prepared features and save it as the next version.
+
+    u from random sampling; λ from deterministic rules (same valid ID / org code); m from
+    the ground-truth labels when given, else by expectation maximisation on blocks.
+    """
+    from splink import Linker
+
+    db_api = make_db_api(engine)
+    frame = features.copy()
+    if labels is not None:
+        frame["truth_label"] = labels.to_numpy()
+    sdf = register(db_api, frame, f"{kind}_training")
+    linker = Linker(sdf, settings_for(kind))
+    deterministic = (rules.PERSON_DETERMINISTIC if kind == "person"
+                     else rules.EMPLOYER_DETERMINISTIC)
+    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.9)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    if labels is not None:
+        linker.training.estimate_m_from_label_column("truth_label")
+        method = "u: random sampling; m: ground-truth labels"
+    else:
+        blocks = rules.PERSON_EM_BLOCKS if kind == "person" else rules.EMPLOYER_EM_BLOCKS
+        for block in blocks:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block, fix_probability_two_random_records_match=True)
+        method = "u: random sampling; m: expectation maximisation"
+    settings = floor_m_values(linker.misc.save_model_to_json(out_path=None))
+    meta = {
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "trained_on": trained_on,
+        "records": len(features),
+        "method": method,
+        "seed": seed,
+        "threshold": threshold if threshold is not None else DEFAULT_THRESHOLD[kind],
+    }
+    model = save_model(settings, kind, meta, models_dir)
+    log.info("saved %s model %s (%d records)", kind, model.name, len(features))
+    return model

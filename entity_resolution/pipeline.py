@@ -1,0 +1,292 @@
+"""Resolve persons and employers: staging mentions → clusters → golden records in core."""
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from entity_resolution.clustering import ClusterResult, cluster
+from entity_resolution.linking import predict_edges
+from entity_resolution.model import Model, load_model
+from entity_resolution.prepare import (
+    EMPLOYER_COLUMNS,
+    PERSON_COLUMNS,
+    prepare_employers,
+    prepare_persons,
+)
+from entity_resolution.stable_ids import assign_ids
+from entity_resolution.standardise import normalise_id
+from entity_resolution.survivorship import golden_values
+
+log = logging.getLogger(__name__)
+_LOCK_KEY = 7313101  # serialises entity-resolution writers across processes
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    prefix: str
+    staging: str
+    columns: tuple[str, ...]
+    golden: str
+    xref: str
+    history: str
+    id_col: str
+    exact_key: str
+    attributes: tuple[str, ...]
+
+
+PERSON = _Kind("person", "P", "staging.person_mention", PERSON_COLUMNS, "core.person",
+               "core.person_xref", "core.person_id_history", "person_id", "id_key",
+               ("full_name", "id_number", "cert_number", "gender", "birth_date",
+                "disability_category", "disability_level", "cert_status", "hukou_region_code",
+                "phone"))
+EMPLOYER = _Kind("employer", "E", "staging.employer_mention", EMPLOYER_COLUMNS, "core.employer",
+                 "core.employer_xref", "core.employer_id_history", "employer_id", "org_code",
+                 ("name", "uscc", "org_code", "region_code", "unit_type"))
+
+
+def _settings():
+    from quotalink.settings import get_settings
+
+    return get_settings()
+
+
+def _read(conn, sql: str, **params) -> pd.DataFrame:
+    result = conn.execute(sa.text(sql), params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _overrides(conn, kind: str, index: dict[tuple[str, str], int]):
+    """Must-link and cannot-link pairs as record indexes; the latest decision per pair wins."""
+    rows = _read(conn, "SELECT source_a, key_a, source_b, key_b, decision, decided_at, "
+                       "override_id FROM core.link_override WHERE entity = :e "
+                       "ORDER BY decided_at, override_id", e=kind)
+    latest: dict[tuple[int, int], str] = {}
+    unknown = 0
+    for r in rows.itertuples(index=False):
+        a, b = index.get((r.source_a, r.key_a)), index.get((r.source_b, r.key_b))
+        if a is None or b is None:
+            unknown += 1
+            continue
+        latest[(min(a, b), max(a, b))] = r.decision
+    must = [pair for pair, d in latest.items() if d == "must_link"]
+    cannot = [pair for pair, d in latest.items() if d == "cannot_link"]
+    return must, cannot, unknown
+
+
+def _write_edges(kind: str, features: pd.DataFrame, edges: pd.DataFrame, var_dir: Path) -> Path:
+    """Keep the run's scored pairs (by mention key) for evaluation and review."""
+    out = var_dir / "er" / f"{kind}_edges.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src, key = features["source"].to_numpy(), features["source_key"].to_numpy()
+    frame = pd.DataFrame({
+        "source_l": src[edges["unique_id_l"].to_numpy()],
+        "key_l": key[edges["unique_id_l"].to_numpy()],
+        "source_r": src[edges["unique_id_r"].to_numpy()],
+        "key_r": key[edges["unique_id_r"].to_numpy()],
+        "match_weight": edges["match_weight"].to_numpy(),
+        "match_probability": edges["match_probability"].to_numpy(),
+    })
+    frame.to_parquet(out, index=False)
+    return out
+
+
+def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
+    """Mention attributes as survivorship sees them (valid IDs only; certificate status)."""
+    m = features[["source", "source_key", "cluster", "full_name", "gender", "birth_date",
+                  "cert_number", "disability_category", "disability_level",
+                  "hukou_region_code", "phone", "observed_on"]].copy()
+    m["id_number"] = features["id_key"]
+    status = certificates.set_index("cert_number")["status"] if len(certificates) else None
+    is_registry = m["source"] == "disability_registry"
+    m["cert_status"] = None
+    if status is not None:
+        m.loc[is_registry, "cert_status"] = m.loc[is_registry, "source_key"].map(status)
+    golden = golden_values(m, "cluster", "person")
+    # Gender and birth date follow from a valid ID where no source gave them.
+    parsed = [normalise_id(v) if isinstance(v, str) else None for v in golden["id_number"]]
+    from_id_gender = pd.Series([p.gender if p else None for p in parsed], index=golden.index)
+    from_id_birth = pd.Series([p.birth_date.isoformat() if p and p.birth_date else None
+                               for p in parsed], index=golden.index)
+    golden["gender"] = golden["gender"].where(golden["gender"].notna(), from_id_gender)
+    golden["birth_date"] = golden["birth_date"].where(golden["birth_date"].notna(),
+                                                      from_id_birth)
+    for col in ("disability_category", "disability_level"):
+        golden[col] = pd.to_numeric(golden[col], errors="coerce").astype("Int64")
+    return golden
+
+
+def _golden_employers(features: pd.DataFrame) -> pd.DataFrame:
+    m = features[["source", "source_key", "cluster", "name", "uscc", "org_code", "region_code",
+                  "unit_type", "observed_on"]]
+    return golden_values(m, "cluster", "employer")
+
+
+def _resolve(kind: _Kind, engine: Engine, er_engine: str | None, model: Model | None,
+             var_dir: Path | None) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    settings = None
+    if er_engine is None or var_dir is None:
+        settings = _settings()
+    er_engine = er_engine or settings.er_engine
+    var_dir = var_dir or settings.var_dir
+    model = model or load_model(kind.name)
+
+    with engine.connect() as conn:
+        mentions = _read(conn, f"SELECT {', '.join(kind.columns)} FROM {kind.staging}")
+        certificates = (_read(conn, "SELECT cert_number, status FROM staging.certificate")
+                        if kind.name == "person" else pd.DataFrame())
+        previous = _read(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
+        old_golden = _read(conn, f"SELECT * FROM {kind.golden}")
+        history = _read(conn, f"SELECT retired_id, current_id FROM {kind.history}")
+    timings["read_s"] = time.perf_counter() - started
+
+    t = time.perf_counter()
+    prepare = prepare_persons if kind.name == "person" else prepare_employers
+    features = prepare(mentions)
+    timings["prepare_s"] = time.perf_counter() - t
+    index = {(s, k): i for i, (s, k) in enumerate(zip(features["source"], features["source_key"],
+                                                      strict=True))}
+
+    t = time.perf_counter()
+    edges = predict_edges(model, features, engine=er_engine)
+    timings["predict_s"] = time.perf_counter() - t
+
+    with engine.connect() as conn:
+        must, cannot, unknown_overrides = _overrides(conn, kind.name, index)
+    t = time.perf_counter()
+    keys = features[kind.exact_key].astype("object").where(features[kind.exact_key].notna(), None)
+    result: ClusterResult = cluster(
+        len(features), exact_keys=keys.tolist(),
+        edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
+        edges_p=edges["match_probability"].to_numpy(), threshold=model.threshold,
+        must_link=must, cannot_link=cannot)
+    timings["cluster_s"] = time.perf_counter() - t
+    features["cluster"] = result.labels
+
+    t = time.perf_counter()
+    prev = features[["source", "source_key"]].merge(previous, on=["source", "source_key"],
+                                                    how="left")[kind.id_col]
+    prev_list = [v if isinstance(v, str) else None for v in prev.tolist()]
+    known = set(old_golden[kind.id_col]) if len(old_golden) else set()
+    known |= set(history["retired_id"]) | set(history["current_id"])
+    assignment = assign_ids(result.labels.tolist(), prev_list, prefix=kind.prefix,
+                            known_ids=known)
+    features[kind.id_col] = features["cluster"].map(assignment.ids)
+
+    golden = (_golden_persons(features, certificates) if kind.name == "person"
+              else _golden_employers(features))
+    golden[kind.id_col] = golden["cluster"].map(assignment.ids)
+    golden = golden[[kind.id_col, *kind.attributes]]
+    golden = _keep_updated_at(golden, old_golden, kind)
+
+    probability = np.where(result.exact | np.isnan(result.probability), np.nan,
+                           result.probability)
+    xref = pd.DataFrame({"source": features["source"], "source_key": features["source_key"],
+                         kind.id_col: features[kind.id_col],
+                         "match_probability": probability})
+    timings["golden_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    _publish(engine, kind, golden, xref, assignment.retired)
+    timings["write_s"] = time.perf_counter() - t
+    if var_dir is not None:
+        try:
+            _write_edges(kind.name, features, edges, Path(var_dir))
+        except Exception as exc:  # the edge file is a by-product; never fail the run on it
+            log.warning("could not write %s edges: %s", kind.name, type(exc).__name__)
+
+    unchanged = sum(1 for old, new in zip(prev_list, features[kind.id_col], strict=True)
+                    if old is not None and old == new)
+    with_previous = sum(1 for old in prev_list if old is not None)
+    refused = pd.Series([r for _a, _b, r in result.refused], dtype="object").value_counts()
+    timings["total_s"] = time.perf_counter() - started
+    return {
+        "model": model.name,
+        "threshold": model.threshold,
+        "engine": er_engine,
+        "mentions": len(features),
+        "entities": int(golden.shape[0]),
+        f"{kind.name}s": int(golden.shape[0]),
+        "exact_mentions": int(result.exact.sum()),
+        "probabilistic_mentions": int(np.isfinite(probability).sum()),
+        "scored_pairs": int(len(edges)),
+        "pairs_above_threshold": int((edges["match_probability"] >= model.threshold).sum()),
+        "refused_cannot_link": int(refused.get("cannot_link", 0)),
+        "refused_different_keys": int(refused.get("different_keys", 0)),
+        "overrides_must_link": len(must),
+        "overrides_cannot_link": len(cannot),
+        "overrides_unknown_mentions": unknown_overrides,
+        "ids_kept": assignment.kept,
+        "ids_minted": assignment.minted,
+        "ids_retired": len(assignment.retired),
+        "id_stability": (unchanged / with_previous) if with_previous else None,
+        **{k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: _Kind) -> pd.DataFrame:
+    """updated_at moves only when a golden record's attributes changed."""
+    now = dt.datetime.now(dt.UTC)
+    golden = golden.copy()
+    golden["updated_at"] = now
+    if old.empty:
+        return golden
+    cols = [kind.id_col, *kind.attributes]
+    old = old.set_index(kind.id_col)
+    common = golden[kind.id_col].isin(old.index)
+    if not common.any():
+        return golden
+
+    def canon(frame: pd.DataFrame) -> pd.Series:
+        parts = frame[cols[1:]].astype("string").fillna("\x00")
+        return parts.agg("\x1f".join, axis=1)
+
+    new_sig = canon(golden.loc[common].set_index(kind.id_col).reset_index())
+    old_rows = old.loc[golden.loc[common, kind.id_col]].reset_index()
+    old_sig = canon(old_rows)
+    same = new_sig.to_numpy() == old_sig.to_numpy()
+    idx = golden.index[common][same]
+    golden.loc[idx, "updated_at"] = old_rows.loc[same, "updated_at"].to_numpy()
+    return golden
+
+
+def _publish(engine: Engine, kind: _Kind, golden: pd.DataFrame, xref: pd.DataFrame,
+             retired: list[tuple[str, str]]) -> None:
+    """Replace golden records and xref in one transaction; append to the ID history."""
+    from warehouse.db import copy_frame
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}"))
+        copy_frame(conn, kind.golden, golden)
+        copy_frame(conn, kind.xref, xref)
+        for old, new in retired:
+            # Keep every retired ID one hop from a live one.
+            conn.execute(sa.text(f"UPDATE {kind.history} SET current_id = :new "
+                                 "WHERE current_id = :old"), {"new": new, "old": old})
+            conn.execute(sa.text(f"INSERT INTO {kind.history} (retired_id, current_id, reason) "
+                                 "VALUES (:old, :new, 'merge') ON CONFLICT (retired_id) "
+                                 "DO UPDATE SET current_id = EXCLUDED.current_id"),
+                         {"new": new, "old": old})
+
+
+def resolve_persons(engine: Engine, *, er_engine: str | None = None, model: Model | None = None,
+                    var_dir: Path | None = None) -> dict[str, Any]:
+    """Link person mentions in staging and publish core.person and core.person_xref."""
+    return _resolve(PERSON, engine, er_engine, model, var_dir)
+
+
+def resolve_employers(engine: Engine, *, er_engine: str | None = None,
+                      model: Model | None = None, var_dir: Path | None = None) -> dict[str, Any]:
+    """Link employer mentions in staging and publish core.employer and core.employer_xref."""
+    return _resolve(EMPLOYER, engine, er_engine, model, var_dir)

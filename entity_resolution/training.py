@@ -1,0 +1,124 @@
+"""Training on request: fit a model on staging, pick its threshold on ground truth."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from entity_resolution.clustering import cluster
+from entity_resolution.evaluation import pairwise_scores
+from entity_resolution.linking import predict_edges
+from entity_resolution.model import MODELS_DIR, Model, load_model, train_model, update_threshold
+from entity_resolution.pipeline import EMPLOYER, PERSON, _read
+from entity_resolution.prepare import prepare_employers, prepare_persons
+
+log = logging.getLogger(__name__)
+THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999)
+# The person model must not merge two people: pick the best F1 among thresholds whose
+# precision reaches this floor (issue 4: precision ≥ 0.998).
+MIN_PRECISION = {"person": 0.998, "employer": 0.98}
+
+
+def _kind(kind: str):
+    if kind == "person":
+        return PERSON, prepare_persons
+    if kind == "employer":
+        return EMPLOYER, prepare_employers
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def load_features(engine: Engine, kind: str) -> pd.DataFrame:
+    """Prepared features of every staging mention of a kind."""
+    spec, prepare = _kind(kind)
+    with engine.connect() as conn:
+        mentions = _read(conn, f"SELECT {', '.join(spec.columns)} FROM {spec.staging}")
+    return prepare(mentions)
+
+
+def truth_labels(features: pd.DataFrame, truth_dir: Path, kind: str) -> pd.Series:
+    """True entity per feature row (None where the truth file does not know the mention)."""
+    truth = pd.read_csv(Path(truth_dir) / f"{kind}_mentions.csv", dtype=str,
+                        keep_default_na=False)
+    truth = truth.rename(columns={"key": "source_key", kind: "truth"})
+    joined = features[["source", "source_key"]].merge(truth, on=["source", "source_key"],
+                                                      how="left")
+    return joined["truth"]
+
+
+def threshold_curve(model: Model, features: pd.DataFrame, labels: pd.Series, *,
+                    engine: str = "duckdb",
+                    thresholds: tuple[float, ...] = THRESHOLDS) -> list[dict[str, Any]]:
+    """Pairwise precision / recall / F1 of the full clustering at each threshold."""
+    spec, _ = _kind(model.kind)
+    edges = predict_edges(model, features, engine=engine, floor=min(thresholds))
+    keys = features[spec.exact_key].astype("object").where(features[spec.exact_key].notna(),
+                                                          None).tolist()
+    known = labels.notna().to_numpy()
+    truth = labels[known].reset_index(drop=True)
+    curve = []
+    for threshold in thresholds:
+        result = cluster(len(features), exact_keys=keys,
+                         edges_l=edges["unique_id_l"].to_numpy(),
+                         edges_r=edges["unique_id_r"].to_numpy(),
+                         edges_p=edges["match_probability"].to_numpy(), threshold=threshold)
+        scores = pairwise_scores(pd.Series(result.labels[known]), truth)
+        curve.append({"threshold": threshold, **{k: scores[k] for k in (
+            "precision", "recall", "f1", "predicted_clusters", "true_clusters")}})
+    return curve
+
+
+def pick_threshold(curve: list[dict[str, Any]], min_precision: float) -> float:
+    """Best F1 among thresholds meeting the precision floor (else the most precise one)."""
+    eligible = [p for p in curve if p["precision"] >= min_precision]
+    if eligible:
+        best = max(eligible, key=lambda p: (p["f1"], p["threshold"]))
+    else:
+        best = max(curve, key=lambda p: (p["precision"], p["f1"]))
+    return float(best["threshold"])
+
+
+def train(kind: str, engine: Engine, truth_dir: str | Path | None = None, *,
+          er_engine: str = "duckdb", models_dir: Path = MODELS_DIR, seed: int = 42,
+          max_pairs: float = 2e6) -> Model:
+    """Train a new model version on staging (labels from ground truth when given).
+
+    With ground truth, the threshold is chosen on it (best F1 at the precision floor) and
+    the curve is kept in the model's meta file; without, the default threshold stays.
+    """
+    features = load_features(engine, kind)
+    labels = truth_labels(features, Path(truth_dir), kind) if truth_dir else None
+    model = train_model(kind, features, labels=labels, engine=er_engine, seed=seed,
+                        max_pairs=max_pairs, models_dir=models_dir,
+                        trained_on=f"{len(features)} staging mentions"
+                                   + (" with ground-truth labels" if truth_dir else ""))
+    if labels is not None:
+        model = calibrate(model, features, labels, er_engine=er_engine, models_dir=models_dir)
+    return model
+
+
+def calibrate(model: Model, features: pd.DataFrame, labels: pd.Series, *,
+              er_engine: str = "duckdb", models_dir: Path = MODELS_DIR) -> Model:
+    """Choose and record the model's threshold from its curve on ground truth."""
+    curve = threshold_curve(model, features, labels, engine=er_engine)
+    threshold = pick_threshold(curve, MIN_PRECISION[model.kind])
+    log.info("%s: threshold %.4f chosen on ground truth", model.name, threshold)
+    return update_threshold(model, threshold, curve, models_dir)
+
+
+def curve_markdown(curve: list[dict[str, Any]], chosen: float) -> str:
+    """The curve as a Markdown table, the chosen row marked."""
+    lines = ["| threshold | precision | recall | F1 | clusters (true) |",
+             "|---:|---:|---:|---:|---:|"]
+    for p in curve:
+        mark = " **←**" if np.isclose(p["threshold"], chosen) else ""
+        lines.append(f"| {p['threshold']} | {p['precision']:.5f} | {p['recall']:.5f} | "
+                     f"{p['f1']:.5f}{mark} | {p['predicted_clusters']} ({p['true_clusters']}) |")
+    return "\n".join(lines)
+
+
+def current_model(kind: str) -> Model:
+    """The latest saved model of a kind."""
+    return load_model(kind)
