@@ -66,17 +66,15 @@ class Reference:
         return self._cities
 
     def social_average(self, city_code: str | None, year: int) -> float | None:
-        """Social average wage of a city and year; the latest earlier year when missing."""
-        if not city_code:
-            return None
+        """Social average wage of a city and year (latest earlier year, then province 37)."""
         t = self.social_avg_wage
-        rows = t[(t["city_code"].astype(str) == str(city_code)) & (t["year"] <= int(year))]
-        if rows.empty:
-            rows = t[t["city_code"].astype(str) == str(city_code)]
-            if rows.empty:
-                return None
-            return float(rows.sort_values("year").iloc[0]["yuan"])
-        return float(rows.sort_values("year").iloc[-1]["yuan"])
+        # The city's figure of the year or the latest earlier year, then the province's (37).
+        for key in ([str(city_code)[:4]] if city_code else []) + ["37"]:
+            own = t[t["city_code"].astype(str) == key]
+            rows = own[own["year"] <= int(year)]
+            if not rows.empty:
+                return float(rows.sort_values("year").iloc[-1]["yuan"])
+        return None
 
 
 def load_reference() -> Reference:

@@ -49,9 +49,9 @@ def small_reference(retirement=retirement_before_2025) -> Reference:
     """Hand-made reference tables: two Jinan counties (tier 1, 2), one Qingdao (tier 1)."""
     return Reference(
         regions=pd.DataFrame({
-            "county_code": ["370102", "370124", "370202", "370116"],
-            "city_code": ["3701", "3701", "3702", "3701"],
-            "tier": [1, 2, 1, 2]}),
+            "county_code": ["370102", "370124", "370202", "370116", "371202"],
+            "city_code": ["3701", "3701", "3702", "3701", "3701"],
+            "tier": [1, 2, 1, 2, 2]}),
         min_wage=pd.DataFrame({
             "effective_from": [dt.date(2018, 6, 1), dt.date(2018, 6, 1), dt.date(2021, 10, 1),
                                dt.date(2021, 10, 1)],
@@ -173,6 +173,21 @@ class Fixture:
                            months: range = range(1, 13), base: float = 3000) -> None:
         """Paid pension contributions for the months of a year."""
         self.contributions(person_id, employer_id, [year * 100 + m for m in months], base=base)
+
+
+RESET_TABLES = (
+    "staging.declaration", "staging.declared_employment", "staging.certificate",
+    "staging.contribution", "staging.study", "staging.survey", "staging.civil_service",
+    "staging.employment_registration", "staging.person_mention", "staging.employer_mention",
+    "core.person", "core.person_xref", "core.employer", "core.employer_xref",
+    "mart.anomaly_flag", "mart.quota_compliance", "review.decision", "ops.load_audit",
+)
+
+
+def reset(engine: Engine) -> None:
+    """Empty every table the rule tests write (between tests sharing a scratch database)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("truncate " + ", ".join(RESET_TABLES)))
 
 
 def flags(engine: Engine) -> pd.DataFrame:
