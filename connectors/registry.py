@@ -117,3 +117,17 @@ def available(name: str) -> bool:
 def raw_tables(source: str) -> list[RawTable]:
     """The raw tables a source lands in."""
     return [t for t in RAW_TABLES if t.source == source]
+
+
+# Which staging tables each source feeds (lineage for the asset graph).
+STAGING_FEEDS: dict[str, tuple[str, ...]] = {
+    "disability_registry": ("certificate", "person_mention"),
+    "quota": ("declaration", "declared_employment", "person_mention", "employer_mention"),
+    "hr": ("contribution", "person_mention", "employer_mention"),
+    "employment_service": ("employment_registration", "person_mention", "employer_mention"),
+    "training": ("training", "person_mention"),
+    "graduates": ("study", "person_mention", "employer_mention"),
+    "org": ("civil_service", "person_mention", "employer_mention"),
+    "establishment": ("institution", "employer_mention"),
+    "unemployed_survey": ("survey", "person_mention"),
+}

@@ -6,7 +6,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from connectors.contracts import SOURCES
-from connectors.registry import SOURCE_OBJECTS, available, raw_tables
+from connectors.registry import SOURCE_OBJECTS, STAGING_FEEDS, available, raw_tables
 from orchestration.progress import step
 from orchestration.resources import WarehouseResource
 
@@ -85,7 +85,8 @@ def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
     name="staging",
     specs=[
         dg.AssetSpec(["staging", t], group_name="staging", kinds={"postgres"},
-                     deps=[dg.AssetKey(["raw", r.table]) for s in active_sources() for r in raw_tables(s)])
+                     deps=[dg.AssetKey(["raw", r.table]) for s in active_sources()
+                           if t in STAGING_FEEDS[s] for r in raw_tables(s)])
         for t in STAGING_TABLES
     ],
     pool="warehouse",
@@ -205,6 +206,9 @@ def all_assets() -> list:
     ]
 
 
-def all_checks() -> list:
-    """Asset checks: delivery reconciliation per source."""
-    return [_reconciliation_check(s) for s in active_sources()]
+def all_checks(assets: list) -> list:
+    """Asset checks: delivery reconciliation per source, and every table's GE suite."""
+    from orchestration.checks import suite_checks
+
+    keys = [k for a in assets for k in a.keys]
+    return [*[_reconciliation_check(s) for s in active_sources()], *suite_checks(keys)]

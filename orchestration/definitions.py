@@ -7,7 +7,7 @@ from orchestration.resources import WarehouseResource
 from orchestration.sensors import build_schedules, build_sensors
 
 ASSETS = all_assets()
-CHECKS = all_checks()
+CHECKS = all_checks(ASSETS)
 pipeline_job = dg.define_asset_job("pipeline", selection=dg.AssetSelection.all(),
                                    description="Every source, staging, entity resolution, audit")
 
