@@ -12,6 +12,7 @@ from expectations.testing import Fixture, flags, reset, scratch_warehouse, small
 pytestmark = pytest.mark.integration
 D = dt.date
 REF = small_reference(retirement=retirement_date)
+JOINED = dt.date(2015, 3, 1)
 
 
 @pytest.fixture(scope="module")
@@ -235,7 +236,7 @@ def test_concurrent_unemployed(engine, fx):
     assert got[("U1", "E1")]["evidence"]["surveys"][0]["interview_date"] == "2024-05-10"
 
 
-def _organ_staff(fx, person, key, organ, year=2024, joined=D(2015, 3, 1)):
+def _organ_staff(fx, person, key, organ, year=2024, joined=JOINED):
     fx.insert("staging.civil_service", staff_key=key, organ_name="某局", post="科员",
               joined_on=joined, year=year, staffing_type="行政编制")
     fx.xref("person", "org", key, person)
