@@ -1,0 +1,348 @@
+"""hr: social-insurance employers, insured persons and contributions pulled from a SQL database."""
+
+import datetime as dt
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from connectors.base import (
+    Delivery,
+    Lander,
+    LoadResult,
+    Record,
+    audit_state,
+    write_audit,
+    write_quarantine,
+)
+from connectors.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
+from connectors.disability_registry import person_fields
+from connectors.staging import Context, stage_pending, text
+from entity_resolution.standardise import (
+    normalise_employer_name,
+    normalise_org_code,
+    normalise_region_code,
+    normalise_uscc,
+    org_code_of_uscc,
+)
+from quotalink.errors import ConfigError
+
+log = logging.getLogger(__name__)
+SOURCE = "hr"
+TABLES: tuple[RawTable, ...] = (HR_AB01, HR_AC01, HR_AC08)
+WATERMARK_COLUMN = "aae036"
+# Rows committed late can carry an aae036 below what the last pull saw: re-read this margin.
+OVERLAP = dt.timedelta(days=1)
+CHUNK = 20_000
+# aab019 单位类型 → canonical unit type of employer mentions.
+UNIT_TYPES = {
+    "10": "enterprise", "30": "organ", "50": "public_institution", "55": "social_organisation",
+    "60": "social_organisation", "70": "individual_business",
+}
+PAID = {"1": True, "0": False}
+
+
+def source_table(spec: RawTable) -> str:
+    """The source table name of a raw table (raw.hr_ac08 ← ac08)."""
+    return spec.table.removeprefix("hr_")
+
+
+def open_source(url: str) -> Engine | None:
+    """An engine on the HR database; None when the offline SQLite delivery is absent.
+
+    SQLite files are opened read-only so that a missing path is never created.
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        if not parsed.database or not path.is_file():
+            return None
+        uri = f"file:{path.resolve()}?mode=ro"
+        return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _render(value: object) -> str | None:
+    """A source value as raw text; timestamps always as 'YYYY-MM-DD HH:MM:SS[.ffffff]'."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text_value = str(value)
+    return text_value if text_value.strip() else None
+
+
+def _render_ts(value: object) -> str | None:
+    rendered = _render(value)
+    if rendered is None:
+        return None
+    # SQLite keeps timestamps as text ('T' or ' ', with or without microseconds): one spelling.
+    try:
+        return dt.datetime.fromisoformat(rendered.strip()).isoformat(sep=" ")
+    except ValueError:
+        return rendered.strip()
+
+
+def _watermark(conn: Connection, stream: str) -> str | None:
+    return conn.execute(
+        sa.text("select value from ops.watermark where source = :s and stream = :t"),
+        {"s": SOURCE, "t": stream},
+    ).scalar()
+
+
+def _set_watermark(conn: Connection, stream: str, value: str) -> None:
+    conn.execute(
+        sa.text(
+            "insert into ops.watermark (source, stream, value) values (:s, :t, :v) "
+            "on conflict (source, stream) do update set value = excluded.value, updated_at = now() "
+            "where ops.watermark.value < excluded.value"
+        ),
+        {"s": SOURCE, "t": stream, "v": value},
+    )
+
+
+def _columns(src: Engine, spec: RawTable) -> tuple[str, dict[str, str]]:
+    """The source table's real name and its columns (lower-cased name → real name)."""
+    inspector = sa.inspect(src)
+    wanted = source_table(spec)
+    names = {n.lower(): n for n in inspector.get_table_names()}
+    if wanted not in names:
+        raise LookupError(f"table {wanted} not found in the HR database")
+    real = names[wanted]
+    return real, {c["name"].lower(): c["name"] for c in inspector.get_columns(real)}
+
+
+def _window_query(src: Engine, table: str, columns: dict[str, str], since: dt.datetime | None):
+    """SELECT of every column, restricted to aae036 >= since when there is a watermark."""
+    cols = [sa.column(real) for real in columns.values()]
+    query = sa.select(*cols).select_from(sa.table(table))
+    if since is not None:
+        ts = sa.column(columns[WATERMARK_COLUMN])
+        if src.dialect.name == "sqlite":
+            # Text timestamps: compare in one spelling ('YYYY-MM-DD HH:MM:SS').
+            query = query.where(sa.func.replace(ts, "T", " ") >= since.isoformat(sep=" "))
+        else:
+            query = query.where(ts >= since)
+    return query
+
+
+def _parse_watermark(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class _Window:
+    """The rows of one pull of one table that are new or changed since the last pull."""
+
+    def __init__(self, conn: Connection, spec: RawTable, watermark: str | None):
+        self.conn, self.spec, self.watermark = conn, spec, watermark
+        self.top: str | None = None
+        self.unchanged = 0
+
+    def records(self, result, columns: dict[str, str]) -> Iterator[Record]:
+        """Records of the streamed result; rows re-read in the overlap and unchanged are dropped."""
+        lower = list(columns)
+        n = 0
+        for part in result.partitions():
+            rows = []
+            for values in part:
+                n += 1
+                rec = {name: _render(v) for name, v in zip(lower, values, strict=True)}
+                rec[WATERMARK_COLUMN] = _render_ts(values[lower.index(WATERMARK_COLUMN)])
+                ts = rec[WATERMARK_COLUMN]
+                if ts is not None and (self.top is None or ts > self.top):
+                    self.top = ts
+                rows.append(rec)
+            yield from self._fresh(rows, n - len(rows))
+
+    def _fresh(self, rows: list[dict], offset: int) -> Iterator[Record]:
+        key = self.spec.key
+        seen: dict[str, str | None] = {}
+        if self.watermark is not None:
+            old = [r[key] for r in rows if r.get(key) and (r[WATERMARK_COLUMN] or "") <= self.watermark]
+            if old:
+                seen = dict(
+                    self.conn.execute(
+                        sa.text(
+                            f'select "{key}", "{WATERMARK_COLUMN}" from raw."{self.spec.table}" '
+                            f'where "{key}" = any(:k)'
+                        ),
+                        {"k": old},
+                    ).all()
+                )
+        for i, rec in enumerate(rows, offset + 1):
+            k = rec.get(key)
+            ts = rec[WATERMARK_COLUMN]
+            if k is not None and k in seen and seen[k] == ts:
+                self.unchanged += 1
+                continue
+            if k is None and self.watermark is not None and ts is not None and ts <= self.watermark:
+                # A keyless row below the watermark was quarantined by the pull that saw it.
+                self.unchanged += 1
+                continue
+            yield Record(k if k is not None else f"row {i} of the window", rec)
+
+
+def _reject_table(conn: Connection, spec: RawTable, reason: str) -> LoadResult | None:
+    """Reject a table whole (schema drift), once per distinct reason."""
+    name = f"{spec.table}:schema"
+    digest = hashlib.sha256(reason.encode()).hexdigest()
+    state = audit_state(conn, SOURCE, name)
+    if state is not None and state["content_sha256"] == digest:
+        return None
+    log.error("hr/%s rejected: %s", spec.table, reason)
+    write_quarantine(conn, [(SOURCE, name, None, None, f"delivery rejected: {reason}", source_table(spec))])
+    write_audit(conn, SOURCE, name, spec.table, digest, 0, 0, 0, "rejected", {"reason": reason})
+    return LoadResult(SOURCE, name, "rejected", reason=reason)
+
+
+def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelta = OVERLAP,
+               chunk: int = CHUNK) -> LoadResult | None:
+    """Pull one table from its watermark (minus the overlap); None when nothing is new."""
+    try:
+        table, columns = _columns(src, spec)
+        missing = [c for c in spec.required if c not in columns]
+        if missing:
+            raise LookupError(f"table {source_table(spec)}: missing required column(s) {', '.join(missing)}")
+    except LookupError as exc:
+        with engine.begin() as conn:
+            return _reject_table(conn, spec, str(exc))
+    with engine.connect() as conn:
+        mark = _watermark(conn, spec.table)
+    last = _parse_watermark(mark) if mark else None
+    since_dt = last - overlap if last else None
+    with engine.connect() as conn:
+        pulled = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        since_text = since_dt.isoformat(sep=" ") if since_dt else "start"
+        delivery = Delivery(SOURCE, f"{spec.table}:{since_text}..{pulled}", since_text)
+        trans = conn.begin()
+        lander = Lander(conn, spec, delivery)
+        window = _Window(conn, spec, mark)
+        query = _window_query(src, table, columns, since_dt)
+        with src.connect() as src_conn:
+            result = src_conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+            lander.upsert(window.records(result, columns), [spec.key])
+            result.close()
+        if lander.rows_read == 0:
+            # Nothing new in the window: no delivery, no audit row, watermark as it was.
+            trans.rollback()
+            log.info("hr/%s: nothing new since %s", spec.table, mark)
+            return None
+        outcome = lander.finish(None)
+        if window.top:
+            _set_watermark(conn, spec.table, window.top)
+        trans.commit()
+    log.info("hr/%s: %d new or changed row(s), %d re-read unchanged, %d quarantined",
+             spec.table, outcome.rows_loaded, window.unchanged, outcome.rows_quarantined)
+    return outcome
+
+
+def load_url(engine: Engine, url: str, overlap: dt.timedelta = OVERLAP, chunk: int = CHUNK,
+             required: bool = True) -> list[LoadResult]:
+    """Pull ab01, ac01 and ac08 from the database at url (any SQLAlchemy URL)."""
+    shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+    src = open_source(url)
+    if src is None:
+        if required:
+            raise ConfigError(f"HR_DB_URL: no SQLite database at {shown}")
+        log.info("hr: no offline delivery at %s, nothing to pull", shown)
+        return []
+    try:
+        with src.connect() as probe:
+            probe.execute(sa.text("select 1"))
+    except sa.exc.DBAPIError as exc:
+        src.dispose()
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ConfigError(f"HR_DB_URL: cannot reach {shown}: {first}") from None
+    try:
+        results = []
+        for spec in TABLES:
+            result = load_table(engine, src, spec, overlap, chunk)
+            if result is not None:
+                results.append(result)
+        return results
+    finally:
+        src.dispose()
+
+
+def load(engine: Engine, settings) -> list[LoadResult]:
+    """Pull the HR database of the settings (HR_DB_URL, else the offline SQLite delivery)."""
+    return load_url(engine, settings.hr_url, required=bool(settings.hr_db_url))
+
+
+def _period(ctx: Context, row: dict) -> tuple[dt.datetime | None, str]:
+    changed = ctx.timestamp(row, WATERMARK_COLUMN)
+    return changed, (changed.isoformat() if changed else "")
+
+
+def stage_employer(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
+    """An ab01 row → an employer mention keyed aab001."""
+    changed, period = _period(ctx, row)
+    code = row.get("aab003")
+    uscc = normalise_uscc(code)
+    org = org_code_of_uscc(uscc) if uscc else normalise_org_code(code)
+    if code and not (uscc or org):
+        ctx.unparsed["aab003"] += 1
+    yield "staging.employer_mention", {
+        "source": SOURCE, "source_key": text(row, "aab001"),
+        "name": normalise_employer_name(row.get("aab004")), "name_raw": text(row, "aab004"),
+        "uscc": uscc, "org_code": org,
+        "region_code": ctx.parsed(row, "aab301", normalise_region_code),
+        "unit_type": ctx.code(row, "aab019", UNIT_TYPES),
+        "observed_on": changed.date() if changed else None, "period": period,
+    }
+
+
+def stage_person(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
+    """An ac01 row → a person mention keyed aac001."""
+    changed, period = _period(ctx, row)
+    person = person_fields(ctx, row, name="aac003", id_col="aac002", cert_col=None,
+                           gender_col="aac004", phone_col="aae005")
+    yield "staging.person_mention", {
+        "source": SOURCE, "source_key": text(row, "aac001"), **person,
+        "birth_date": ctx.date(row, "aac006", ("%Y%m%d",)) or person["birth_date"],
+        "birth_year_min": None, "birth_year_max": None, "hukou_region_code": None,
+        "disability_category": None, "disability_level": None,
+        "observed_on": changed.date() if changed else None, "period": period,
+    }
+
+
+def stage_contribution(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
+    """An ac08 row → a contribution (is_paid from aae078; later changes supersede)."""
+    month = ctx.integer(row, "aae002", 190001, 209912)
+    if month is not None and not 1 <= month % 100 <= 12:
+        ctx.unparsed["aae002"] += 1
+        month = None
+    yield "staging.contribution", {
+        "contribution_id": ctx.integer(row, "aaz223"),
+        "person_key": text(row, "aac001"),
+        "employer_key": text(row, "aab001"),
+        "period": month,
+        "insurance": text(row, "aae140"),
+        "base_yuan": ctx.decimal(row, "aac040"),
+        "is_paid": ctx.code(row, "aae078", PAID),
+        "changed_at": ctx.timestamp(row, WATERMARK_COLUMN),
+    }
+
+
+ROW_FUNCTIONS = {HR_AB01.table: stage_employer, HR_AC01.table: stage_person, HR_AC08.table: stage_contribution}
+
+
+def stage(engine: Engine) -> dict:
+    """Stage every pulled window not yet staged."""
+    return {spec.table: stage_pending(engine, spec, ROW_FUNCTIONS[spec.table]) for spec in TABLES}
