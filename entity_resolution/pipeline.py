@@ -21,7 +21,7 @@ from entity_resolution.prepare import (
     prepare_employers,
     prepare_persons,
 )
-from entity_resolution.stable_ids import assign_ids
+from entity_resolution.stable_ids import IdAssignment, assign_ids
 from entity_resolution.standardise import normalise_id
 from entity_resolution.survivorship import golden_values
 
@@ -62,24 +62,6 @@ def _settings():
 def _read(conn, sql: str, **params) -> pd.DataFrame:
     result = conn.execute(sa.text(sql), params)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def _overrides(conn, kind: str, index: dict[tuple[str, str], int]):
-    """Must-link and cannot-link pairs as record indexes; the latest decision per pair wins."""
-    rows = _read(conn, "SELECT source_a, key_a, source_b, key_b, decision, decided_at, "
-                       "override_id FROM core.link_override WHERE entity = :e "
-                       "ORDER BY decided_at, override_id", e=kind)
-    latest: dict[tuple[int, int], str] = {}
-    unknown = 0
-    for r in rows.itertuples(index=False):
-        a, b = index.get((r.source_a, r.key_a)), index.get((r.source_b, r.key_b))
-        if a is None or b is None:
-            unknown += 1
-            continue
-        latest[(min(a, b), max(a, b))] = r.decision
-    must = [pair for pair, d in latest.items() if d == "must_link"]
-    cannot = [pair for pair, d in latest.items() if d == "cannot_link"]
-    return must, cannot, unknown
 
 
 def _write_edges(kind: str, features: pd.DataFrame, edges: pd.DataFrame, var_dir: Path) -> Path:
@@ -130,42 +112,43 @@ def _golden_employers(features: pd.DataFrame) -> pd.DataFrame:
     return golden_values(m, "cluster", "employer")
 
 
-def _resolve(kind: _Kind, engine: Engine, er_engine: str | None, model: Model | None,
-             var_dir: Path | None) -> dict[str, Any]:
+@dataclass
+class Resolution:
+    """Everything one resolution run computes, before anything is written."""
+
+    features: pd.DataFrame
+    edges: pd.DataFrame
+    result: ClusterResult
+    assignment: IdAssignment
+    golden: pd.DataFrame
+    xref: pd.DataFrame
+    previous_ids: list[str | None]
+    timings: dict[str, float]
+
+
+def resolve_frame(kind: _Kind, mentions: pd.DataFrame, model: Model, *,
+                  er_engine: str = "duckdb", previous: pd.DataFrame | None = None,
+                  known_ids: set[str] | None = None,
+                  overrides: pd.DataFrame | None = None,
+                  certificates: pd.DataFrame | None = None) -> Resolution:
+    """The whole resolution on in-memory frames (no database): features → edges →
+    clusters → stable IDs → golden records and xref."""
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    settings = None
-    if er_engine is None or var_dir is None:
-        settings = _settings()
-    er_engine = er_engine or settings.er_engine
-    var_dir = var_dir or settings.var_dir
-    model = model or load_model(kind.name)
-
-    with engine.connect() as conn:
-        mentions = _read(conn, f"SELECT {', '.join(kind.columns)} FROM {kind.staging}")
-        certificates = (_read(conn, "SELECT cert_number, status FROM staging.certificate")
-                        if kind.name == "person" else pd.DataFrame())
-        previous = _read(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
-        old_golden = _read(conn, f"SELECT * FROM {kind.golden}")
-        history = _read(conn, f"SELECT retired_id, current_id FROM {kind.history}")
-    timings["read_s"] = time.perf_counter() - started
-
     t = time.perf_counter()
     prepare = prepare_persons if kind.name == "person" else prepare_employers
     features = prepare(mentions)
     timings["prepare_s"] = time.perf_counter() - t
-    index = {(s, k): i for i, (s, k) in enumerate(zip(features["source"], features["source_key"],
-                                                      strict=True))}
 
     t = time.perf_counter()
     edges = predict_edges(model, features, engine=er_engine)
     timings["predict_s"] = time.perf_counter() - t
 
-    with engine.connect() as conn:
-        must, cannot, unknown_overrides = _overrides(conn, kind.name, index)
     t = time.perf_counter()
+    index = {(s, k): i for i, (s, k) in enumerate(zip(features["source"], features["source_key"],
+                                                      strict=True))}
+    must, cannot, unknown = _override_pairs(overrides, index)
     keys = features[kind.exact_key].astype("object").where(features[kind.exact_key].notna(), None)
-    result: ClusterResult = cluster(
+    result = cluster(
         len(features), exact_keys=keys.tolist(),
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
         edges_p=edges["match_probability"].to_numpy(), threshold=model.threshold,
@@ -174,62 +157,119 @@ def _resolve(kind: _Kind, engine: Engine, er_engine: str | None, model: Model | 
     features["cluster"] = result.labels
 
     t = time.perf_counter()
-    prev = features[["source", "source_key"]].merge(previous, on=["source", "source_key"],
-                                                    how="left")[kind.id_col]
-    prev_list = [v if isinstance(v, str) else None for v in prev.tolist()]
-    known = set(old_golden[kind.id_col]) if len(old_golden) else set()
-    known |= set(history["retired_id"]) | set(history["current_id"])
+    if previous is not None and len(previous):
+        prev = features[["source", "source_key"]].merge(
+            previous, on=["source", "source_key"], how="left")[kind.id_col]
+        prev_list = [v if isinstance(v, str) else None for v in prev.tolist()]
+    else:
+        prev_list = [None] * len(features)
     assignment = assign_ids(result.labels.tolist(), prev_list, prefix=kind.prefix,
-                            known_ids=known)
+                            known_ids=known_ids or ())
     features[kind.id_col] = features["cluster"].map(assignment.ids)
-
-    golden = (_golden_persons(features, certificates) if kind.name == "person"
-              else _golden_employers(features))
+    if kind.name == "person":
+        golden = _golden_persons(features, certificates if certificates is not None
+                                 else pd.DataFrame())
+    else:
+        golden = _golden_employers(features)
     golden[kind.id_col] = golden["cluster"].map(assignment.ids)
     golden = golden[[kind.id_col, *kind.attributes]]
-    golden = _keep_updated_at(golden, old_golden, kind)
-
     probability = np.where(result.exact | np.isnan(result.probability), np.nan,
                            result.probability)
     xref = pd.DataFrame({"source": features["source"], "source_key": features["source_key"],
                          kind.id_col: features[kind.id_col],
                          "match_probability": probability})
     timings["golden_s"] = time.perf_counter() - t
+    timings["overrides_unknown"] = unknown
+    return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings)
+
+
+def _override_pairs(overrides: pd.DataFrame | None, index: dict[tuple[str, str], int]):
+    """Must-link and cannot-link pairs as record indexes; the latest decision per pair wins."""
+    if overrides is None or overrides.empty:
+        return [], [], 0
+    rows = overrides.sort_values(["decided_at", "override_id"], kind="stable")
+    latest: dict[tuple[int, int], str] = {}
+    unknown = 0
+    for r in rows.itertuples(index=False):
+        a, b = index.get((r.source_a, r.key_a)), index.get((r.source_b, r.key_b))
+        if a is None or b is None:
+            unknown += 1
+            continue
+        latest[(min(a, b), max(a, b))] = r.decision
+    must = [pair for pair, d in latest.items() if d == "must_link"]
+    cannot = [pair for pair, d in latest.items() if d == "cannot_link"]
+    return must, cannot, unknown
+
+
+def _resolve(kind: _Kind, engine: Engine, er_engine: str | None, model: Model | None,
+             var_dir: Path | None) -> dict[str, Any]:
+    started = time.perf_counter()
+    if er_engine is None or var_dir is None:
+        settings = _settings()
+        er_engine = er_engine or settings.er_engine
+        var_dir = var_dir or settings.var_dir
+    model = model or load_model(kind.name)
+
+    with engine.connect() as conn:
+        mentions = _read(conn, f"SELECT {', '.join(kind.columns)} FROM {kind.staging}")
+        certificates = (_read(conn, "SELECT cert_number, status FROM staging.certificate")
+                        if kind.name == "person" else None)
+        previous = _read(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
+        old_golden = _read(conn, f"SELECT * FROM {kind.golden}")
+        history = _read(conn, f"SELECT retired_id, current_id FROM {kind.history}")
+        overrides = _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
+                                "decision, decided_at FROM core.link_override "
+                                "WHERE entity = :e", e=kind.name)
+    read_s = time.perf_counter() - started
+    known = set(old_golden[kind.id_col]) if len(old_golden) else set()
+    known |= set(history["retired_id"]) | set(history["current_id"])
+
+    run = resolve_frame(kind, mentions, model, er_engine=er_engine, previous=previous,
+                        known_ids=known, overrides=overrides, certificates=certificates)
+    golden = _keep_updated_at(run.golden, old_golden, kind)
 
     t = time.perf_counter()
-    _publish(engine, kind, golden, xref, assignment.retired)
-    timings["write_s"] = time.perf_counter() - t
+    _publish(engine, kind, golden, run.xref, run.assignment.retired)
+    write_s = time.perf_counter() - t
     if var_dir is not None:
         try:
-            _write_edges(kind.name, features, edges, Path(var_dir))
+            _write_edges(kind.name, run.features, run.edges, Path(var_dir))
         except Exception as exc:  # the edge file is a by-product; never fail the run on it
             log.warning("could not write %s edges: %s", kind.name, type(exc).__name__)
+    return _metrics(kind, model, er_engine, run, golden, overrides,
+                    {"read_s": read_s, **run.timings, "write_s": write_s,
+                     "total_s": time.perf_counter() - started})
 
-    unchanged = sum(1 for old, new in zip(prev_list, features[kind.id_col], strict=True)
+
+def _metrics(kind: _Kind, model: Model, er_engine: str, run: Resolution, golden: pd.DataFrame,
+             overrides: pd.DataFrame, timings: dict[str, float]) -> dict[str, Any]:
+    result, assignment, edges = run.result, run.assignment, run.edges
+    new_ids = run.features[kind.id_col].tolist()
+    unchanged = sum(1 for old, new in zip(run.previous_ids, new_ids, strict=True)
                     if old is not None and old == new)
-    with_previous = sum(1 for old in prev_list if old is not None)
+    with_previous = sum(1 for old in run.previous_ids if old is not None)
     refused = pd.Series([r for _a, _b, r in result.refused], dtype="object").value_counts()
-    timings["total_s"] = time.perf_counter() - started
+    probability = run.xref["match_probability"]
+    unknown = int(timings.pop("overrides_unknown", 0))
     return {
         "model": model.name,
         "threshold": model.threshold,
         "engine": er_engine,
-        "mentions": len(features),
+        "mentions": len(run.features),
         "entities": int(golden.shape[0]),
         f"{kind.name}s": int(golden.shape[0]),
         "exact_mentions": int(result.exact.sum()),
-        "probabilistic_mentions": int(np.isfinite(probability).sum()),
+        "probabilistic_mentions": int(probability.notna().sum()),
         "scored_pairs": int(len(edges)),
         "pairs_above_threshold": int((edges["match_probability"] >= model.threshold).sum()),
         "refused_cannot_link": int(refused.get("cannot_link", 0)),
         "refused_different_keys": int(refused.get("different_keys", 0)),
-        "overrides_must_link": len(must),
-        "overrides_cannot_link": len(cannot),
-        "overrides_unknown_mentions": unknown_overrides,
+        "overrides": int(len(overrides)),
+        "overrides_unknown_mentions": unknown,
         "ids_kept": assignment.kept,
         "ids_minted": assignment.minted,
         "ids_retired": len(assignment.retired),
-        "id_stability": (unchanged / with_previous) if with_previous else None,
+        "id_stability": round(unchanged / with_previous, 6) if with_previous else None,
         **{k: round(v, 3) for k, v in timings.items()},
     }
 

@@ -1,0 +1,77 @@
+"""Unit tests of the survivorship table and of pairwise evaluation scores."""
+
+import pandas as pd
+import pytest
+
+from entity_resolution.evaluation import pairwise_scores
+from entity_resolution.survivorship import _parse, golden_values, rules
+
+
+def _mentions(rows):
+    cols = ["cluster", "source", "source_key", "observed_on", "full_name", "phone",
+            "cert_number", "disability_level", "cert_status"]
+    return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
+
+
+def test_rules_file_covers_every_golden_attribute():
+    person = {r.attribute for r in rules("person")}
+    employer = {r.attribute for r in rules("employer")}
+    assert {"full_name", "id_number", "cert_number", "gender", "birth_date",
+            "disability_category", "disability_level", "cert_status", "hukou_region_code",
+            "phone"} <= person
+    assert {"name", "uscc", "org_code", "region_code", "unit_type"} <= employer
+
+
+def test_parse_rule_with_equal_ranks():
+    rule = _parse("person", "x", "source(a | b, c); recency; completeness")
+    assert rule.steps[0] == ("source", {"a": 0, "b": 0, "c": 1})
+    assert [s[0] for s in rule.steps] == ["source", "recency", "completeness"]
+    with pytest.raises(ValueError, match="cannot read"):
+        _parse("person", "x", "sauce(a)")
+
+
+def test_source_priority_then_recency_then_completeness():
+    df = _mentions([
+        (1, "quota", "q1", "2024-05-01", "王伟", "13800000001", None, 2, None),
+        (1, "disability_registry", "r1", "2020-01-01", "王玮", None, "C1", 3, "valid"),
+        (1, "hr", "h1", "2024-06-01", "王伟", "13800000002", None, None, None),
+        (1, "hr", "h2", "2023-06-01", "王伟", "13800000003", None, None, None),
+    ])
+    golden = golden_values(df, "cluster", "person",
+                           ["full_name", "phone", "cert_number", "disability_level"])
+    row = golden.iloc[0]
+    assert row["full_name"] == "王玮"  # the register wins despite being older
+    assert row["phone"] == "13800000002"  # hr over quota, the newer hr row
+    assert row["cert_number"] == "C1"
+    assert row["disability_level"] == 3  # the register is authoritative for certificates
+
+
+def test_valid_certificate_preferred_over_a_newer_cancelled_one():
+    df = _mentions([
+        (7, "disability_registry", "old", "2024-01-01", "李娜", None, "C-old", 4, "cancelled"),
+        (7, "disability_registry", "new", "2023-01-01", "李娜", None, "C-new", 2, "valid"),
+    ])
+    golden = golden_values(df, "cluster", "person", ["cert_number", "disability_level"])
+    assert golden.iloc[0]["cert_number"] == "C-new"
+    assert golden.iloc[0]["disability_level"] == 2
+
+
+def test_attribute_missing_everywhere_stays_missing():
+    df = _mentions([(3, "training", "t1", None, "赵六", None, None, None, None)])
+    golden = golden_values(df, "cluster", "person", ["full_name", "phone"])
+    assert golden.iloc[0]["full_name"] == "赵六"
+    assert pd.isna(golden.iloc[0]["phone"])
+
+
+def test_pairwise_scores():
+    pred = pd.Series(["a", "a", "a", "b", "c"])
+    truth = pd.Series([1, 1, 2, 3, 3])
+    scores = pairwise_scores(pred, truth)
+    # predicted pairs: 3 (within a); true pairs: 1 (1,1) + 1 (3,3) = 2; correct: 1
+    assert scores["predicted_pairs"] == 3
+    assert scores["true_pairs"] == 2
+    assert scores["correct_pairs"] == 1
+    assert scores["precision"] == pytest.approx(1 / 3, abs=1e-6)
+    assert scores["recall"] == pytest.approx(0.5)
+    assert scores["predicted_clusters"] == 3
+    assert scores["true_clusters"] == 3
