@@ -39,8 +39,10 @@ integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
 ui: $(STAMP)
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/var/dagster} && mkdir -p $$DAGSTER_HOME && \
-	  DAGSTER_HOME=$$DAGSTER_HOME $(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/quotalink ui
+
+review: $(STAMP)
+	$(BIN)/quotalink review
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

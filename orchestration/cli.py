@@ -43,8 +43,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     settings.require_sources_dir()
-    os.environ.setdefault("DAGSTER_HOME", str(settings.var_dir / "dagster"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    from orchestration.home import ensure_dagster_home
+
+    ensure_dagster_home(settings)
     get_engine(settings)  # fail early, naming the variable, when the warehouse is unreachable
 
     import dagster as dg
@@ -103,6 +104,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """Serve the auditors' review console."""
+    import uvicorn
+
+    from quotalink.settings import get_settings
+    from review.app import create_app
+    from warehouse.db import get_engine
+
+    app = create_app(get_engine(get_settings()))
+    print(f"review console on http://{args.host}:{args.port}/")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start the Dagster UI on the same code location."""
+    from orchestration.home import ensure_dagster_home
+    from quotalink.settings import get_settings, project_root
+
+    ensure_dagster_home(get_settings())
+    exe = Path(sys.executable).parent / "dagster"
+    os.execv(str(exe), [str(exe), "dev", "-w", str(project_root() / "workspace.yaml"), "-p", str(args.port)])
+    return 0  # pragma: no cover - execv does not return
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="quotalink", description=__doc__)
@@ -120,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("evaluate", help="score entity resolution and flags against ground truth")
     e.add_argument("--truth", default=None)
     e.set_defaults(fn=cmd_evaluate)
+    rv = sub.add_parser("review", help="serve the auditors' review console")
+    rv.add_argument("--host", default="127.0.0.1")
+    rv.add_argument("--port", type=int, default=8000)
+    rv.set_defaults(fn=cmd_review)
+    u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)")
+    u.add_argument("--port", type=int, default=3000)
+    u.set_defaults(fn=cmd_ui)
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:

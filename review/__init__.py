@@ -1,0 +1,1 @@
+"""The auditors' review console: work the flags, record decisions (append-only)."""
