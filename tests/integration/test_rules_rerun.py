@@ -1,0 +1,76 @@
+"""Flags are findings: stable ids across runs, vanished ones deactivated, decisions untouched."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from expectations import run_rules
+from expectations._refdata_adapter import retirement_date
+from expectations.testing import Fixture, flags, scratch_warehouse, small_reference
+
+pytestmark = pytest.mark.integration
+REF = small_reference(retirement=retirement_date)
+T1 = dt.datetime(2025, 5, 1, 8, 0, tzinfo=dt.UTC)
+T2 = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)
+T3 = dt.datetime(2025, 7, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def _decisions(engine):
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "select decision_id, flag_id, decision, reviewer, note, decided_at"
+            " from review.decision order by decision_id"))]
+
+
+def test_second_run_keeps_ids_first_seen_and_decisions():
+    with scratch_warehouse("ql_rules_rerun") as engine:
+        with engine.begin() as conn:
+            f = Fixture(conn)
+            for pid in ("P1", "P2"):
+                f.person(pid)
+            f.employer("E1")
+            f.employer("E2")
+            d1, d2 = f.declaration("E1"), f.declaration("E2")
+            f.employee(d1, "P1", wage=1500)
+            f.employee(d2, "P1", wage=1500)
+            gone = f.employee(d2, "P2", start=dt.date(2024, 11, 1))
+        first = run_rules(engine, now=T1, reference=REF)
+        before = flags(engine).set_index("flag_id")
+        assert first["MULTI_EMPLOYER"] == 2 and first["SHORT_CONTRACT"] == 1
+        assert (before["first_seen_at"] == T1).all() and before["active"].all()
+
+        # Auditors decide between the runs.
+        picked = list(before.index[:3])
+        with engine.begin() as conn:
+            for fid, decision in zip(picked, ("confirmed", "dismissed", "escalated"),
+                                     strict=True):
+                conn.execute(sa.text(
+                    "insert into review.decision (flag_id, decision, reviewer, note)"
+                    " values (:f, :d, 'auditor1', '核实')"), {"f": fid, "d": decision})
+        decisions = _decisions(engine)
+
+        second = run_rules(engine, now=T2, reference=REF)
+        after = flags(engine).set_index("flag_id")
+        assert second == first
+        assert list(after.index) == list(before.index)
+        assert (after["first_seen_at"] == T1).all()
+        assert (after["last_seen_at"] == T2).all()
+        assert after["evidence"].tolist() == before["evidence"].tolist()
+        assert _decisions(engine) == decisions
+
+        # Later data no longer support P2's short contract: deactivated, never deleted.
+        with engine.begin() as conn:
+            conn.execute(sa.text("update staging.declared_employment set contract_start ="
+                                 " '2024-01-01' where employee_record_id = :r"), {"r": gone})
+        third = run_rules(engine, now=T3, reference=REF)
+        final = flags(engine).set_index("flag_id")
+        assert third["_deactivated"] == 1
+        assert list(final.index) == list(before.index)
+        active = final["active"].astype(bool)
+        vanished = final[~active]
+        assert list(vanished["person_id"]) == ["P2"]
+        assert list(vanished["rule"]) == ["SHORT_CONTRACT"]
+        assert (vanished["last_seen_at"] == T2).all()
+        assert (final[active]["last_seen_at"] == T3).all()
+        assert _decisions(engine) == decisions
