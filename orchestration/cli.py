@@ -118,6 +118,23 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the annual implementation report."""
+    from quotalink.settings import get_settings
+    from warehouse.db import get_engine
+    from warehouse.report import build_report, write_report
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
+        print(f"quotalink report: --out must end in .xlsx or .html, got {out.name}", file=sys.stderr)
+        return 2
+    report = build_report(get_engine(get_settings()), args.year)
+    write_report(report, out, args.year)
+    print(f"report for {args.year} written to {out} "
+          f"({len(report['by_city'])} cities, {len(report['flags_by_rule'])} rules with flags)")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the Dagster UI on the same code location."""
     from orchestration.home import ensure_dagster_home
@@ -150,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     rv.add_argument("--host", default="127.0.0.1")
     rv.add_argument("--port", type=int, default=8000)
     rv.set_defaults(fn=cmd_review)
+    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx or .html)")
+    rp.add_argument("--year", type=int, required=True)
+    rp.add_argument("--out", required=True)
+    rp.set_defaults(fn=cmd_report)
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)")
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(fn=cmd_ui)
