@@ -17,6 +17,9 @@ from entity_resolution.standardise import (
 
 # 操作类型 → whether the registration stands withdrawn after this record.
 OPERATIONS = {"新增": False, "变更": False, "注销": True}
+# The three spellings of the contract (strptime accepts 2023/5/1 for %Y/%m/%d).
+WORK_DATES = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月")
+DAY = ("%Y-%m-%d",)
 
 
 def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
@@ -29,15 +32,15 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     uscc = ctx.parsed(row, "单位社会信用代码", normalise_uscc)
     employer_raw = text(row, "就业单位")
     hukou_text = text(row, "户籍所在地")
-    registered = ctx.date(row, "登记日期")
-    start = ctx.date(row, "就业日期")
+    registered = ctx.date(row, "登记日期", DAY)
+    start = ctx.date(row, "就业日期", WORK_DATES)
     yield "staging.employment_registration", {
         "registration_id": key,
         "form": text(row, "就业形式"),
         "employer_name": employer_raw,
         "uscc": uscc,
         "start_date": start,
-        "end_date": ctx.date(row, "离职日期"),
+        "end_date": ctx.date(row, "离职日期", WORK_DATES),
         "monthly_income": ctx.decimal(row, "月收入（元）"),
         "hukou_text": hukou_text,
         "office": text(row, "登记机构"),

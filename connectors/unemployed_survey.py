@@ -12,7 +12,7 @@ from entity_resolution.standardise import parse_category, parse_level, region_fr
 def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     """A questionnaire → the survey fact and a person mention."""
     key = text(row, "调查表编号")
-    interviewed = ctx.date(row, "调查日期")
+    interviewed = ctx.date(row, "调查日期", ("%Y-%m-%d",))
     yield "staging.survey", {
         "questionnaire_id": key,
         "survey_year": ctx.integer(row, "调查年度", 2000, 2100),
