@@ -22,7 +22,7 @@ from connectors.base import (
 )
 from connectors.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
 from connectors.disability_registry import person_fields
-from connectors.staging import Context, stage_pending, text
+from connectors.staging import Context, iter_chunks, stage_pending, text
 from entity_resolution.standardise import (
     normalise_employer_name,
     normalise_org_code,
@@ -39,6 +39,7 @@ WATERMARK_COLUMN = "aae036"
 # Rows committed late can carry an aae036 below what the last pull saw: re-read this margin.
 OVERLAP = dt.timedelta(days=1)
 CHUNK = 20_000
+UPSERT_CHUNK = 200_000
 # aab019 单位类型 → canonical unit type of employer mentions.
 UNIT_TYPES = {
     "10": "enterprise", "30": "organ", "50": "public_institution", "55": "social_organisation",
@@ -236,7 +237,10 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
         query = _window_query(src, table, columns, since_dt)
         with src.connect() as src_conn:
             result = src_conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
-            lander.upsert(window.records(result, columns), [spec.key])
+            # Upsert chunk by chunk: the window can be the whole of ac08 on a first pull, and a
+            # window's rows are unique by key, so chunks never compete.
+            for part in iter_chunks(window.records(result, columns), UPSERT_CHUNK):
+                lander.upsert(part, [spec.key])
             result.close()
         if lander.rows_read == 0:
             # Nothing new in the window: no delivery, no audit row, watermark as it was.
