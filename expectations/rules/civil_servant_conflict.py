@@ -12,16 +12,16 @@ from {DECL} d
 join core.person_xref px on px.person_id = d.person_id and px.source = 'org'
 join staging.civil_service cs on cs.staff_key = px.source_key
 left join core.employer_xref ox on ox.source = 'org' and ox.source_key = cs.staff_key
-where cs.year >= d.year
-  and (cs.joined_on is null or cs.joined_on <= d.year_end)
+where (cs.joined_on is null or cs.joined_on <= d.year_end)
   and ox.employer_id is distinct from d.employer_id
 """
 
 
 def find(ctx: RuleContext) -> list[Finding]:
-    """The person is on an organ's register of the declaration year's end (a register of
-    that or a later year, having joined by the year end) and the declaring employer is not
-    that organ. An organ declaring its own staff is no finding.
+    """The person is on an organ's staff register, having joined on or before 31 December
+    of the declaration year, and the declaring employer is not that organ. Registers list
+    current staff, so a person on any register who joined by the year end was on staff at
+    the year end. An organ declaring its own staff is no finding.
     """
     p = ctx.params(RULE)
     rows = ctx.frame(SQL)

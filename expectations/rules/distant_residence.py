@@ -16,7 +16,7 @@ RULE = "DISTANT_RESIDENCE"
 
 
 def _sql(day: str) -> str:
-    # Household registration: golden person first, then any registry certificate of theirs.
+    # Household registration: the registry (latest certificate) first, then the golden person.
     return f"""
 with d as (
     select d.*, {min_wage_sql("d.wage_tier", "d." + day)} as min_wage
@@ -25,12 +25,12 @@ with d as (
 ),
 hk as (
     select d.employee_record_id,
-           coalesce(p.hukou_region_code,
-                    (select c.hukou_region_code from core.person_xref px
+           coalesce((select c.hukou_region_code from core.person_xref px
                      join staging.certificate c on c.cert_number = px.source_key
                      where px.person_id = d.person_id and px.source = 'disability_registry'
                        and c.hukou_region_code is not null
-                     order by c.changed_at desc nulls last limit 1)) as hukou_region_code
+                     order by c.changed_at desc nulls last, c.issued_on desc nulls last
+                     limit 1), p.hukou_region_code) as hukou_region_code
     from d left join core.person p on p.person_id = d.person_id
 ),
 paid as (

@@ -8,10 +8,10 @@ RULE = "LEVEL_MISMATCH"
 
 
 def find(ctx: RuleContext) -> list[Finding]:
-    """The register level for the declared period is the most severe level among the
-    person's certificates valid on some day of it (all certificates when none is); a
-    declared level 1-2 against a register level 3-4 is a finding. A holder re-assessed to
-    1-2 before the period holds a valid 1-2 certificate and is no finding.
+    """Declared level 1-2 while every certificate of the person valid on some day of the
+    declared period holds level 3-4 (persons without such a certificate are CERT_INVALID's
+    concern). A holder re-assessed to 1-2 before the period holds a valid 1-2 certificate
+    and is no finding.
     """
     p = ctx.params(RULE)
     declared_levels = [int(v) for v in p.list("declared_levels")]
@@ -28,13 +28,13 @@ def find(ctx: RuleContext) -> list[Finding]:
         start, end = min(group["period_start"]), max(group["period_end"])
         in_period = [r for r in cert_rows if (iv := valid_interval(r)) is not None
                      and iv[0] <= end and iv[1] >= start]
-        basis = in_period or cert_rows
+        # No certificate valid in the period is CERT_INVALID's finding, not this rule's.
+        basis = in_period
         levels = [int(r["disability_level"]) for r in basis if r["disability_level"] is not None]
-        if not levels or min(levels) not in register_levels:
+        if not levels or any(lv not in register_levels for lv in levels):
             return None
         extra = {"declared_levels": sorted({int(v) for v in group["disability_level"]}),
                  "register_level": min(levels),
-                 "register_basis": "valid_in_period" if in_period else "any_certificate",
                  "certificates": [cert_evidence(r) for r in basis]}
         mentions = [mention("disability_registry", r["cert_number"]) for r in basis]
         return p.raw("severity"), p.num("score"), extra, mentions

@@ -5,12 +5,17 @@ from expectations.rules.base import DECL, Finding, RuleContext, iso
 
 RULE = "SHORT_CONTRACT"
 
+# Day before the first anniversary; the anniversary of 29 February is 1 March.
+EVE = """(case when extract(month from d.contract_start) = 2
+                and extract(day from d.contract_start) = 29
+           then make_date(extract(year from d.contract_start)::int + 1, 3, 1)
+           else (d.contract_start + interval '1 year')::date end - 1)"""
+
 SQL = f"""
-select d.*, (d.contract_start + interval '1 year' - interval '1 day')::date as min_end,
-       make_date(d.year, :late_month, 1) as late_from
+select d.*, {EVE} as min_end, make_date(d.year, :late_month, 1) as late_from
 from {DECL} d
 where (d.contract_end is not null and d.contract_start is not null
-       and d.contract_end < (d.contract_start + interval '1 year' - interval '1 day')::date)
+       and d.contract_end < {EVE})
    or d.contract_start between make_date(d.year, :late_month, 1) and d.year_end
 """
 

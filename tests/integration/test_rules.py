@@ -182,6 +182,8 @@ def test_level_mismatch(engine, fx):
     fx.certificate("UP", level=1, issued=D(2023, 6, 1))
     employ(fx, "SAME", "E1", level=2)
     fx.certificate("SAME", level=2)
+    employ(fx, "NOVALID", "E1", level=2)  # no valid certificate: CERT_INVALID's concern
+    fx.certificate("NOVALID", level=3, status="cancelled", cancelled_on=D(2020, 1, 1))
     commit(fx)
     got = run(engine, "LEVEL_MISMATCH")
     assert set(got) == {("INFL", "E1")}
@@ -263,9 +265,12 @@ def test_short_contract(engine, fx):
     employ(fx, "T3", "E1", start=D(2024, 1, 1), end=D(2024, 12, 31))  # exactly 12 months
     employ(fx, "T4", "E1", start=D(2024, 3, 1), end=D(2025, 2, 28))  # exactly 12 months
     employ(fx, "T5", "E1", start=D(2024, 9, 30), end=None)  # open-ended, September
+    # Begun 29 February: the anniversary is 1 March, so 28 February is the last short end.
+    employ(fx, "T6", "E1", start=D(2024, 2, 29), end=D(2025, 2, 27))
+    employ(fx, "T7", "E1", start=D(2024, 2, 29), end=D(2025, 2, 28))  # decoy
     commit(fx)
     got = run(engine, "SHORT_CONTRACT")
-    assert set(got) == {("T1", "E1"), ("T2", "E1")}
+    assert set(got) == {("T1", "E1"), ("T2", "E1"), ("T6", "E1")}
     assert got[("T1", "E1")]["evidence"]["reasons"] == ["under_one_year"]
     assert got[("T1", "E1")]["evidence"]["earliest_compliant_end"] == "2025-02-28"
     assert got[("T2", "E1")]["evidence"]["reasons"] == ["late_start"]
