@@ -123,5 +123,7 @@ def build_quota_compliance(engine: Engine, *, reference: Reference | None = None
         "levy_verified": sum((o["levy_verified"] for o in out), Decimal(0)),
     }
     summary["levy_gap"] = summary["levy_verified"] - summary["levy_declared"]
+    # Floats for orchestration metadata (Dagster metadata takes no Decimal).
+    summary = {k: float(v) if isinstance(v, Decimal) else v for k, v in summary.items()}
     log.info("quota_compliance: %d employer-years", len(out))
     return summary

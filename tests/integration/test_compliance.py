@@ -59,4 +59,4 @@ def test_quota_compliance_counts_levies_and_gap():
     e4 = rows["E4"]  # only a rejected declaration: counts nobody
     assert (e4.declared_count, e4.verified_count) == (Decimal(0), Decimal(0))
     assert e4.levy_declared == Decimal("121500.00")  # 1.5 × 90,000 × 90 %
-    assert summary["levy_gap"] == sum(r.levy_gap for r in rows.values())
+    assert summary["levy_gap"] == float(sum(r.levy_gap for r in rows.values()))
