@@ -1,0 +1,125 @@
+"""Shared pieces of the renderers: CSV and XLSX writers, `.ok` markers, ground-truth sink."""
+
+import csv
+import io
+import random
+import re
+import zipfile
+from pathlib import Path
+
+from synthetic.declarations import Declaration
+from synthetic.model import Chunk
+from synthetic.scenarios import Scenario
+
+FIXED_ZIP_TIME = (2026, 11, 30, 0, 0, 0)
+_CORE_TIME = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def write_marker(path: Path) -> None:
+    """The `.ok` marker beside a completed delivery file."""
+    Path(str(path) + ".ok").write_bytes(b"")
+
+
+class CsvOut:
+    """A CSV delivery written in the source's encoding; marker written on close."""
+
+    def __init__(self, path: Path, header: list[str], encoding: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.header = header
+        # newline='' so the csv module controls line ends (\r\n, as the systems export).
+        self.fh = path.open("w", encoding=encoding, newline="", errors="strict")
+        self.writer = csv.writer(self.fh)
+        self.writer.writerow(header)
+        self.rows = 0
+
+    def write(self, row: dict[str, object]) -> None:
+        """Write one row given as column → value (None = empty field)."""
+        self.writer.writerow(["" if row.get(c) is None else row[c] for c in self.header])
+        self.rows += 1
+
+    def close(self) -> None:
+        """Close the file and write its marker."""
+        self.fh.close()
+        write_marker(self.path)
+
+
+def normalise_zip(path: Path) -> None:
+    """Rewrite an XLSX with fixed timestamps so the same seed gives identical bytes."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in items:
+            if name == "docProps/core.xml":
+                data = _CORE_TIME.sub(rb"\g<1>2026-11-30T00:00:00Z\g<3>", data)
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            zout.writestr(info, data)
+    path.write_bytes(buf.getvalue())
+
+
+class TruthSink:
+    """Streams the ground-truth files; mention keys are written once each."""
+
+    def __init__(self, truth_dir: Path) -> None:
+        truth_dir.mkdir(parents=True, exist_ok=True)
+        self.persons = CsvOut(truth_dir / "person_mentions.csv", ["source", "key", "person"],
+                              "utf-8")
+        self.employers = CsvOut(truth_dir / "employer_mentions.csv",
+                                ["source", "key", "employer"], "utf-8")
+        self.fraud = CsvOut(truth_dir / "fraud_cases.csv", ["rule", "person", "employer", "year"],
+                            "utf-8")
+        self.decoys = CsvOut(truth_dir / "decoys.csv",
+                             ["kind", "person", "employer", "year", "note"], "utf-8")
+        self._seen: set[tuple[str, str, str]] = set()
+
+    def person(self, source: str, key: str, pid: str) -> None:
+        """A person mention (deduplicated within the chunk)."""
+        token = ("p", source, key)
+        if token not in self._seen:
+            self._seen.add(token)
+            self.persons.write({"source": source, "key": key, "person": pid})
+
+    def employer(self, source: str, key: str, eid: str) -> None:
+        """An employer mention (deduplicated within the chunk)."""
+        token = ("e", source, key)
+        if token not in self._seen:
+            self._seen.add(token)
+            self.employers.write({"source": source, "key": key, "employer": eid})
+
+    def end_chunk(self) -> None:
+        """Keys never repeat across chunks: forget the chunk's keys."""
+        self._seen.clear()
+
+    def close(self) -> None:
+        """Close every truth file (their markers are harmless and keep one writer)."""
+        for out in (self.persons, self.employers, self.fraud, self.decoys):
+            out.fh.close()
+
+
+class Renderer:
+    """One source's delivery: opened once, fed chunk by chunk, closed with markers."""
+
+    source = ""
+
+    def __init__(self, out_dir: Path, seed: int, scenario: Scenario) -> None:
+        self.dir = out_dir / self.source
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.seed = seed
+        self.scn = scenario
+        self.noise = scenario.noise
+        self.rows = 0
+
+    def rng(self, chunk: Chunk, part: str = "") -> random.Random:
+        """A random stream private to this source, chunk and part."""
+        return random.Random(f"{self.seed}/{chunk.index}/{self.source}/{part}")
+
+    def write(self, chunk: Chunk, decls: list[Declaration], truth: TruthSink) -> None:
+        """Render one chunk."""
+        raise NotImplementedError
+
+    def close(self) -> dict[str, int]:
+        """Finish files and markers; return row counts."""
+        raise NotImplementedError

@@ -1,0 +1,78 @@
+"""employment_service: monthly increments `jyxx_YYYYMM.csv`, GB18030, mixed date formats."""
+
+from datetime import date
+
+import refdata
+from synthetic import noise as nz
+from synthetic.render.base import CsvOut, Renderer
+from synthetic.scenarios import JYXX_MONTHS
+
+HEADER = ["登记编号", "姓名", "身份证号", "残疾证号", "性别", "残疾类别", "残疾等级", "就业形式",
+          "就业单位", "单位社会信用代码", "就业日期", "离职日期", "月收入（元）", "户籍所在地",
+          "登记机构", "登记日期", "操作类型"]
+
+
+class EmploymentServiceRenderer(Renderer):
+    """Registrations with their 新增 / 变更 / 注销 events, one file per month."""
+
+    source = "employment_service"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.outs = {m: CsvOut(self.dir / f"jyxx_{m}.csv", HEADER, "gb18030")
+                     for m in JYXX_MONTHS}
+
+    def write(self, chunk, decls, truth) -> None:
+        rng = self.rng(chunk)
+        n = self.noise
+        for reg in chunk.registrations:
+            p = reg.person
+            cert = p.main_cert()
+            # What the clerk typed is decided once per registration and kept in every event.
+            name = nz.name_variant(p.name, rng, n.name_traditional, n.name_homophone,
+                                   n.name_space)
+            if rng.random() < n.id_missing:
+                id_number = None
+            else:
+                id_number, _ = nz.typed_id(p.id18, rng, p_wrong=n.id_wrong_digit,
+                                           p_swap=n.id_transposed, p_15=n.id_15,
+                                           p_full=n.id_fullwidth)
+            cert_no = cert.number if cert and rng.random() < 0.6 else None
+            employer_name = uscc = None
+            if reg.employer is not None:
+                emp = reg.employer
+                employer_name = emp.name_in(reg.start.year if reg.start.year < 2025 else 2025)
+                if rng.random() < n.company_variant:
+                    employer_name = nz.company_variant(employer_name, emp.city_short, rng)
+                if emp.welfare or rng.random() > n.uscc_missing_jyxx:
+                    uscc = emp.uscc
+                if rng.random() < 0.03 and uscc:
+                    employer_name = None
+            region = refdata.region(p.hukou)
+            hukou = f"山东省{region.city_name}{region.name}"
+            if rng.random() < n.name_traditional:
+                hukou = nz.traditional(hukou)
+            start_text = nz.mixed_date(reg.start, rng)
+            for month, op, end in reg.events:
+                y, m = int(month[:4]), int(month[4:])
+                self.outs[month].write({
+                    "登记编号": reg.reg_id, "姓名": name, "身份证号": id_number,
+                    "残疾证号": cert_no, "性别": p.gender_zh,
+                    "残疾类别": refdata.disability_category_name(cert.category) if cert else None,
+                    "残疾等级": refdata.disability_level_name(cert.level) if cert else None,
+                    "就业形式": reg.form, "就业单位": employer_name, "单位社会信用代码": uscc,
+                    "就业日期": start_text,
+                    "离职日期": nz.mixed_date(end, rng) if end else None,
+                    "月收入（元）": None if reg.income is None or rng.random() < 0.1 else reg.income,
+                    "户籍所在地": hukou, "登记机构": reg.office,
+                    "登记日期": date(y, m, rng.randint(1, 28)).isoformat(), "操作类型": op,
+                })
+                self.rows += 1
+            truth.person(self.source, reg.reg_id, p.pid)
+            if reg.employer is not None and (employer_name or uscc):
+                truth.employer(self.source, reg.reg_id, reg.employer.eid)
+
+    def close(self) -> dict[str, int]:
+        for out in self.outs.values():
+            out.close()
+        return {"jyxx_*.csv": sum(o.rows for o in self.outs.values()), "files": len(self.outs)}

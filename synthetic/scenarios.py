@@ -1,0 +1,103 @@
+"""Named scenarios of the generator: sizes, shares, noise odds and the delivery periods."""
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+# "Today" of the simulated province; every period below is relative to it (2026-11-30):
+# declaration years 2024 and 2025 (2025 was declared Mar-Oct 2026), registry snapshots
+# for the last two complete months, employment-service increments 2024-01 .. 2026-10,
+# training in the last two complete quarters, graduates / org / establishment / survey
+# for the last two complete years, contributions for the two declaration years.
+TODAY = date(2026, 11, 30)
+DECLARATION_YEARS = (2024, 2025)
+REGISTRY_MONTHS = ("202609", "202610")
+JYXX_MONTHS = tuple(
+    f"{y}{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13) if (y, m) <= (2026, 10)
+)
+TRAINING_QUARTERS = ("2026Q2", "2026Q3")
+GRADUATE_YEARS = (2024, 2025)
+ORG_YEARS = (2024, 2025)
+ESTABLISHMENT_YEARS = (2024, 2025)
+SURVEY_YEARS = (2024, 2025)
+CONTRIBUTION_MONTHS = tuple(f"{y}{m:02d}" for y in (2024, 2025) for m in range(1, 13))
+
+# Persons per chunk: the world is built and rendered chunk by chunk so memory stays bounded.
+CHUNK_PERSONS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Noise:
+    """Odds of each kind of noise in the sources that produce it."""
+
+    name_traditional: float = 0.02
+    name_homophone: float = 0.02
+    name_space: float = 0.03
+    id_wrong_digit: float = 0.02
+    id_transposed: float = 0.015
+    id_15: float = 0.01
+    id_fullwidth: float = 0.01
+    id_missing: float = 0.06
+    cert_missing: float = 0.15
+    company_variant: float = 0.2
+    uscc_missing_jyxx: float = 0.65
+    uscc_lower_or_spaced: float = 0.05
+    cert_in_id_column: float = 0.03
+    excel_damaged: float = 0.02
+    registry_legacy_15: float = 0.12
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A named, reproducible configuration of the simulated province."""
+
+    name: str
+    description: str
+    declared_share: float = 0.15
+    other_employed_share: float = 0.10
+    student_share: float = 0.015
+    organ_staff_share: float = 0.01
+    trainee_share: float = 0.03
+    survey_share: float = 0.05
+    individual_form_share: float = 0.03
+    hr_namesake_share: float = 0.2
+    namesake_pairs_per_1000: float = 2.0
+    twins_per_1000: float = 1.0
+    fraud_rate: float = 0.015
+    min_cases_per_rule: int = 3
+    plant_fraud: bool = True
+    plant_decoys: bool = True
+    noise: Noise = field(default_factory=Noise)
+
+
+_NO_NOISE = Noise(**{k: 0.0 for k in Noise.__dataclass_fields__})
+
+SCENARIOS: dict[str, Scenario] = {
+    "default": Scenario(
+        "default",
+        "One consistent province: every source, noise, hard cases, fraud cases and decoys.",
+    ),
+    "clean": Scenario(
+        "clean",
+        "No noise, no planted fraud, no decoys: every declared employee is eligible.",
+        plant_fraud=False,
+        plant_decoys=False,
+        noise=_NO_NOISE,
+    ),
+    "noisy": Scenario(
+        "noisy",
+        "Like default with three times the noise, for stress-testing entity resolution.",
+        noise=Noise(**{k: min(0.5, getattr(Noise(), k) * 3) for k in Noise.__dataclass_fields__}),
+    ),
+}
+
+
+def get_scenario(name: str) -> Scenario:
+    """A registered scenario by name."""
+    if name not in SCENARIOS:
+        raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+    return SCENARIOS[name]
+
+
+def with_overrides(scenario: Scenario, **changes: object) -> Scenario:
+    """A copy of a scenario with some fields changed."""
+    return replace(scenario, **changes)
