@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import itertools
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from connectors.base import (
 )
 from connectors.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
 from connectors.disability_registry import person_fields
-from connectors.staging import Context, iter_chunks, stage_pending, text
+from connectors.staging import Context, stage_pending, text
 from entity_resolution.standardise import (
     normalise_employer_name,
     normalise_org_code,
@@ -239,8 +240,12 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
             result = src_conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
             # Upsert chunk by chunk: the window can be the whole of ac08 on a first pull, and a
             # window's rows are unique by key, so chunks never compete.
-            for part in iter_chunks(window.records(result, columns), UPSERT_CHUNK):
-                lander.upsert(part, [spec.key])
+            records = window.records(result, columns)
+            while True:
+                before = lander.rows_read
+                lander.upsert(itertools.islice(records, UPSERT_CHUNK), [spec.key])
+                if lander.rows_read - before < UPSERT_CHUNK:
+                    break
             result.close()
         if lander.rows_read == 0:
             # Nothing new in the window: no delivery, no audit row, watermark as it was.
