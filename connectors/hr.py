@@ -71,6 +71,11 @@ def open_source(url: str) -> Engine | None:
 
 def _render(value: object) -> str | None:
     """A source value as raw text; timestamps always as 'YYYY-MM-DD HH:MM:SS[.ffffff]'."""
+    kind = type(value)  # exact-type fast paths: this runs for every cell of ac08
+    if kind is str:
+        return value if value and not value.isspace() else None
+    if kind is int:
+        return str(value)
     if value is None:
         return None
     if isinstance(value, dt.datetime):
