@@ -11,9 +11,12 @@ from synthetic.planting import Planter
 from synthetic.render import RENDERERS
 from synthetic.render.base import TruthSink
 from synthetic.scenarios import CHUNK_PERSONS, SCENARIOS, Scenario, get_scenario
-from synthetic.world import WorldBuilder
+from synthetic.world import SEQ_SLOTS, WorldBuilder
 
-__all__ = ["SCENARIOS", "Scenario", "build_chunk", "generate", "get_scenario"]
+# Resident-ID sequence numbers are partitioned into SEQ_SLOTS chunk slots (unique IDs).
+MAX_PERSONS = SEQ_SLOTS * CHUNK_PERSONS
+
+__all__ = ["MAX_PERSONS", "SCENARIOS", "Scenario", "build_chunk", "generate", "get_scenario"]
 
 
 def build_chunk(scenario: Scenario, seed: int, index: int, n_persons: int
@@ -58,6 +61,8 @@ def generate(out_dir: Path, truth_dir: Path, persons: int = 3000, seed: int = 42
     of row counts per delivery, mentions, planted cases and decoys.
     """
     scn = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    if not 1 <= persons <= MAX_PERSONS:
+        raise ValueError(f"persons must be between 1 and {MAX_PERSONS:,}, got {persons}")
     out_dir, truth_dir = Path(out_dir), Path(truth_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     renderers = [cls(out_dir, seed, scn) for cls in RENDERERS]

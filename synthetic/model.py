@@ -94,6 +94,7 @@ class Person:
     in_registry: bool = True
     legacy15: bool = False
     role: str = "holder"
+    wrong_registry_phone: bool = False  # the registry holds a mistyped number
     used: bool = False  # taken by a planted case or decoy
     frozen_id: str | None = None  # set once the chunk is built (IDs no longer change)
 
@@ -147,6 +148,7 @@ class Employer:
     decl_status: dict[int, str] = field(default_factory=dict)  # forced status per year
     decl_edit: dict[int, str] = field(default_factory=dict)  # 'review' / 'superseded_ratio'
     superseded_staff: dict[int, int] = field(default_factory=dict)
+    tag: str = ""  # hard ER case: head / branch / renamed / same_trade
     used: bool = False
 
     def name_in(self, year: int) -> str:

@@ -126,8 +126,9 @@ def company_variant(name: str, city_short: str, rng: random.Random) -> str:
     if choice == 2 and name.startswith(city_short):
         rest = name[len(city_short) :]
         return rest[:2] + f"（{city_short}）" + rest[2:]
-    if choice == 3:
-        return fullwidth(name) if rng.random() < 0.5 else name.replace("（", "(").replace("）", ")")
+    if choice == 3 and name.startswith(city_short):
+        rest = name[len(city_short) :]
+        return rest[:2] + f"({city_short})" + rest[2:]
     if choice == 4:
         return spaced(name, rng)
     if choice == 5 and not name.startswith(city_short):

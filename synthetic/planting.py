@@ -298,6 +298,7 @@ class Planter:
         for s in picked:
             s.person.phone = phone
             s.person.phone_old = None
+            s.person.wrong_registry_phone = False
             self.plant("SHARED_CONTACT", s, y, "broker phone")
 
     # ------------------------------------------------------------ decoys
@@ -405,6 +406,7 @@ class Planter:
         phone = a.person.phone or special_mobile("170", self.chunk.index * 1000 + 900 + i)
         a.person.phone = b.person.phone = phone
         a.person.phone_old = b.person.phone_old = None
+        a.person.wrong_registry_phone = b.person.wrong_registry_phone = False
         for s in (a, b):
             self.decoy("family_shared_phone", s, Y1, "two family members at one employer")
 

@@ -38,7 +38,7 @@ _TYPE_PREFIX = {
     "enterprise": "91",
     "organ": "11",
     "public_institution": "12",
-    "social_organisation": "51",
+    "social_organisation": "52",
     "individual_business": "92",
 }
 _QUARTER_START = {"Q1": (1, 3), "Q2": (4, 6), "Q3": (7, 9), "Q4": (10, 12)}
@@ -182,6 +182,7 @@ class WorldBuilder:
             person.legacy15 = birth.year < 1960 and rng.random() < self.scn.noise.registry_legacy_15
             if rng.random() < 0.02 and person.phone:
                 person.phone_old = special_mobile("171", idx)
+            person.wrong_registry_phone = rng.random() < 0.01
         else:
             person.in_registry = False
         self.chunk.persons.append(person)
@@ -362,16 +363,19 @@ class WorldBuilder:
                 "enterprise", reg.code, trade=head.trade, industry=head.industry,
                 name=f"{head.name}{reg.name.removesuffix('区').removesuffix('县')}分公司")
             branch.head = head
+            head.tag, branch.tag = "head", "branch"
         # A company renamed between the declaration years keeps its USCC.
         for emp in rng.sample(enterprises, max(1, len(enterprises) // 50)):
             emp.old_name = emp.name
             emp.name = f"山东{emp.trade}{rng.choice(['智能装备', '实业', '新材料'])}有限公司"
             emp.rename_year = 2025
+            emp.tag = emp.tag or "renamed"
         # The same trade name in two different cities: two different employers.
         first = rng.choice(enterprises)
         other_city = rng.choice([c for c in refdata.cities() if c.code != first.region[:4]])
-        self.new_employer("enterprise", self.county(other_city.code).code, trade=first.trade,
-                          industry=first.industry)
+        twin = self.new_employer("enterprise", self.county(other_city.code).code,
+                                 trade=first.trade, industry=first.industry)
+        first.tag, twin.tag = first.tag or "same_trade", "same_trade"
         # A welfare enterprise (集中安排残疾人就业单位).
         reg = self.county()
         welfare = self.new_employer("enterprise", reg.code,
@@ -562,6 +566,11 @@ class WorldBuilder:
                     start, end = self.contract_dates()
                     s = self.new_spell(p, w, start, end, declared=True)
                     s.jyxx_form = "集中就业"
+        special = [e for e in employers if e.tag]
+        for p, emp in zip(pool[n:], special, strict=False):
+            # Every hard employer case gets a declared employee, so it has quota mentions.
+            start, end = self.contract_dates()
+            self.new_spell(p, emp, start, end, declared=True)
         for p in pool[:n]:
             r = rng.random()
             if r < 0.06:

@@ -5,7 +5,7 @@ import zlib
 from datetime import date
 
 import refdata
-from synthetic.idcodes import id18_to_15
+from synthetic.idcodes import id18_to_15, special_mobile
 from synthetic.render.base import CsvOut, Renderer
 from synthetic.scenarios import REGISTRY_MONTHS
 
@@ -42,6 +42,8 @@ class RegistryRenderer(Renderer):
                 if not p.in_registry:
                     continue
                 phone = p.phone if latest or not p.phone_old else p.phone_old
+                if p.wrong_registry_phone and phone:
+                    phone = special_mobile("172", p.index)
                 for cert in p.certs:
                     if cert.issued > snap:
                         continue
