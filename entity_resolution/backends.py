@@ -68,3 +68,38 @@ def register(db_api, frame, name: str):
         spark_df = db_api.spark.createDataFrame(table)
         return db_api.register(spark_df, dataset_display_name=name)
     return db_api.register(frame, dataset_display_name=name)
+
+
+def tf_columns(settings: dict) -> list[str]:
+    """Columns with term-frequency adjustments in a Splink settings dict."""
+    found = []
+    for comparison in settings.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            col = level.get("tf_adjustment_column")
+            if col and col not in found:
+                found.append(col)
+    return found
+
+
+def register_term_frequencies(linker, db_api, frame, key: str, settings: dict) -> None:
+    """Term frequencies counted once per entity (exact key), not once per mention.
+
+    A person or employer appears in several sources and years; counted per mention, a
+    name unique to one entity would look as common as a name shared by several, and the
+    exact-name weight would be understated.
+    """
+    import pandas as pd
+
+    has_key = frame[key].notna()
+    for col in tf_columns(settings):
+        per_entity = pd.concat([
+            frame.loc[has_key, [key, col]].drop_duplicates(),
+            frame.loc[~has_key, [key, col]],
+        ])[col].dropna()
+        if per_entity.empty:
+            continue
+        counts = per_entity.value_counts()
+        table = pd.DataFrame({col: counts.index.astype(str),
+                              f"tf_{col}": (counts / counts.sum()).to_numpy()})
+        sdf = register(db_api, table, f"tf_{col}_{id(linker)}")
+        linker.table_management.register_term_frequency_lookup(sdf, col)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass
@@ -24,14 +25,14 @@ class ClusterResult:
 
 
 class _UnionFind:
-    def __init__(self, n: int, keys: Sequence[object | None]) -> None:
+    def __init__(self, parent: np.ndarray, codes: np.ndarray) -> None:
         # Plain lists: element access is several times faster than on numpy arrays.
-        self.parent = list(range(n))
-        self.size = [1] * n
-        # conflict keys held by each root (at most a few)
-        self.keys: dict[int, frozenset] = {
-            i: frozenset([k]) for i, k in enumerate(keys) if k is not None
-        }
+        self.parent = parent.tolist()
+        self.size = np.bincount(parent, minlength=len(parent)).tolist()
+        # Conflict key (code, -1 for none) held by each root; a root holding several keys
+        # (only possible through a must-link) keeps them all in `multi`.
+        self.code = codes.tolist()
+        self.multi: dict[int, set[int]] = {}
         self.cannot: dict[int, set[int]] = {}
 
     def find(self, i: int) -> int:
@@ -52,9 +53,15 @@ class _UnionFind:
         if cb and any(self.find(x) == ra for x in cb):
             return "cannot_link"
         if check_keys:
-            ka, kb = self.keys.get(ra), self.keys.get(rb)
-            if ka and kb and not (ka & kb):
-                return "different_keys"
+            if ra in self.multi or rb in self.multi:
+                ka = self.multi.get(ra) or ({self.code[ra]} - {-1})
+                kb = self.multi.get(rb) or ({self.code[rb]} - {-1})
+                if ka and kb and not (ka & kb):
+                    return "different_keys"
+            else:
+                ka, kb = self.code[ra], self.code[rb]
+                if ka >= 0 and kb >= 0 and ka != kb:
+                    return "different_keys"
         return None
 
     def union(self, ra: int, rb: int) -> int:
@@ -62,9 +69,13 @@ class _UnionFind:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.size[ra] += self.size[rb]
-        kb = self.keys.pop(rb, None)
-        if kb:
-            self.keys[ra] = self.keys.get(ra, frozenset()) | kb
+        ka, kb = self.code[ra], self.code[rb]
+        if ra in self.multi or rb in self.multi or (ka >= 0 and kb >= 0 and ka != kb):
+            merged = (self.multi.pop(ra, None) or ({ka} - {-1})) | (
+                self.multi.pop(rb, None) or ({kb} - {-1}))
+            self.multi[ra] = merged
+        elif ka < 0:
+            self.code[ra] = kb
         cb = self.cannot.pop(rb, None)
         if cb:
             self.cannot.setdefault(ra, set()).update(cb)
@@ -83,15 +94,33 @@ def cluster(
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> ClusterResult:
     """Cluster n records; records with the same non-null exact key are linked exactly."""
-    uf = _UnionFind(n, exact_keys)
     refused: list[tuple[int, int, str]] = []
+    must_link, cannot_link = list(must_link), list(cannot_link)
+    probability = np.full(n, np.nan)
+    codes = pd.factorize(pd.Series(list(exact_keys), dtype="object"),
+                         use_na_sentinel=True)[0]
+    exact = codes >= 0
+    involved = np.zeros(n, dtype=bool)
+    for a, b in (*must_link, *cannot_link):
+        involved[[a, b]] = True
+
+    # Records outside any override join their exact-key group directly (vectorised):
+    # nothing can forbid those links.
+    parent = np.arange(n)
+    plain = exact & ~involved
+    idx = np.flatnonzero(plain)
+    first_of_code = np.full(int(codes.max()) + 1 if n and codes.max() >= 0 else 0, -1)
+    if len(idx):
+        group_codes = codes[idx]
+        _, first = np.unique(group_codes, return_index=True)
+        first_of_code[group_codes[first]] = idx[first]
+        parent[idx] = first_of_code[group_codes]
+    uf = _UnionFind(parent, codes)
     for a, b in cannot_link:
         if a == b:
             continue
         uf.cannot.setdefault(a, set()).add(b)
         uf.cannot.setdefault(b, set()).add(a)
-    exact = np.zeros(n, dtype=bool)
-    probability = np.full(n, np.nan)
 
     for a, b in must_link:
         ra, rb = uf.find(a), uf.find(b)
@@ -102,13 +131,10 @@ def cluster(
             uf.union(ra, rb)
         exact[[a, b]] = True
 
-    first_of_key: dict[object, int] = {}
-    for i, key in enumerate(exact_keys):
-        if key is None:
-            continue
-        j = first_of_key.setdefault(key, i)
-        exact[i] = True
-        if j == i:
+    for i in np.flatnonzero(exact & involved & (codes >= 0)).tolist():
+        j = int(first_of_code[codes[i]])
+        if j < 0:
+            first_of_code[codes[i]] = i
             continue
         ri, rj = uf.find(i), uf.find(j)
         reason = uf.conflict(ri, rj, check_keys=False)
@@ -134,7 +160,13 @@ def cluster(
         uf.union(ra, rb)
         _note(probability, a, b, p)
 
-    roots = np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
+    # Pointer jumping: every record straight to its root, vectorised.
+    roots = np.asarray(uf.parent, dtype=np.int64)
+    while True:
+        jumped = roots[roots]
+        if np.array_equal(jumped, roots):
+            break
+        roots = jumped
     if n == 0:
         return ClusterResult(roots, exact, probability, refused)
     # Label = smallest member index, so labels do not depend on merge order.

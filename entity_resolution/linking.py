@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from entity_resolution.backends import make_db_api, register
+from entity_resolution import rules
+from entity_resolution.backends import make_db_api, register, register_term_frequencies
 from entity_resolution.model import Model
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,10 @@ def _linker(model: Model, features: pd.DataFrame, engine: str, *, detail: bool):
         settings["additional_columns_to_retain"] = []
     db_api = make_db_api(engine)
     sdf = register(db_api, features, f"{model.kind}_mentions")
-    return Linker(sdf, settings)
+    linker = Linker(sdf, settings)
+    key = rules.PERSON_EXACT_KEY if model.kind == "person" else rules.EMPLOYER_EXACT_KEY
+    register_term_frequencies(linker, db_api, features, key, settings)
+    return linker
 
 
 def predict_edges(model: Model, features: pd.DataFrame, *, engine: str = "duckdb",

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from entity_resolution import rules
-from entity_resolution.backends import make_db_api, register
+from entity_resolution.backends import make_db_api, register, register_term_frequencies
 
 log = logging.getLogger(__name__)
 MODELS_DIR = Path(__file__).parent / "models"
@@ -21,6 +21,7 @@ DEFAULT_THRESHOLD = {"person": 0.9, "employer": 0.9}
 # m probabilities are floored so that a level never seen among training matches (e.g. a
 # rare typo pattern) gets a strong but finite weight instead of a ≈ −26 veto.
 M_FLOOR = 1e-4
+U_FLOOR = 1e-7
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,19 @@ def update_threshold(model: Model, threshold: float, curve: list[dict[str, Any]]
     return Model(model.kind, model.version, model.settings, threshold, meta)
 
 
-def floor_m_values(settings: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
-    """Raise tiny or missing m probabilities of non-null levels to `floor`, renormalised."""
+def floor_m_values(settings: dict[str, Any], floor: float = M_FLOOR,
+                   u_floor: float = U_FLOOR) -> dict[str, Any]:
+    """Raise tiny or missing m (and u) probabilities of non-null levels, renormalised.
+
+    A u never observed in the random sample (two different entities sharing an org code)
+    is genuinely tiny but not zero: it gets `u_floor` so its weight is large and finite.
+    """
     for comparison in settings.get("comparisons", []):
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level in levels:
+            u = level.get("u_probability")
+            if u is None or u < u_floor:
+                level["u_probability"] = u_floor
         for level in levels:
             m = level.get("m_probability")
             if m is None or m < floor:
@@ -110,6 +120,13 @@ def floor_m_values(settings: dict[str, Any], floor: float = M_FLOOR) -> dict[str
         for level in levels:
             level["m_probability"] = level["m_probability"] / total
     return settings
+
+
+def _lambda_from_labels(labels: pd.Series) -> float:
+    """Share of all record pairs that are true matches."""
+    sizes = labels.dropna().value_counts().to_numpy(dtype="float64")
+    n = float(len(labels))
+    return float((sizes * (sizes - 1) / 2).sum() / (n * (n - 1) / 2)) if n > 1 else 1e-6
 
 
 def train_model(kind: str, features: pd.DataFrame, *, labels: pd.Series | None = None,
@@ -123,25 +140,40 @@ def train_model(kind: str, features: pd.DataFrame, *, labels: pd.Series | None =
     """
     from splink import Linker
 
-    db_api = make_db_api(engine)
     frame = features.copy()
+    key = rules.PERSON_EXACT_KEY if kind == "person" else rules.EMPLOYER_EXACT_KEY
     if labels is not None:
         frame["truth_label"] = labels.to_numpy()
-    sdf = register(db_api, frame, f"{kind}_training")
-    linker = Linker(sdf, settings_for(kind))
-    deterministic = (rules.PERSON_DETERMINISTIC if kind == "person"
-                     else rules.EMPLOYER_DETERMINISTIC)
-    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.9)
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    # u is the chance of agreeing among NON-matches; random pairs of a table where each
+    # entity appears in several sources include many matches and would inflate u. Sample
+    # pairs from one mention per entity (true label, else exact key) instead.
+    dedupe_on = "truth_label" if labels is not None else key
+    has_key = frame[dedupe_on].notna()
+    one_each = pd.concat([frame[has_key].drop_duplicates(dedupe_on), frame[~has_key]])
+    u_linker = Linker(register(make_db_api(engine), one_each, f"{kind}_u_sample"),
+                      settings_for(kind))
+    u_linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    with_u = u_linker.misc.save_model_to_json(out_path=None)
+
+    if labels is not None:
+        with_u["probability_two_random_records_match"] = _lambda_from_labels(labels)
+    db_api = make_db_api(engine)
+    linker = Linker(register(db_api, frame, f"{kind}_training"), with_u)
+    register_term_frequencies(linker, db_api, frame, key, with_u)
     if labels is not None:
         linker.training.estimate_m_from_label_column("truth_label")
-        method = "u: random sampling; m: ground-truth labels"
+        method = "u: random sampling (one mention per entity); m and λ: ground-truth labels"
     else:
+        deterministic = (rules.PERSON_DETERMINISTIC if kind == "person"
+                         else rules.EMPLOYER_DETERMINISTIC)
+        linker.training.estimate_probability_two_random_records_match(deterministic,
+                                                                      recall=0.9)
         blocks = rules.PERSON_EM_BLOCKS if kind == "person" else rules.EMPLOYER_EM_BLOCKS
         for block in blocks:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block, fix_probability_two_random_records_match=True)
-        method = "u: random sampling; m: expectation maximisation"
+                block, fix_probability_two_random_records_match=True, fix_u_probabilities=True)
+        method = ("u: random sampling (one mention per exact key); λ: deterministic rules; "
+                  "m: expectation maximisation")
     settings = floor_m_values(linker.misc.save_model_to_json(out_path=None))
     meta = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

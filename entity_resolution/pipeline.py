@@ -94,13 +94,14 @@ def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.Da
         m.loc[is_registry, "cert_status"] = m.loc[is_registry, "source_key"].map(status)
     golden = golden_values(m, "cluster", "person")
     # Gender and birth date follow from a valid ID where no source gave them.
-    parsed = [normalise_id(v) if isinstance(v, str) else None for v in golden["id_number"]]
-    from_id_gender = pd.Series([p.gender if p else None for p in parsed], index=golden.index)
-    from_id_birth = pd.Series([p.birth_date.isoformat() if p and p.birth_date else None
-                               for p in parsed], index=golden.index)
-    golden["gender"] = golden["gender"].where(golden["gender"].notna(), from_id_gender)
-    golden["birth_date"] = golden["birth_date"].where(golden["birth_date"].notna(),
-                                                      from_id_birth)
+    need = golden["id_number"].notna() & (golden["gender"].isna() | golden["birth_date"].isna())
+    for i in np.flatnonzero(need.to_numpy()):
+        parsed = normalise_id(golden.at[i, "id_number"])
+        if golden.at[i, "gender"] is None or pd.isna(golden.at[i, "gender"]):
+            golden.at[i, "gender"] = parsed.gender
+        if golden.at[i, "birth_date"] is None or pd.isna(golden.at[i, "birth_date"]):
+            golden.at[i, "birth_date"] = (parsed.birth_date.isoformat()
+                                          if parsed.birth_date else None)
     for col in ("disability_category", "disability_level"):
         golden[col] = pd.to_numeric(golden[col], errors="coerce").astype("Int64")
     return golden
@@ -130,13 +131,15 @@ def resolve_frame(kind: _Kind, mentions: pd.DataFrame, model: Model, *,
                   er_engine: str = "duckdb", previous: pd.DataFrame | None = None,
                   known_ids: set[str] | None = None,
                   overrides: pd.DataFrame | None = None,
-                  certificates: pd.DataFrame | None = None) -> Resolution:
+                  certificates: pd.DataFrame | None = None,
+                  prepared: bool = False) -> Resolution:
     """The whole resolution on in-memory frames (no database): features → edges →
-    clusters → stable IDs → golden records and xref."""
+    clusters → stable IDs → golden records and xref. With `prepared`, `mentions` is
+    already the output of prepare_persons / prepare_employers."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     prepare = prepare_persons if kind.name == "person" else prepare_employers
-    features = prepare(mentions)
+    features = mentions.copy() if prepared else prepare(mentions)
     timings["prepare_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -16,6 +16,7 @@ from entity_resolution.standardise import (
     normalise_uscc,
     org_code_of_uscc,
 )
+from entity_resolution.standardise.regions import city_names
 
 PERSON_COLUMNS = (
     "source", "source_key", "full_name", "id_number", "id_number_raw", "id_quality",
@@ -123,7 +124,10 @@ def prepare_employers(mentions: pd.DataFrame) -> pd.DataFrame:
     df["name_city"] = pd.array([k.city for k in keys], dtype="string")
     df["is_branch"] = [k.is_branch for k in keys]
     df["branch_label"] = pd.array([k.branch_label for k in keys], dtype="string")
-    df["region_city"] = df["region_code"].str.slice(0, 4)
+    city_codes = {short: code for code, _full, short in city_names()}
+    from_name = df["name_city"].map(city_codes)
+    # The city of an employer: its region code, else a city named in its name.
+    df["city_code"] = df["region_code"].str.slice(0, 4).fillna(from_name).astype("string")
     for col in ("name", "uscc", "org_code"):
         df[col] = df[col].astype("string")
     return df

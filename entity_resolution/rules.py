@@ -139,10 +139,11 @@ def employer_comparisons() -> list[dict[str, Any]]:
             "output_column_name": "name",
             "comparison_levels": [
                 _null("name"),
-                _level("name_l = name_r", "exact", tf_adjustment_column="name",
-                       tf_adjustment_weight=1.0),
-                _level("name_core_l = name_core_r", "same core name",
-                       tf_adjustment_column="name_core", tf_adjustment_weight=0.5),
+                # No term-frequency adjustment: most employer mentions carry no identifier,
+                # so frequencies could not be counted once per employer and would count
+                # an employer's own repeated mentions as other employers sharing the name.
+                _level("name_l = name_r", "exact"),
+                _level("name_core_l = name_core_r", "same core name"),
                 _level("levenshtein(name_core_l, name_core_r) <= 1", "core differs by one"),
                 _level("substr(name_core_l, 1, 2) = substr(name_core_r, 1, 2)",
                        "core shares its first two characters"),
@@ -152,6 +153,8 @@ def employer_comparisons() -> list[dict[str, Any]]:
         {
             "output_column_name": "branch",
             "comparison_levels": [
+                {"sql_condition": "name_core_l IS NULL OR name_core_r IS NULL",
+                 "label_for_charts": "null", "is_null_level": True},
                 _level("NOT is_branch_l AND NOT is_branch_r", "neither a branch"),
                 _level("is_branch_l AND is_branch_r AND branch_label_l = branch_label_r",
                        "same branch"),
@@ -161,12 +164,9 @@ def employer_comparisons() -> list[dict[str, Any]]:
         {
             "output_column_name": "city",
             "comparison_levels": [
-                {"sql_condition": "COALESCE(region_city_l, name_city_l) IS NULL OR "
-                                  "COALESCE(region_city_r, name_city_r) IS NULL",
-                 "label_for_charts": "null", "is_null_level": True},
+                _null("city_code"),
                 _level("region_code_l = region_code_r", "same county"),
-                _level("region_city_l = region_city_r", "same city"),
-                _level("name_city_l = name_city_r", "same city in the name"),
+                _level("city_code_l = city_code_r", "same city"),
                 _ELSE,
             ],
         },
@@ -184,7 +184,7 @@ def employer_blocking_rules() -> list:
         block_on("org_code"),
         block_on("name_core"),
         block_on("name"),
-        block_on("region_city", "substr(name_core, 1, 2)"),
+        block_on("city_code", "substr(name_core, 1, 2)"),
     ]
 
 
@@ -200,6 +200,8 @@ def employer_settings() -> SettingsCreator:
     )
 
 
+PERSON_EXACT_KEY = "id_key"
+EMPLOYER_EXACT_KEY = "org_code"
 # Rules whose pairs are near-certain matches: used to estimate λ and as EM blocks.
 PERSON_DETERMINISTIC = ["l.id_key = r.id_key"]
 EMPLOYER_DETERMINISTIC = ["l.org_code = r.org_code"]

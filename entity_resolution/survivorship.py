@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 RULES_FILE = Path(__file__).parent / "survivorship.csv"
@@ -65,41 +66,47 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
     attribute columns (plus any column named in a prefer step).
     """
     entity_rules = [r for r in rules(entity) if attributes is None or r.attribute in attributes]
-    attr_cols = [r.attribute for r in entity_rules]
-    base = mentions.copy()
-    base["_complete"] = -base[[c for c in attr_cols if c in base]].notna().sum(axis=1)
-    base["_recent"] = pd.to_datetime(base["observed_on"], errors="coerce")
-    out = pd.DataFrame({cluster_col: pd.unique(base[cluster_col])})
+    attr_cols = [r.attribute for r in entity_rules if r.attribute in mentions]
+    base = mentions.reset_index(drop=True)
+    n = len(base)
+    clusters = base[cluster_col].to_numpy()
+    # Ties after every declared step fall to (source, source_key): deterministic.
+    tiebreak = np.lexsort((base["source_key"].astype(str).to_numpy(),
+                           base["source"].astype(str).to_numpy()))
+    tie_rank = np.empty(n, dtype=np.int64)
+    tie_rank[tiebreak] = np.arange(n)
+    completeness = -base[attr_cols].notna().sum(axis=1).to_numpy()
+    recent = pd.to_datetime(base["observed_on"], errors="coerce")
+    # Newest first; unknown dates last.
+    recency = -(recent.astype("int64").to_numpy(dtype=np.float64))
+    recency[recent.isna().to_numpy()] = np.inf
+    sources = base["source"].astype(str)
+    unique_clusters, first_pos = np.unique(clusters, return_index=True)
+    out = pd.DataFrame({cluster_col: clusters[np.sort(first_pos)]})
     for rule in entity_rules:
-        have = base[base[rule.attribute].notna()]
-        if have.empty:
-            out[rule.attribute] = pd.Series([None] * len(out), dtype="object")
-            continue
-        keys, ascending = [], []
-        frame = have[[cluster_col, rule.attribute, "source", "source_key", "_complete",
-                      "_recent"]].copy()
-        for n, (kind, arg) in enumerate(rule.steps):
-            col = f"_k{n}"
+        values = base[rule.attribute] if rule.attribute in base else pd.Series([None] * n)
+        have = values.notna().to_numpy()
+        keys = [tie_rank]
+        for kind, arg in reversed(rule.steps):
             if kind == "source":
-                frame[col] = have["source"].map(arg).fillna(len(arg) + 1)
-                ascending.append(True)
+                keys.append(sources.map(arg).fillna(len(arg) + 1).to_numpy(dtype=np.float64))
             elif kind == "prefer":
-                column, value = arg
-                if column in have:
-                    frame[col] = (have[column].astype("string") != value).fillna(True)
+                column, wanted = arg
+                if column in base:
+                    keys.append((base[column].astype("string") != wanted).fillna(True)
+                                .to_numpy(dtype=bool))
                 else:
-                    frame[col] = True
-                ascending.append(True)
+                    keys.append(np.ones(n, dtype=bool))
             elif kind == "recency":
-                frame[col] = frame["_recent"]
-                ascending.append(False)
+                keys.append(recency)
             else:
-                frame[col] = frame["_complete"]
-                ascending.append(True)
-            keys.append(col)
-        frame = frame.sort_values([cluster_col, *keys, "source", "source_key"],
-                                  ascending=[True, *ascending, True, True],
-                                  na_position="last", kind="stable")
-        first = frame.drop_duplicates(cluster_col)[[cluster_col, rule.attribute]]
-        out = out.merge(first, on=cluster_col, how="left")
+                keys.append(completeness)
+        keys.append(~have)  # mentions without a value never win
+        keys.append(clusters)
+        order = np.lexsort(keys)
+        sorted_clusters = clusters[order]
+        first = order[np.r_[True, sorted_clusters[1:] != sorted_clusters[:-1]]]
+        chosen = pd.Series(values.to_numpy(dtype=object)[first], index=clusters[first])
+        chosen[~have[first]] = None
+        out[rule.attribute] = out[cluster_col].map(chosen).to_numpy(dtype=object)
     return out
