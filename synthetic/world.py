@@ -535,7 +535,7 @@ class WorldBuilder:
                                    if e.kind == "enterprise" and not e.welfare])
         student = Student(
             person=person, school_code=uni["code"], school_name=uni["name"],
-            student_no=f"{enrol}{person.index % 10**6:06d}", level=level,
+            student_no=f"{enrol}{person.index:07d}", level=level,
             major=rng.choice(tables.lines("majors")), enrol_year=enrol, grad_year=grad,
             grad_month=6 if level != "博士研究生" else 7, destination=destination,
             employer=employer,

@@ -350,3 +350,22 @@ def test_identifier_check_digits(province):
     decls = [json.loads(x) for x in (sources / "quota" / "declarations.jsonl").open(encoding="utf-8")]
     prefixes = {d["uscc"][:2] for d in decls if d["uscc"] and is_valid_uscc(d["uscc"])}
     assert {"91", "11"} <= prefixes
+
+
+def test_record_keys_unique_within_each_file(province):
+    sources, _, _ = province
+    keys = {"disability_registry": "残疾人证号", "employment_service": "登记编号", "org": "人员编号",
+            "establishment": "统一社会信用代码", "unemployed_survey": "调查表编号"}
+    for source, (names, encoding) in CSV_FILES.items():
+        for name in names:
+            values = [r[keys[source]] for r in read_csv(sources / source / name, encoding)]
+            assert all(values) and len(values) == len(set(values)), name
+    for quarter in TRAINING_QUARTERS:
+        ws = load_workbook(sources / "training" / f"pxxy_{quarter}.xlsx").active
+        ids = [r[1] for r in list(ws.iter_rows(min_row=3, values_only=True))[:-1]]
+        assert len(ids) == len(set(ids))
+    seen = Counter()
+    for line in (sources / "quota" / "declared-employees.jsonl").open(encoding="utf-8"):
+        item = json.loads(line)
+        seen[(item["employee_record_id"], item["updated_at"])] += 1
+    assert max(seen.values()) == 1
