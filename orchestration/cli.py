@@ -18,7 +18,9 @@ def _setup_logging(verbose: bool) -> None:
         format="%(name)s: %(message)s",
         handlers=[RichHandler(show_path=False, show_time=False)],
     )
-    logging.getLogger("quota").setLevel(logging.INFO)
+    if not verbose:
+        for noisy in ("splink", "great_expectations", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -55,7 +57,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     job = defs.resolve_job_def("pipeline")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # Our own step lines are the progress; Dagster's console log would repeat every event.
+        quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config=None if args.verbose else quiet)
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     failed_checks = []
     for e in result.all_events:
@@ -75,6 +80,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             for e in result.all_events:
                 if e.step_key == step_key and e.event_type_value == "STEP_FAILURE":
                     err = e.event_specific_data.error
+                    while err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError":
+                        err = err.cause
                     print(f"  {err.cls_name}: {err.message.strip()}", file=sys.stderr)
         return 1
     return 0
