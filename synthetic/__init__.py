@@ -71,13 +71,23 @@ def generate(out_dir: Path, truth_dir: Path, persons: int = 3000, seed: int = 42
     stats: Counter = Counter()
     rules: Counter = Counter()
     bar = _progress(progress)
-    task = bar.add_task("generating", total=n_chunks) if bar else None
+    task = bar.add_task("generating", total=persons) if bar else None
     try:
         for index in range(n_chunks):
             n = min(CHUNK_PERSONS, persons - index * CHUNK_PERSONS)
+            if bar:
+                bar.update(task, description=f"chunk {index + 1}/{n_chunks} · world")
             chunk, decls, findings = build_chunk(scn, seed, index, n)
+            done = 0.3 * n
+            if bar:
+                bar.update(task, advance=done)
             for renderer in renderers:
+                if bar:
+                    bar.update(task, description=f"chunk {index + 1}/{n_chunks} · {renderer.source}")
                 renderer.write(chunk, decls, truth)
+                if bar:
+                    bar.update(task, advance=0.7 * n / len(renderers))
+                    done += 0.7 * n / len(renderers)
             for rule, pid, eid, year in sorted(findings):
                 truth.fraud.write({"rule": rule, "person": pid, "employer": eid, "year": year})
                 rules[rule] += 1
@@ -92,7 +102,7 @@ def generate(out_dir: Path, truth_dir: Path, persons: int = 3000, seed: int = 42
             stats["planted"] += len(chunk.planted)
             stats["decoys"] += len(chunk.decoys)
             if bar:
-                bar.update(task, advance=1)
+                bar.update(task, advance=n - done)
     finally:
         if bar:
             bar.stop()
@@ -125,7 +135,7 @@ def _progress(enabled: bool):
         TimeRemainingColumn,
     )
 
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("chunks"), TimeElapsedColumn(), TimeRemainingColumn())
+    bar = Progress(TextColumn("[bold]{task.description:<36}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("persons"), TimeElapsedColumn(), TimeRemainingColumn())
     bar.start()
     return bar
