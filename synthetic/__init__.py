@@ -10,7 +10,14 @@ from synthetic.model import Chunk
 from synthetic.planting import Planter
 from synthetic.render import RENDERERS
 from synthetic.render.base import TruthSink
-from synthetic.scenarios import CHUNK_PERSONS, SCENARIOS, Scenario, get_scenario
+from synthetic.scenarios import (
+    AS_OF_CHOICES,
+    CHUNK_PERSONS,
+    DEFAULT_AS_OF,
+    SCENARIOS,
+    Scenario,
+    get_scenario,
+)
 from synthetic.world import SEQ_SLOTS, WorldBuilder
 
 # Resident-ID sequence numbers are partitioned into SEQ_SLOTS chunk slots (unique IDs).
@@ -53,19 +60,25 @@ def check_chunk(chunk: Chunk, findings: set[oracle.Finding]) -> dict[str, int]:
 
 
 def generate(out_dir: Path, truth_dir: Path, persons: int = 3000, seed: int = 42,
-             progress: bool = True, scenario: str | Scenario = "default") -> dict:
+             progress: bool = True, scenario: str | Scenario = "default",
+             as_of: str = DEFAULT_AS_OF) -> dict:
     """Write a synthetic province: every source's delivery under out_dir, truth under truth_dir.
 
     The world is built and rendered in chunks of CHUNK_PERSONS persons so memory stays
     bounded at province scale; the same seed gives byte-identical files. Returns a summary
     of row counts per delivery, mentions, planted cases and decoys.
+
+    `as_of` is the last delivered month: "202610" (default) or "202611", which adds one
+    more registry snapshot and employment-service increment to the same province.
     """
     scn = get_scenario(scenario) if isinstance(scenario, str) else scenario
     if not 1 <= persons <= MAX_PERSONS:
         raise ValueError(f"persons must be between 1 and {MAX_PERSONS:,}, got {persons}")
+    if as_of not in AS_OF_CHOICES:
+        raise ValueError(f"as_of must be one of {', '.join(AS_OF_CHOICES)}, got {as_of!r}")
     out_dir, truth_dir = Path(out_dir), Path(truth_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    renderers = [cls(out_dir, seed, scn) for cls in RENDERERS]
+    renderers = [cls(out_dir, seed, scn, as_of) for cls in RENDERERS]
     truth = TruthSink(truth_dir)
     n_chunks = max(1, math.ceil(persons / CHUNK_PERSONS))
     stats: Counter = Counter()
@@ -116,6 +129,7 @@ def generate(out_dir: Path, truth_dir: Path, persons: int = 3000, seed: int = 42
     return {
         "seed": seed,
         "scenario": scn.name,
+        "as_of": as_of,
         "persons_requested": persons,
         **dict(stats),
         "fraud_cases_by_rule": dict(sorted(rules.items())),

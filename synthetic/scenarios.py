@@ -10,10 +10,29 @@ from datetime import date
 # for the last two complete years, contributions for the two declaration years.
 TODAY = date(2026, 11, 30)
 DECLARATION_YEARS = (2024, 2025)
-REGISTRY_MONTHS = ("202609", "202610")
-JYXX_MONTHS = tuple(
-    f"{y}{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13) if (y, m) <= (2026, 10)
+# The world runs one month further than the default deliveries: `as_of="202611"` renders
+# the same province plus one more month (registry snapshot and employment-service
+# increment), every earlier file byte-identical — the input of ER stability tests.
+AS_OF_CHOICES = ("202610", "202611")
+DEFAULT_AS_OF = "202610"
+ALL_REGISTRY_MONTHS = ("202609", "202610", "202611")
+ALL_JYXX_MONTHS = tuple(
+    f"{y}{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13) if (y, m) <= (2026, 11)
 )
+
+
+def registry_months(as_of: str = DEFAULT_AS_OF) -> tuple[str, ...]:
+    """Registry snapshots delivered up to and including a month."""
+    return tuple(m for m in ALL_REGISTRY_MONTHS if m <= as_of)
+
+
+def jyxx_months(as_of: str = DEFAULT_AS_OF) -> tuple[str, ...]:
+    """Employment-service increments delivered up to and including a month."""
+    return tuple(m for m in ALL_JYXX_MONTHS if m <= as_of)
+
+
+REGISTRY_MONTHS = registry_months()
+JYXX_MONTHS = jyxx_months()
 TRAINING_QUARTERS = ("2026Q2", "2026Q3")
 GRADUATE_YEARS = (2024, 2025)
 ORG_YEARS = (2024, 2025)

@@ -23,10 +23,10 @@ from synthetic.model import (
     add_years,
 )
 from synthetic.scenarios import (
+    ALL_JYXX_MONTHS,
     CHUNK_PERSONS,
     DECLARATION_YEARS,
     GRADUATE_YEARS,
-    JYXX_MONTHS,
     SURVEY_YEARS,
     TRAINING_QUARTERS,
     Scenario,
@@ -195,7 +195,7 @@ class WorldBuilder:
         level = weighted(rng, [1, 2, 3, 4], [8, 20, 35, 37])
         if issued is None:
             first = max(date(2016, 10, 1), person.birth + timedelta(days=200))
-            issued = rand_date(rng, first, date(2026, 10, 31))
+            issued = rand_date(rng, first, date(2026, 11, 30))
         valid = None if (person.birth.year < 1955 and rng.random() < 0.5) else (
             add_years(issued, 10) - timedelta(days=1))
         return Cert(person, category, level, issued, valid)
@@ -423,10 +423,10 @@ class WorldBuilder:
             r = rng.random()
             if r < 0.015 and p.birth.year < 1960:
                 cert.status, cert.reason = "注销", "死亡"
-                cert.ended_on = rand_date(rng, max(cert.issued, date(2018, 1, 1)), date(2026, 10, 20))
+                cert.ended_on = rand_date(rng, max(cert.issued, date(2018, 1, 1)), date(2026, 11, 20))
             elif r < 0.025:
                 cert.status, cert.reason = "迁出", "迁出"
-                cert.ended_on = rand_date(rng, max(cert.issued, date(2018, 1, 1)), date(2026, 10, 20))
+                cert.ended_on = rand_date(rng, max(cert.issued, date(2018, 1, 1)), date(2026, 11, 20))
             elif r < 0.045:
                 self.reassess(p, rand_date(rng, date(2017, 1, 1), date(2023, 6, 30)))
             elif r < 0.06:
@@ -670,7 +670,7 @@ class WorldBuilder:
     def build_registrations(self) -> None:
         """Employment-service registrations of spells, and self-employment forms."""
         rng = self.rng
-        first_month = JYXX_MONTHS[0]
+        first_month = ALL_JYXX_MONTHS[0]
         for s in self.chunk.spells:
             if not s.jyxx_form:
                 continue
@@ -690,21 +690,21 @@ class WorldBuilder:
         """A registration with its 新增 / 变更 / 注销 events in the delivery months."""
         rng = self.rng
         month0 = max(f"{start:%Y%m}", first_month)
-        idx0 = JYXX_MONTHS.index(month0) if month0 in JYXX_MONTHS else len(JYXX_MONTHS) - 1
-        idx0 = min(len(JYXX_MONTHS) - 1, idx0 + rng.randint(0, 2))
+        idx0 = ALL_JYXX_MONTHS.index(month0) if month0 in ALL_JYXX_MONTHS else len(ALL_JYXX_MONTHS) - 1
+        idx0 = min(len(ALL_JYXX_MONTHS) - 1, idx0 + rng.randint(0, 2))
         city = refdata.region(person.hukou)
         reg = Registration(
-            person=person, reg_id=f"JY{JYXX_MONTHS[idx0]}{person.index:09d}", form=form,
+            person=person, reg_id=f"JY{ALL_JYXX_MONTHS[idx0]}{person.index:09d}", form=form,
             employer=employer, start=start, end=None, income=income,
             office=f"{city.city_name}{city.name}残疾人联合会",
         )
-        reg.events.append((JYXX_MONTHS[idx0], "新增", None))
-        if end is not None and f"{end:%Y%m}" <= JYXX_MONTHS[-1]:
-            month = max(f"{end:%Y%m}", JYXX_MONTHS[idx0])
-            if month != JYXX_MONTHS[idx0]:
+        reg.events.append((ALL_JYXX_MONTHS[idx0], "新增", None))
+        if end is not None and f"{end:%Y%m}" <= ALL_JYXX_MONTHS[-1]:
+            month = max(f"{end:%Y%m}", ALL_JYXX_MONTHS[idx0])
+            if month != ALL_JYXX_MONTHS[idx0]:
                 reg.events.append((month, "变更", end))
-        if withdrawable and rng.random() < 0.03 and idx0 + 1 < len(JYXX_MONTHS):
-            month = JYXX_MONTHS[rng.randint(idx0 + 1, len(JYXX_MONTHS) - 1)]
+        if withdrawable and rng.random() < 0.03 and idx0 + 1 < len(ALL_JYXX_MONTHS):
+            month = ALL_JYXX_MONTHS[rng.randint(idx0 + 1, len(ALL_JYXX_MONTHS) - 1)]
             if month > reg.events[-1][0]:
                 reg.events.append((month, "注销", end))
         self.chunk.registrations.append(reg)

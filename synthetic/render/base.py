@@ -9,7 +9,7 @@ from pathlib import Path
 
 from synthetic.declarations import Declaration
 from synthetic.model import Chunk
-from synthetic.scenarios import Scenario
+from synthetic.scenarios import DEFAULT_AS_OF, Scenario
 
 FIXED_ZIP_TIME = (2026, 11, 30, 0, 0, 0)
 _CORE_TIME = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
@@ -104,7 +104,9 @@ class Renderer:
 
     source = ""
 
-    def __init__(self, out_dir: Path, seed: int, scenario: Scenario) -> None:
+    def __init__(self, out_dir: Path, seed: int, scenario: Scenario,
+                 as_of: str = DEFAULT_AS_OF) -> None:
+        self.as_of = as_of
         self.dir = out_dir / self.source
         self.dir.mkdir(parents=True, exist_ok=True)
         self.seed = seed

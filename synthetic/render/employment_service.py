@@ -5,7 +5,7 @@ from datetime import date
 import refdata
 from synthetic import noise as nz
 from synthetic.render.base import CsvOut, Renderer
-from synthetic.scenarios import JYXX_MONTHS
+from synthetic.scenarios import jyxx_months
 
 HEADER = ["登记编号", "姓名", "身份证号", "残疾证号", "性别", "残疾类别", "残疾等级", "就业形式",
           "就业单位", "单位社会信用代码", "就业日期", "离职日期", "月收入（元）", "户籍所在地",
@@ -20,7 +20,7 @@ class EmploymentServiceRenderer(Renderer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.outs = {m: CsvOut(self.dir / f"jyxx_{m}.csv", HEADER, "gb18030")
-                     for m in JYXX_MONTHS}
+                     for m in jyxx_months(self.as_of)}
 
     def write(self, chunk, decls, truth) -> None:
         rng = self.rng(chunk)
@@ -53,8 +53,15 @@ class EmploymentServiceRenderer(Renderer):
             if rng.random() < n.name_traditional:
                 hukou = nz.traditional(hukou)
             start_text = nz.mixed_date(reg.start, rng)
+            emitted = False
             for month, op, end in reg.events:
                 y, m = int(month[:4]), int(month[4:])
+                end_text = nz.mixed_date(end, rng) if end else None
+                income = None if reg.income is None or rng.random() < 0.1 else reg.income
+                registered = date(y, m, rng.randint(1, 28)).isoformat()
+                if month not in self.outs:
+                    continue  # a later month than this delivery goes to
+                emitted = True
                 self.outs[month].write({
                     "登记编号": reg.reg_id, "姓名": name, "身份证号": id_number,
                     "残疾证号": cert_no, "性别": p.gender_zh,
@@ -62,12 +69,13 @@ class EmploymentServiceRenderer(Renderer):
                     "残疾等级": refdata.disability_level_name(cert.level) if cert else None,
                     "就业形式": reg.form, "就业单位": employer_name, "单位社会信用代码": uscc,
                     "就业日期": start_text,
-                    "离职日期": nz.mixed_date(end, rng) if end else None,
-                    "月收入（元）": None if reg.income is None or rng.random() < 0.1 else reg.income,
-                    "户籍所在地": hukou, "登记机构": reg.office,
-                    "登记日期": date(y, m, rng.randint(1, 28)).isoformat(), "操作类型": op,
+                    "离职日期": end_text, "月收入（元）": income,
+                    "户籍所在地": hukou, "登记机构": reg.office, "登记日期": registered,
+                    "操作类型": op,
                 })
                 self.rows += 1
+            if not emitted:
+                continue
             truth.person(self.source, reg.reg_id, p.pid)
             if reg.employer is not None and (employer_name or uscc):
                 truth.employer(self.source, reg.reg_id, reg.employer.eid)

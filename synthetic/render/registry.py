@@ -7,7 +7,7 @@ from datetime import date
 import refdata
 from synthetic.idcodes import id18_to_15, special_mobile
 from synthetic.render.base import CsvOut, Renderer
-from synthetic.scenarios import REGISTRY_MONTHS
+from synthetic.scenarios import registry_months
 
 HEADER = ["残疾人证号", "姓名", "性别", "民族", "出生日期", "公民身份号码", "残疾类别", "残疾等级",
           "发证日期", "有效期至", "证件状态", "注销日期", "注销原因", "户籍地区划代码", "现居住地址",
@@ -32,12 +32,13 @@ class RegistryRenderer(Renderer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.outs = {m: CsvOut(self.dir / f"cjrxx_{m}.csv", HEADER, "utf-8-sig")
-                     for m in REGISTRY_MONTHS}
+                     for m in registry_months(self.as_of)}
 
     def write(self, chunk, decls, truth) -> None:
         for month, out in self.outs.items():
             snap = _month_end(month)
-            latest = month == REGISTRY_MONTHS[-1]
+            # Phone changes happened in October 2026: later snapshots show the new number.
+            latest = month >= "202610"
             for p in chunk.persons:
                 if not p.in_registry:
                     continue

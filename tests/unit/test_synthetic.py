@@ -369,3 +369,23 @@ def test_record_keys_unique_within_each_file(province):
         item = json.loads(line)
         seen[(item["employee_record_id"], item["updated_at"])] += 1
     assert max(seen.values()) == 1
+
+
+def test_one_more_month_keeps_earlier_files(province, tmp_path):
+    sources, truth, _ = province
+    synthetic.generate(tmp_path / "s", tmp_path / "t", persons=PERSONS, seed=SEED,
+                       progress=False, as_of="202611")
+    before, after = digest(sources), digest(tmp_path / "s")
+    added = set(after) - set(before)
+    assert added == {"disability_registry/cjrxx_202611.csv",
+                     "disability_registry/cjrxx_202611.csv.ok",
+                     "employment_service/jyxx_202611.csv", "employment_service/jyxx_202611.csv.ok"}
+    assert {k: after[k] for k in before} == before
+    old = {(r["source"], r["key"], r["person"]) for r in truth_rows(truth, "person_mentions.csv")}
+    new = {(r["source"], r["key"], r["person"])
+           for r in truth_rows(tmp_path / "t", "person_mentions.csv")}
+    assert old < new
+    assert truth_rows(truth, "fraud_cases.csv") == truth_rows(tmp_path / "t", "fraud_cases.csv")
+    with pytest.raises(ValueError, match="as_of"):
+        synthetic.generate(tmp_path / "x", tmp_path / "y", persons=10, as_of="202612",
+                           progress=False)
