@@ -17,13 +17,16 @@ from synthetic.scenarios import (
     SCENARIOS,
     Scenario,
     get_scenario,
+    register_scenario,
+    with_overrides,
 )
 from synthetic.world import SEQ_SLOTS, WorldBuilder
 
 # Resident-ID sequence numbers are partitioned into SEQ_SLOTS chunk slots (unique IDs).
 MAX_PERSONS = SEQ_SLOTS * CHUNK_PERSONS
 
-__all__ = ["MAX_PERSONS", "SCENARIOS", "Scenario", "build_chunk", "generate", "get_scenario"]
+__all__ = ["MAX_PERSONS", "SCENARIOS", "Scenario", "build_chunk", "check_chunk", "generate",
+           "get_scenario", "register_scenario", "with_overrides"]
 
 
 def build_chunk(scenario: Scenario, seed: int, index: int, n_persons: int

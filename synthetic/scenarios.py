@@ -117,6 +117,12 @@ def get_scenario(name: str) -> Scenario:
     return SCENARIOS[name]
 
 
+def register_scenario(scenario: Scenario) -> Scenario:
+    """Add (or replace) a named scenario, e.g. a variant made with `with_overrides`."""
+    SCENARIOS[scenario.name] = scenario
+    return scenario
+
+
 def with_overrides(scenario: Scenario, **changes: object) -> Scenario:
     """A copy of a scenario with some fields changed."""
     return replace(scenario, **changes)

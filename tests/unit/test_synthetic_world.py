@@ -104,3 +104,15 @@ def test_size_bounds(tmp_path):
     with pytest.raises(ValueError, match="2,500,000"):
         synthetic.generate(tmp_path / "s", tmp_path / "t", persons=synthetic.MAX_PERSONS + 1,
                            progress=False)
+
+
+def test_registered_scenario_variant():
+    heavy = synthetic.register_scenario(synthetic.with_overrides(
+        SCENARIOS["default"], name="heavy_fraud", fraud_rate=0.04))
+    assert synthetic.get_scenario("heavy_fraud") is heavy
+    light_chunk, _, light = synthetic.build_chunk(SCENARIOS["default"], 2, 0, 2000)
+    heavy_chunk, _, found = synthetic.build_chunk(heavy, 2, 0, 2000)
+    assert len(heavy_chunk.planted) > len(light_chunk.planted)
+    assert synthetic.check_chunk(heavy_chunk, found) == {"planted_not_found": 0,
+                                                         "decoys_flagged": 0}
+    SCENARIOS.pop("heavy_fraud")
