@@ -80,13 +80,18 @@ class Planter:
 
     # ------------------------------------------------------------ rules
     def plant_all(self, n_cases: int) -> None:
-        """Plant n_cases of every rule."""
+        """Plant about n_cases findings of every rule.
+
+        A MULTI_EMPLOYER case yields two findings (one per employer) and a SHARED_CONTACT
+        case three (one per person), so those rules get proportionally fewer cases.
+        """
+        per_case = {"MULTI_EMPLOYER": 2, "SHARED_CONTACT": 3}
         for rule in ("MULTI_EMPLOYER", "NO_SOCIAL_INSURANCE", "BELOW_MIN_WAGE",
                      "AGE_INELIGIBLE", "CERT_INVALID", "LEVEL_MISMATCH", "CONCURRENT_STUDENT",
                      "CONCURRENT_UNEMPLOYED", "CIVIL_SERVANT_CONFLICT", "SHORT_CONTRACT",
                      "DISTANT_RESIDENCE", "IMPLAUSIBLE_RATIO", "SHARED_CONTACT"):
             fn = getattr(self, "rule_" + rule.lower())
-            for i in range(n_cases):
+            for i in range(math.ceil(n_cases / per_case.get(rule, 1))):
                 fn(i)
 
     def rule_multi_employer(self, i: int) -> None:
