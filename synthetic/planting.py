@@ -95,6 +95,7 @@ class Planter:
                 fn(i)
 
     def rule_multi_employer(self, i: int) -> None:
+        """Plant one MULTI_EMPLOYER case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -107,6 +108,7 @@ class Planter:
         self.plant("MULTI_EMPLOYER", s2, y)
 
     def rule_no_social_insurance(self, i: int) -> None:
+        """Plant one NO_SOCIAL_INSURANCE case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -119,6 +121,7 @@ class Planter:
             self.plant("NO_SOCIAL_INSURANCE", s, y, f"{s.si_skip[y]} months short")
 
     def rule_below_min_wage(self, i: int) -> None:
+        """Plant one BELOW_MIN_WAGE case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -132,6 +135,7 @@ class Planter:
             self.plant("BELOW_MIN_WAGE", s, y, "contribution base below the minimum")
 
     def rule_age_ineligible(self, i: int) -> None:
+        """Plant one AGE_INELIGIBLE case (the variant depends on i)."""
         variant = i % 4
         sex = "F" if variant in (2, 3) else None
         s = self.take(lambda sp: sex is None or sp.person.sex == sex)
@@ -156,6 +160,7 @@ class Planter:
         self.plant("AGE_INELIGIBLE", s, y, note)
 
     def rule_cert_invalid(self, i: int) -> None:
+        """Plant one CERT_INVALID case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -192,6 +197,7 @@ class Planter:
         self.plant("CERT_INVALID", s, y, note)
 
     def rule_level_mismatch(self, i: int) -> None:
+        """Plant one LEVEL_MISMATCH case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -206,6 +212,7 @@ class Planter:
         self.plant("LEVEL_MISMATCH", s, y, f"declared {declared}, register {cert.level}")
 
     def rule_concurrent_student(self, i: int) -> None:
+        """Plant one CONCURRENT_STUDENT case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -218,6 +225,7 @@ class Planter:
         self.plant("CONCURRENT_STUDENT", s, y)
 
     def rule_concurrent_unemployed(self, i: int) -> None:
+        """Plant one CONCURRENT_UNEMPLOYED case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -226,6 +234,7 @@ class Planter:
         self.plant("CONCURRENT_UNEMPLOYED", s, y)
 
     def rule_civil_servant_conflict(self, i: int) -> None:
+        """Plant one CIVIL_SERVANT_CONFLICT case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -237,6 +246,7 @@ class Planter:
         self.plant("CIVIL_SERVANT_CONFLICT", s, y)
 
     def rule_short_contract(self, i: int) -> None:
+        """Plant one SHORT_CONTRACT case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -252,6 +262,7 @@ class Planter:
         self.plant("SHORT_CONTRACT", s, y, note)
 
     def rule_distant_residence(self, i: int) -> None:
+        """Plant one DISTANT_RESIDENCE case (the variant depends on i)."""
         s = self.take()
         if not s:
             return
@@ -267,6 +278,7 @@ class Planter:
         self.plant("DISTANT_RESIDENCE", s, y, "also NO_SOCIAL_INSURANCE by definition")
 
     def rule_implausible_ratio(self, i: int) -> None:
+        """Plant one IMPLAUSIBLE_RATIO case (the variant depends on i)."""
         y = self.year(i)
         counts: dict[str, int] = {}
         for s in self.chunk.spells:
@@ -289,6 +301,7 @@ class Planter:
         self.chunk.planted.append(Planted("IMPLAUSIBLE_RATIO", None, emp, y, note))
 
     def rule_shared_contact(self, i: int) -> None:
+        """Plant one SHARED_CONTACT case (the variant depends on i)."""
         picked: list[Spell] = []
         for _ in range(3):
             used = {s.employer.eid for s in picked}
@@ -322,6 +335,7 @@ class Planter:
                 getattr(self, name)(i)
 
     def decoy_sequential_employers(self, i: int) -> None:
+        """Decoy `sequential_employers`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -334,6 +348,7 @@ class Planter:
         self.decoy("sequential_employers", s2, y, "starts 1 July after the previous contract")
 
     def decoy_wage_at_minimum(self, i: int) -> None:
+        """Decoy `wage_at_minimum`: at the rule boundary, must not be flagged."""
         s = self.take(lambda sp: refdata.city_of(sp.person.hukou) == sp.employer.region[:4])
         if not s:
             return
@@ -344,6 +359,7 @@ class Planter:
         self.decoy("wage_at_minimum", s, Y2, f"wage {s.wage[Y2]} vs minimum {minimum}")
 
     def decoy_twelve_month_contract(self, i: int) -> None:
+        """Decoy `twelve_month_contract`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -352,6 +368,7 @@ class Planter:
         self.decoy("twelve_month_contract", s, y, "1 January - 31 December")
 
     def decoy_graduate_after_graduation(self, i: int) -> None:
+        """Decoy `graduate_after_graduation`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -364,6 +381,7 @@ class Planter:
         self.decoy("graduate_after_graduation", s, y, "graduated June, contract from July")
 
     def decoy_student_part_time(self, i: int) -> None:
+        """Decoy `student_part_time`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -376,6 +394,7 @@ class Planter:
         self.decoy("student_part_time", s, y, "student declared 非全日制")
 
     def decoy_survey_before_contract(self, i: int) -> None:
+        """Decoy `survey_before_contract`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -385,6 +404,7 @@ class Planter:
         self.decoy("survey_before_contract", s, y, "interviewed in March, contract from May")
 
     def decoy_survey_after_contract(self, i: int) -> None:
+        """Decoy `survey_after_contract`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -393,6 +413,7 @@ class Planter:
         self.decoy("survey_after_contract", s, Y1, "contract ended June, interviewed September")
 
     def decoy_part_year_paid(self, i: int) -> None:
+        """Decoy `part_year_paid`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -401,6 +422,7 @@ class Planter:
         self.decoy("part_year_paid", s, y, "contract from March, ten months all paid")
 
     def decoy_family_shared_phone(self, i: int) -> None:
+        """Decoy `family_shared_phone`: at the rule boundary, must not be flagged."""
         a = self.take()
         if not a:
             return
@@ -424,6 +446,7 @@ class Planter:
             self.decoy("family_shared_phone", s, Y1, "two family members at one employer")
 
     def decoy_organ_own_staff(self, i: int) -> None:
+        """Decoy `organ_own_staff`: at the rule boundary, must not be flagged."""
         posts = [p for p in self.chunk.posts if p.has_cert and not p.person.used]
         for post in posts:
             spells = [s for s in self.chunk.spells if s.person is post.person]
@@ -433,6 +456,7 @@ class Planter:
                 return
 
     def decoy_reassessed_before_period(self, i: int) -> None:
+        """Decoy `reassessed_before_period`: at the rule boundary, must not be flagged."""
         s = self.take(lambda sp: len(sp.person.certs) == 1)
         if not s:
             return
@@ -444,6 +468,7 @@ class Planter:
         self.decoy("reassessed_before_period", s, y, f"level {cert.level} -> {new.level} before")
 
     def decoy_reassessed_within_period(self, i: int) -> None:
+        """Decoy `reassessed_within_period`: at the rule boundary, must not be flagged."""
         s = self.take(lambda sp: len(sp.person.certs) == 1)
         if not s:
             return
@@ -456,6 +481,7 @@ class Planter:
         self.decoy("reassessed_within_period", s, y, "old certificate replaced by a new one")
 
     def decoy_cert_cancelled_after_year(self, i: int) -> None:
+        """Decoy `cert_cancelled_after_year`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -466,6 +492,7 @@ class Planter:
         self.decoy("cert_cancelled_after_year", s, Y2, "cancelled in the following year")
 
     def decoy_age_16_17(self, i: int) -> None:
+        """Decoy `age_16_17`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -477,6 +504,7 @@ class Planter:
         self.decoy("age_16_17", s, Y2, "17 years old")
 
     def decoy_just_below_retirement(self, i: int) -> None:
+        """Decoy `just_below_retirement`: at the rule boundary, must not be flagged."""
         male = i % 2 == 0
         s = self.take(lambda sp: sp.person.sex == ("M" if male else "F"))
         if not s:
@@ -492,6 +520,7 @@ class Planter:
         self.decoy("just_below_retirement", s, Y2, f"contract ends before retirement {retire}")
 
     def decoy_cross_region_ordinary_wage(self, i: int) -> None:
+        """Decoy `cross_region_ordinary_wage`: at the rule boundary, must not be flagged."""
         s = self.take(lambda sp: refdata.city_of(sp.person.hukou) != sp.employer.region[:4])
         if not s:
             s = self.take()
@@ -503,6 +532,7 @@ class Planter:
         self.decoy("cross_region_ordinary_wage", s, self.year(i), "lives elsewhere, paid well")
 
     def decoy_sheltered_workshop(self, i: int) -> None:
+        """Decoy `sheltered_workshop`: at the rule boundary, must not be flagged."""
         for emp in self.chunk.employers:
             if emp.welfare and not emp.used:
                 emp.used = True
@@ -512,6 +542,7 @@ class Planter:
                 return
 
     def decoy_superseded_ratio(self, i: int) -> None:
+        """Decoy `superseded_ratio`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -525,6 +556,7 @@ class Planter:
         self.decoy("superseded_ratio", None, y, "first version's ratio only", employer=emp)
 
     def decoy_rejected_declaration(self, i: int) -> None:
+        """Decoy `rejected_declaration`: at the rule boundary, must not be flagged."""
         s = self.take()
         if not s:
             return
@@ -543,6 +575,7 @@ class Planter:
                    employer=rejected)
 
     def decoy_outside_shandong_no_si(self, i: int) -> None:
+        """Decoy `outside_shandong_no_si`: at the rule boundary, must not be flagged."""
         pool = [sp for sp in self.chunk.spells if sp.declared and not sp.used
                 and not sp.person.used and sp.employer.outside
                 and sp.covers_years(DECLARATION_YEARS) and sp.person.role == "holder"]
