@@ -110,6 +110,8 @@ def generate(out_dir: Path, truth_dir: Path, persons: int = 3000, seed: int = 42
             for d in chunk.decoys:
                 truth.decoys.write({"kind": d.kind, "person": d.person.pid if d.person else "",
                                     "employer": d.employer.eid, "year": d.year, "note": d.note})
+            for kind, a, b, note in chunk.hard_cases:
+                truth.hard_cases.write({"kind": kind, "a": a, "b": b, "note": note})
             truth.end_chunk()
             stats.update(check_chunk(chunk, findings))
             stats["persons"] += len(chunk.persons)

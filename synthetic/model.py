@@ -336,3 +336,4 @@ class Chunk:
     registrations: list[Registration] = field(default_factory=list)
     planted: list[Planted] = field(default_factory=list)
     decoys: list[Planted] = field(default_factory=list)
+    hard_cases: list[tuple[str, str, str, str]] = field(default_factory=list)  # kind, a, b, note

@@ -364,18 +364,24 @@ class WorldBuilder:
                 name=f"{head.name}{reg.name.removesuffix('区').removesuffix('县')}分公司")
             branch.head = head
             head.tag, branch.tag = "head", "branch"
+            self.chunk.hard_cases.append(("employer_branch", head.eid, branch.eid,
+                                          "branch with its own USCC: a different employer"))
         # A company renamed between the declaration years keeps its USCC.
         for emp in rng.sample(enterprises, max(1, len(enterprises) // 50)):
             emp.old_name = emp.name
             emp.name = f"山东{emp.trade}{rng.choice(['智能装备', '实业', '新材料'])}有限公司"
             emp.rename_year = 2025
             emp.tag = emp.tag or "renamed"
+            self.chunk.hard_cases.append(("employer_renamed", emp.eid, emp.eid,
+                                          f"{emp.old_name} -> {emp.name}, same USCC"))
         # The same trade name in two different cities: two different employers.
         first = rng.choice(enterprises)
         other_city = rng.choice([c for c in refdata.cities() if c.code != first.region[:4]])
         twin = self.new_employer("enterprise", self.county(other_city.code).code,
                                  trade=first.trade, industry=first.industry)
         first.tag, twin.tag = first.tag or "same_trade", "same_trade"
+        self.chunk.hard_cases.append(("employer_same_trade", first.eid, twin.eid,
+                                      "same trade name in two cities: different employers"))
         # A welfare enterprise (集中安排残疾人就业单位).
         reg = self.county()
         welfare = self.new_employer("enterprise", reg.code,
@@ -402,6 +408,9 @@ class WorldBuilder:
                 b.hukou = self.county().code
                 b.address = self.address(b.hukou)
             self.relocate_id(b, birth=a.birth, id_region=b.hukou)
+            a.used = b.used = True  # planting must not move their birth dates apart
+            self.chunk.hard_cases.append(("person_namesake", a.pid, b.pid,
+                                          "same name and birth date, different persons"))
         n_twins = max(1, round(self.n * self.scn.twins_per_1000 / 1000))
         for _ in range(n_twins):
             a = rng.choice(persons)
@@ -412,6 +421,9 @@ class WorldBuilder:
                 b.name = a.name[0] + ("亮" if a.sex == "M" else "丽")
             b.address = a.address
             b.phone = a.phone
+            a.used = b.used = True
+            self.chunk.hard_cases.append(("person_twin", a.pid, b.pid,
+                                          "same birth date, region, address and phone"))
 
     def build_certificate_histories(self) -> None:
         """Cancelled, moved-out, expired, re-assessed and re-issued certificates."""
@@ -616,6 +628,8 @@ class WorldBuilder:
             twin_birth = s.person.birth + timedelta(days=rng.choice([0, 0, 1, 31, 365, -365]))
             other = self.new_person(sex=s.person.sex, birth=twin_birth, role="hr_namesake")
             other.name = s.person.name
+            self.chunk.hard_cases.append(("person_hr_namesake", s.person.pid, other.pid,
+                                          "insured namesake without a certificate"))
             start = rand_date(rng, date(2016, 1, 1), date(2023, 12, 1))
             self.new_spell(other, rng.choice(employers), start, None, declared=False)
 

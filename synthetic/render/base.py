@@ -73,6 +73,8 @@ class TruthSink:
                             "utf-8")
         self.decoys = CsvOut(truth_dir / "decoys.csv",
                              ["kind", "person", "employer", "year", "note"], "utf-8")
+        self.hard_cases = CsvOut(truth_dir / "hard_cases.csv", ["kind", "a", "b", "note"],
+                                 "utf-8")
         self._seen: set[tuple[str, str, str]] = set()
 
     def person(self, source: str, key: str, pid: str) -> None:
@@ -95,7 +97,7 @@ class TruthSink:
 
     def close(self) -> None:
         """Close every truth file (their markers are harmless and keep one writer)."""
-        for out in (self.persons, self.employers, self.fraud, self.decoys):
+        for out in (self.persons, self.employers, self.fraud, self.decoys, self.hard_cases):
             out.fh.close()
 
 

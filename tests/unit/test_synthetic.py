@@ -389,3 +389,16 @@ def test_one_more_month_keeps_earlier_files(province, tmp_path):
     with pytest.raises(ValueError, match="as_of"):
         synthetic.generate(tmp_path / "x", tmp_path / "y", persons=10, as_of="202612",
                            progress=False)
+
+
+def test_hard_cases_file(province):
+    _, truth, _ = province
+    rows = truth_rows(truth, "hard_cases.csv")
+    kinds = Counter(r["kind"] for r in rows)
+    assert {"person_namesake", "person_twin", "person_hr_namesake", "employer_branch",
+            "employer_renamed", "employer_same_trade"} <= set(kinds)
+    persons = {r["person"] for r in truth_rows(truth, "person_mentions.csv")}
+    employers = {r["employer"] for r in truth_rows(truth, "employer_mentions.csv")}
+    for r in rows:
+        pool = persons if r["kind"].startswith("person") else employers
+        assert r["a"] in pool and r["b"] in pool, r
