@@ -92,8 +92,16 @@ def cluster(
     threshold: float,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
+    edges_w: np.ndarray | None = None,
+    ambiguity_margin: float = 0.0,
 ) -> ClusterResult:
-    """Cluster n records; records with the same non-null exact key are linked exactly."""
+    """Cluster n records; records with the same non-null exact key are linked exactly.
+
+    With `edges_w` (match weights) and a positive `ambiguity_margin`, a record without a
+    key whose two best candidates above the threshold hold different keys, and score
+    within the margin (in bits) of each other, is linked to neither: a coin toss between
+    two namesakes is not evidence.
+    """
     refused: list[tuple[int, int, str]] = []
     must_link, cannot_link = list(must_link), list(cannot_link)
     probability = np.full(n, np.nan)
@@ -143,7 +151,16 @@ def cluster(
         elif ri != rj:
             uf.union(ri, rj)
 
-    order = np.argsort(-np.asarray(edges_p, dtype=float), kind="stable")
+    edges_p = np.asarray(edges_p, dtype=float)
+    if edges_w is not None and ambiguity_margin > 0 and len(edges_p):
+        keep = ~_ambiguous_edges(codes, np.asarray(edges_l), np.asarray(edges_r), edges_p,
+                                 np.asarray(edges_w, dtype=float), threshold, ambiguity_margin)
+        for a, b in zip(np.asarray(edges_l)[~keep].tolist(), np.asarray(edges_r)[~keep].tolist(),
+                        strict=True):
+            refused.append((a, b, "ambiguous"))
+        edges_l, edges_r, edges_p = (np.asarray(edges_l)[keep], np.asarray(edges_r)[keep],
+                                     edges_p[keep])
+    order = np.argsort(-edges_p, kind="stable")
     ls, rs, ps = (np.asarray(edges_l)[order].tolist(), np.asarray(edges_r)[order].tolist(),
                   np.asarray(edges_p, dtype=float)[order].tolist())
     for a, b, p in zip(ls, rs, ps, strict=True):
@@ -173,6 +190,30 @@ def cluster(
     smallest = np.full(n, n, dtype=np.int64)
     np.minimum.at(smallest, roots, np.arange(n))
     return ClusterResult(smallest[roots], exact, probability, refused)
+
+
+def _ambiguous_edges(codes: np.ndarray, left: np.ndarray, right: np.ndarray, p: np.ndarray,
+                     w: np.ndarray, threshold: float, margin: float) -> np.ndarray:
+    """Mask of edges from a keyless record to keyed records when its best two keys tie."""
+    above = p >= threshold
+    kl, kr = codes[left], codes[right]
+    # (keyless record, key of the other side, weight) for both orientations
+    sides = []
+    for free, other_key in ((left, kr), (right, kl)):
+        mask = above & (codes[free] < 0) & (other_key >= 0)
+        sides.append(pd.DataFrame({"r": free[mask], "k": other_key[mask], "w": w[mask]}))
+    cand = pd.concat(sides, ignore_index=True)
+    if cand.empty:
+        return np.zeros(len(p), dtype=bool)
+    best = cand.groupby(["r", "k"], sort=False)["w"].max().reset_index()
+    best = best.sort_values(["r", "w"], ascending=[True, False], kind="stable")
+    best["rank"] = best.groupby("r").cumcount()
+    top = best[best["rank"] == 0].set_index("r")["w"]
+    second = best[best["rank"] == 1].set_index("r")["w"]
+    gap = top.loc[second.index] - second
+    ambiguous = np.zeros(len(codes), dtype=bool)
+    ambiguous[gap[gap < margin].index.to_numpy(dtype=np.int64)] = True
+    return above & ((ambiguous[left] & (kr >= 0)) | (ambiguous[right] & (kl >= 0)))
 
 
 def _note(probability: np.ndarray, a: int, b: int, p: float) -> None:

@@ -18,6 +18,9 @@ MODELS_DIR = Path(__file__).parent / "models"
 KINDS = ("person", "employer")
 _FILE = re.compile(r"^(person|employer)_v(\d+)\.json$")
 DEFAULT_THRESHOLD = {"person": 0.9, "employer": 0.9}
+# A keyless mention whose two best candidates (different IDs / org codes) are within this
+# many bits of each other is left unlinked rather than given to the first of two namesakes.
+AMBIGUITY_MARGIN = {"person": 2.0, "employer": 2.0}
 # m probabilities are floored so that a level never seen among training matches (e.g. a
 # rare typo pattern) gets a strong but finite weight instead of a ≈ −26 veto.
 M_FLOOR = 1e-4
@@ -33,6 +36,11 @@ class Model:
     settings: dict[str, Any]
     threshold: float
     meta: dict[str, Any]
+
+    @property
+    def ambiguity_margin(self) -> float:
+        """Bits by which a keyless mention's best candidate must beat the second."""
+        return float(self.meta.get("ambiguity_margin", AMBIGUITY_MARGIN[self.kind]))
 
     @property
     def name(self) -> str:

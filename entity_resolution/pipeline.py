@@ -155,6 +155,7 @@ def resolve_frame(kind: _Kind, mentions: pd.DataFrame, model: Model, *,
         len(features), exact_keys=keys.tolist(),
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
         edges_p=edges["match_probability"].to_numpy(), threshold=model.threshold,
+        edges_w=edges["match_weight"].to_numpy(), ambiguity_margin=model.ambiguity_margin,
         must_link=must, cannot_link=cannot)
     timings["cluster_s"] = time.perf_counter() - t
     features["cluster"] = result.labels
@@ -267,6 +268,7 @@ def _metrics(kind: _Kind, model: Model, er_engine: str, run: Resolution, golden:
         "pairs_above_threshold": int((edges["match_probability"] >= model.threshold).sum()),
         "refused_cannot_link": int(refused.get("cannot_link", 0)),
         "refused_different_keys": int(refused.get("different_keys", 0)),
+        "refused_ambiguous": int(refused.get("ambiguous", 0)),
         "overrides": int(len(overrides)),
         "overrides_unknown_mentions": unknown,
         "ids_kept": assignment.kept,

@@ -3,10 +3,12 @@
 import pandas as pd
 
 from entity_resolution.standardise import (
+    check_character,
     employer_name_key,
     id_core17,
     id_from_cert,
     id_head14,
+    looks_float_damaged,
     name_pinyin,
     normalise_cert,
     normalise_employer_name,
@@ -40,18 +42,60 @@ def _objects(series: pd.Series) -> list:
     return [v if isinstance(v, str) else None for v in series.tolist()]
 
 
-def _person_id_key(row_id: object, raw: object, cert: object) -> str | None:
-    """The valid 18-character ID of a mention: its ID column, else its certificate's ID."""
+def _legacy_form(idn: str) -> str:
+    """The 15-digit form of an 18-character ID (century and check removed)."""
+    return idn[:6] + idn[8:17]
+
+
+def _person_id_key(row_id: object, raw: object, cert: object, born: object) -> str | None:
+    """The valid 18-character ID of a mention: its ID column, else its certificate's ID.
+
+    A legacy 15-digit number is widened with century 19 by convention; when the mention's
+    own certificate or birth date says the holder was born in the 2000s, that wins.
+    """
     value = normalise_id(row_id).value if isinstance(row_id, str) and row_id else None
     if value is None and isinstance(raw, str):
         value = normalise_id(raw).value
+    cert_id = id_from_cert(cert)
+    if value is not None and looks_float_damaged(value) and value != cert_id:
+        # An ID read back from an Excel number passes its check 1 time in 11 by chance:
+        # too weak to link or to keep two records apart; its first 15 digits still count.
+        value = None
+    if value is not None and cert_id is not None and value != cert_id \
+            and _legacy_form(value) == _legacy_form(cert_id):
+        value = cert_id
+    elif value is not None and isinstance(raw, str) and len(raw.strip()) == 15 \
+            and isinstance(born, str) and born[:2] == "20" and value[6:8] == "19":
+        core = value[:6] + "20" + value[8:17]
+        value = core + check_character(core)
     if value is None:
-        value = id_from_cert(cert)
-    if value is not None and value.endswith("000"):
-        # Excel zero-fills the tail of a float-damaged ID; 1 in 11 such values passes the
-        # check by chance. Too weak to link or to keep two records apart on its own.
-        return None
+        value = cert_id
     return value
+
+
+def _is_legacy(raw: object) -> bool:
+    return isinstance(raw, str) and len(raw.strip()) == 15 and raw.strip().isdigit()
+
+
+def _resolve_centuries(id_keys: list, raw_ids: list, df: pd.DataFrame) -> None:
+    """Give a widened 15-digit ID the century the 18-digit IDs of the data agree on.
+
+    Widening assumes 19xx; where 18-digit mentions hold exactly one ID with the same
+    15-digit form (born 20xx), that ID is the person's. Birth dates follow the key.
+    """
+    by_legacy: dict[str, set[str]] = {}
+    for key, raw in zip(id_keys, raw_ids, strict=True):
+        if key is not None and not _is_legacy(raw):
+            by_legacy.setdefault(_legacy_form(key), set()).add(key)
+    births = df["birth_date"].astype("object").tolist()
+    for i, (key, raw) in enumerate(zip(id_keys, raw_ids, strict=True)):
+        if key is None or not _is_legacy(raw):
+            continue
+        candidates = by_legacy.get(_legacy_form(key), set())
+        if len(candidates) == 1 and key not in candidates:
+            id_keys[i] = next(iter(candidates))
+            births[i] = f"{id_keys[i][6:10]}-{id_keys[i][10:12]}-{id_keys[i][12:14]}"
+    df["birth_date"] = births
 
 
 def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -70,12 +114,21 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     df["cert_number"] = [normalise_cert(v) for v in df["cert_number"].tolist()]
     raw_ids = _objects(df["id_number_raw"].where(df["id_number_raw"].notna(), df["id_number"]))
     certs = _objects(df["cert_number"])
-    id_keys = [_person_id_key(i, r, c)
-               for i, r, c in zip(_objects(df["id_number"]), raw_ids, certs, strict=True)]
+    given_birth = _objects(pd.to_datetime(df["birth_date"], errors="coerce")
+                           .dt.strftime("%Y-%m-%d"))
+    id_keys = [_person_id_key(i, r, c, b)
+               for i, r, c, b in zip(_objects(df["id_number"]), raw_ids, certs, given_birth,
+                                     strict=True)]
+    _resolve_centuries(id_keys, raw_ids, df)
     df["id_key"] = id_keys
     cores, heads = [], []
     for key, raw, cert in zip(id_keys, raw_ids, certs, strict=True):
         source = key or raw
+        if key is None and raw and looks_float_damaged(raw.strip()):
+            source = None  # only the first 15 digits survived: head14 below still uses them
+        if key is None and cert and raw and id_core17(raw) and cert[:17] != id_core17(raw) \
+                and _legacy_form(cert[:17] + "0") == _legacy_form(id_core17(raw) + "0"):
+            source = cert
         core = id_core17(source) or (cert[:17] if cert else None)
         cores.append(core)
         heads.append(core[:14] if core else id_head14(raw))

@@ -32,6 +32,8 @@ def person_comparisons() -> list[dict[str, Any]]:
                 _null("id_head14"),
                 _level("id_core17_l = id_core17_r", "same 17-digit core"),
                 _level("levenshtein(id_core17_l, id_core17_r) <= 1", "core differs by one"),
+                _level("levenshtein(id_core17_l, id_core17_r) <= 2",
+                       "core differs by two (a transposition)"),
                 _level("id_head14_l = id_head14_r", "same region and birth date"),
                 _level("substr(id_head14_l, 7, 8) = substr(id_head14_r, 7, 8)",
                        "same birth date in ID"),
@@ -105,9 +107,14 @@ def person_blocking_rules() -> list:
         block_on("id_head14", "surname"),
         block_on("full_name", "birth_year_min"),
         block_on("name_pinyin", "birth_date"),
+        block_on("name_pinyin", "hukou_region_code"),
         block_on("full_name", "phone"),
         block_on("full_name", "hukou_city"),
         block_on("phone", "surname"),
+        # One mistyped digit leaves two of the ID's three parts intact.
+        block_on("full_name", "substr(id_head14, 1, 6)"),
+        block_on("full_name", "substr(id_head14, 7, 8)"),
+        block_on("full_name", "substr(id_core17, 15, 3)"),
     ]
 
 

@@ -18,8 +18,10 @@ from entity_resolution.prepare import prepare_employers, prepare_persons
 log = logging.getLogger(__name__)
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999)
 # The person model must not merge two people: pick the best F1 among thresholds whose
-# precision reaches this floor (issue 4: precision ≥ 0.998).
-MIN_PRECISION = {"person": 0.998, "employer": 0.98}
+# precision on the training province reaches this floor. Issue 4 asks for ≥ 0.998 on
+# held-out provinces; the floor is stricter to leave margin (namesakes known only by
+# name and county are where a lax threshold fails first).
+MIN_PRECISION = {"person": 0.9999, "employer": 0.98}
 
 
 def _kind(kind: str):
@@ -63,7 +65,9 @@ def threshold_curve(model: Model, features: pd.DataFrame, labels: pd.Series, *,
         result = cluster(len(features), exact_keys=keys,
                          edges_l=edges["unique_id_l"].to_numpy(),
                          edges_r=edges["unique_id_r"].to_numpy(),
-                         edges_p=edges["match_probability"].to_numpy(), threshold=threshold)
+                         edges_p=edges["match_probability"].to_numpy(), threshold=threshold,
+                         edges_w=edges["match_weight"].to_numpy(),
+                         ambiguity_margin=model.ambiguity_margin)
         scores = pairwise_scores(pd.Series(result.labels[known]), truth)
         curve.append({"threshold": threshold, **{k: scores[k] for k in (
             "precision", "recall", "f1", "predicted_clusters", "true_clusters")}})

@@ -21,6 +21,7 @@ from entity_resolution.standardise.ids import (
     id_core17,
     id_from_cert,
     id_head14,
+    looks_float_damaged,
     normalise_cert,
     normalise_id,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "id_core17",
     "id_from_cert",
     "id_head14",
+    "looks_float_damaged",
     "name_pinyin",
     "normalise_cert",
     "normalise_employer_name",

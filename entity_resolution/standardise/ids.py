@@ -73,11 +73,30 @@ def check_character(core17: str) -> str:
     return ric.calc_check_digit(core17 + "0")
 
 
+def _float_source(text: str) -> str | None:
+    """The zero-padded value Excel kept, if `text` is such a value or its float read-back."""
+    if len(text) != 18 or not text.isdigit():
+        return None
+    padded = str(round(int(text), -3))
+    if len(padded) != 18:
+        return None
+    return padded if text in (padded, str(int(float(padded)))) else None
+
+
+def looks_float_damaged(text: str) -> bool:
+    """True when 18 digits are what Excel leaves of an ID stored as a number.
+
+    Excel keeps 15 significant digits and pads with zeros ('…124000'); read back through a
+    64-bit float the padded value comes out as the float nearest to it ('…123968'), because
+    floats are 64 apart at this magnitude. A real ID has one of these shapes about 1 in 500.
+    """
+    return _float_source(text) is not None
+
+
 def _from_18(text: str, quality: str) -> IdResult:
     """Judge an 18-character candidate (digits + check character)."""
     if check_character(text[:17]) != text[17]:
-        # An Excel float keeps ~15 significant digits and pads with zeros.
-        return _DAMAGED if text.endswith("000") else _BAD_CHECK
+        return _DAMAGED if looks_float_damaged(text) else _BAD_CHECK
     born = _birth_date(text)
     if born is None:
         return _MALFORMED
@@ -127,9 +146,9 @@ def id_core17(raw: object) -> str | None:
             text = match.group(1)
         if _ID15.match(text):
             return text[:6] + "19" + text[6:]
-        if (_ID18.match(text) or _CERT.match(text)) and not (
-            text[:18].endswith("000") and check_character(text[:17]) != text[17]
-        ):
+        if len(text) == 18 and looks_float_damaged(text):
+            return None  # digits 16–18 are float noise, whatever the check says
+        if _ID18.match(text) or _CERT.match(text):
             return text[:17]
         if re.fullmatch(r"\d{17}", text):
             return text
@@ -156,9 +175,9 @@ def id_head14(raw: object) -> str | None:
         match = re.match(r"^(\d)\.(\d{13,})E\+?17$", text.upper())
         if match:
             return (match.group(1) + match.group(2))[:14]
-        match = re.match(r"^(\d{14})\d{1,4}$", text)
-        if match and text.endswith("000"):
-            return match.group(1)
+        source = _float_source(text)
+        if source:
+            return source[:14]
         return None
     except Exception:
         return None

@@ -127,3 +127,23 @@ def test_id_age_and_sequence():
     assert id_age("P000000002") < id_age("P000000010")
     assert next_sequence(["P000000002", "junk", "P000000010"]) == 11
     assert next_sequence([]) == 1
+
+
+def test_keyless_record_tied_between_two_keyed_people_links_to_neither():
+    # record 1 has no ID; 0 and 2 are two namesakes with different IDs and it fits both
+    result = cluster(
+        3, exact_keys=["A", None, "B"],
+        edges_l=np.array([0, 1]), edges_r=np.array([1, 2]),
+        edges_p=np.array([0.974, 0.973]), edges_w=np.array([5.26, 5.18]),
+        threshold=0.9, ambiguity_margin=2.0)
+    assert result.labels.tolist() == [0, 1, 2]
+    assert sorted(r[2] for r in result.refused) == ["ambiguous", "ambiguous"]
+
+
+def test_clear_winner_is_not_ambiguous():
+    result = cluster(
+        3, exact_keys=["A", None, "B"],
+        edges_l=np.array([0, 1]), edges_r=np.array([1, 2]),
+        edges_p=np.array([0.9999, 0.95]), edges_w=np.array([14.0, 4.2]),
+        threshold=0.9, ambiguity_margin=2.0)
+    assert result.labels.tolist() == [0, 0, 2]

@@ -147,3 +147,26 @@ def test_head14_of_garbage_is_none():
     assert id_head14("abc") is None
     assert id_head14(None) is None
     assert id_head14("3.7E+17") is None
+
+
+@pytest.mark.parametrize("value", ["371428196711035008", "370102198503124000"])
+def test_float_read_back_ids_are_recognised(value):
+    from entity_resolution.standardise import looks_float_damaged
+
+    assert looks_float_damaged(value)
+    assert id_core17(value) is None
+    if check_character(value[:17]) != value[17]:
+        assert normalise_id(value).quality == "excel_damaged"
+
+
+def test_real_id_ending_in_zeros_stays_valid_but_is_marked_ambiguous():
+    from entity_resolution.standardise import looks_float_damaged
+
+    # A genuine ID may end in 000 (1 in ~1100): it passes its check, so it stays valid;
+    # looks_float_damaged tells the linker not to trust it without corroboration.
+    core = "37142519810124600"
+    value = core + check_character(core)
+    assert value.endswith("000")
+    assert normalise_id(value).quality == "valid"
+    assert looks_float_damaged(value)
+    assert not looks_float_damaged("371425198101246012")
