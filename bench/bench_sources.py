@@ -31,7 +31,17 @@ SOURCES = ("hr", "employment_service", "training", "graduates", "org", "establis
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB."""
+    """Peak resident memory of this process so far, in MiB.
+
+    VmHWM where Linux has it: ru_maxrss survives exec, so a child would report its parent's
+    peak (e.g. the generator's) instead of its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -232,3 +232,4 @@ def test_unreachable_database_is_a_clear_config_error(warehouse):
 
     with pytest.raises(ConfigError, match="HR_DB_URL: cannot reach"):
         hr.load_url(warehouse, "postgresql+psycopg2://nobody:secret@127.0.0.1:1/none")
+
