@@ -67,6 +67,13 @@ class Reference:
 
     def social_average(self, city_code: str | None, year: int) -> float | None:
         """Social average wage of a city and year (latest earlier year, then province 37)."""
+        key = (city_code, int(year))
+        cache = self.__dict__.setdefault("_social_cache", {})
+        if key not in cache:
+            cache[key] = self._social_average(city_code, int(year))
+        return cache[key]
+
+    def _social_average(self, city_code: str | None, year: int) -> float | None:
         t = self.social_avg_wage
         # The city's figure of the year or the latest earlier year, then the province's (37).
         for key in ([str(city_code)[:4]] if city_code else []) + ["37"]:

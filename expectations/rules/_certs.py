@@ -9,17 +9,24 @@ from expectations.rules.base import DECL, RuleContext, iso
 CERT_SQL = f"""
 select d.employee_record_id, c.cert_number, c.disability_category, c.disability_level,
        c.issued_on, c.valid_until, c.status, c.cancelled_on, c.cancel_reason
-from (select distinct employee_record_id, person_id from {DECL}) d
+from (select distinct employee_record_id, person_id from {DECL}
+      where employee_record_id = any(:ids)) d
 join core.person_xref px on px.person_id = d.person_id and px.source = 'disability_registry'
 join staging.certificate c on c.cert_number = px.source_key
 """
 
 INVALID_STATUSES = ("cancelled", "moved_out")
 
+# SQL twin of ``valid_interval``: first and last valid day of a certificate ``c``.
+VALID_FROM_SQL = "coalesce(c.issued_on, '-infinity'::date)"
+VALID_TO_SQL = ("least(coalesce(c.valid_until, 'infinity'::date), case when c.status in "
+                "('cancelled', 'moved_out') then coalesce(c.cancelled_on - 1, "
+                "'-infinity'::date) else 'infinity'::date end)")
 
-def certificates(ctx: RuleContext) -> dict[str, pd.DataFrame]:
-    """Certificates of each declared employee's golden person, keyed by employee_record_id."""
-    rows = ctx.frame(CERT_SQL)
+
+def certificates(ctx: RuleContext, record_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """Certificates of the declared employees' golden persons, keyed by employee_record_id."""
+    rows = ctx.frame(CERT_SQL, ids=list(record_ids))
     if rows.empty:
         return {}
     return {k: g for k, g in rows.groupby("employee_record_id")}

@@ -7,9 +7,14 @@ from expectations.rules.base import DECL, Finding, RuleContext, iso
 
 RULE = "AGE_INELIGIBLE"
 
+# Only persons under the minimum age or past the lowest retirement age anywhere need the
+# schedule; the others are dropped in SQL.
 SQL = f"""
 select d.*, p.birth_date as person_birth_date, p.gender as person_gender
 from {DECL} d left join core.person p on p.person_id = d.person_id
+where p.birth_date is null or p.gender is null or p.gender not in ('M', 'F')
+   or d.period_start < p.birth_date + make_interval(years => :min_age)
+   or d.period_end >= p.birth_date + make_interval(years => :lowest_retirement_age)
 """
 
 
@@ -38,9 +43,10 @@ def find(ctx: RuleContext) -> list[Finding]:
     the cadre bound. Birth date and sex come from the golden person, else from the declared ID.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL)
-    retire = ctx.reference.retirement_date
     min_age = p.int("min_age")
+    rows = ctx.frame(SQL, min_age=min_age,
+                     lowest_retirement_age=p.int("prefilter_lowest_retirement_age"))
+    retire = ctx.reference.retirement_date
 
     def build(group):
         r = group.iloc[0]

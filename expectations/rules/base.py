@@ -14,6 +14,7 @@ from expectations.config import Params, rule_specs
 DECL = "tmp_ql_decl"
 REGION = "tmp_ql_region"
 MIN_WAGE = "tmp_ql_min_wage"
+CONTRIB = "tmp_ql_contrib"
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RuleContext:
 
     conn: Connection
     reference: Any  # expectations.reference.Reference
+    _made: set[str] = field(default_factory=set)
 
     def params(self, rule: str) -> Params:
         """The rule's thresholds."""
@@ -49,6 +51,19 @@ class RuleContext:
     def statuses(self) -> list[str]:
         """Declaration statuses the rules read."""
         return Params("*").list("statuses")
+
+    def contributions(self) -> str:
+        """Name of the temp table of contribution months of declared person-employer pairs.
+
+        Built once per run (one pass over ``staging.contribution``): one row per golden
+        person, golden employer and month (``period`` YYYYMM, ``year``), with
+        ``pension_paid`` (a pension row whose payment arrived), ``pension_any`` (any pension
+        row), ``min_base`` and the hr keys behind it.
+        """
+        if CONTRIB not in self._made:
+            build_contributions(self.conn)
+            self._made.add(CONTRIB)
+        return CONTRIB
 
 
 RuleFn = Callable[[RuleContext], list[Finding]]
@@ -108,6 +123,10 @@ def prepare(conn: Connection, reference: Any) -> None:
     linked to golden ids, with the declared period clipped to the declaration year. Rows
     whose contract does not touch the year are dropped: they declare nothing for it.
     """
+    # JIT compilation costs more than it saves on these one-off analytical queries.
+    conn.execute(text("set local jit = off"))
+    # Month aggregates of the contribution table sort millions of rows: keep them in memory.
+    conn.execute(text("set local work_mem = '128MB'"))
     reference.load_temp_tables(conn, REGION, MIN_WAGE)
     conn.execute(text(f"drop table if exists {DECL}"))
     conn.execute(text(f"""
@@ -144,6 +163,35 @@ def prepare(conn: Connection, reference: Any) -> None:
     conn.execute(text(f"create index on {DECL} (person_id)"))
     conn.execute(text(f"create index on {DECL} (employer_id)"))
     conn.execute(text(f"analyze {DECL}"))
+
+
+def build_contributions(conn: Connection) -> None:
+    """Create ``tmp_ql_contrib`` (see ``RuleContext.contributions``)."""
+    pension = Params("NO_SOCIAL_INSURANCE").list("pension_insurance")
+    conn.execute(text(f"drop table if exists {CONTRIB}"))
+    conn.execute(text(f"""
+        create temp table {CONTRIB} as
+        with pairs as (select distinct person_id, employer_id from {DECL}),
+        px as (select x.source_key, x.person_id from core.person_xref x
+               where x.source = 'hr' and x.person_id in (select person_id from pairs)),
+        ex as (select x.source_key, x.employer_id from core.employer_xref x
+               where x.source = 'hr' and x.employer_id in (select employer_id from pairs))
+        select px.person_id, ex.employer_id, c.period, c.period / 100 as year,
+               bool_or(c.insurance = any(:pension) and coalesce(c.is_paid, false))
+                 as pension_paid,
+               bool_or(c.insurance = any(:pension)) as pension_any,
+               min(c.base_yuan) as min_base,
+               -- One hr key of each side per month is enough to point an auditor at it.
+               array[min(c.person_key)] as person_keys,
+               array[min(c.employer_key)] as employer_keys
+        from staging.contribution c
+        join px on px.source_key = c.person_key
+        join ex on ex.source_key = c.employer_key
+        join pairs on pairs.person_id = px.person_id and pairs.employer_id = ex.employer_id
+        group by 1, 2, 3
+    """), {"pension": pension})
+    conn.execute(text(f"create index on {CONTRIB} (person_id, employer_id, year)"))
+    conn.execute(text(f"analyze {CONTRIB}"))
 
 
 def min_wage_sql(tier_expr: str, day_expr: str) -> str:

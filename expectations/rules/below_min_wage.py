@@ -3,6 +3,7 @@
 from expectations.rules._group import per_declared
 from expectations.rules.base import (
     DECL,
+    MIN_WAGE,
     Finding,
     RuleContext,
     iso,
@@ -13,30 +14,33 @@ from expectations.rules.base import (
 
 RULE = "BELOW_MIN_WAGE"
 
-CONTRIB_SQL = f"""
-with d as (select * from {DECL} where wage_tier is not null),
-c as (
-    select px.person_id, ex.employer_id, c.period, c.person_key, c.employer_key,
-           min(c.base_yuan) as base_yuan
-    from staging.contribution c
-    join core.person_xref px on px.source = 'hr' and px.source_key = c.person_key
-    join core.employer_xref ex on ex.source = 'hr' and ex.source_key = c.employer_key
-    where px.person_id in (select person_id from d) and c.base_yuan is not null
-    group by 1, 2, 3, 4, 5
+
+def _low_months_sql(contrib: str) -> str:
+    # Only months whose base is below the highest minimum anywhere need the exact lookup.
+    return f"""
+with c as (
+    select d.employee_record_id, d.wage_tier, c.period, c.min_base, c.person_keys,
+           c.employer_keys
+    from {contrib} c
+    join {DECL} d on d.person_id = c.person_id and d.employer_id = c.employer_id
+                 and d.year = c.year and d.wage_tier is not null
+    where c.min_base < (select max(monthly_yuan) from {MIN_WAGE})
 )
-select d.employee_record_id, c.period, c.base_yuan, c.person_key, c.employer_key,
-       {min_wage_sql("d.wage_tier", "to_date(c.period::text, 'YYYYMM')")} as min_wage
-from d
-join c on c.person_id = d.person_id and c.employer_id = d.employer_id
-      and c.period / 100 = d.year
+select * from (
+    select c.*, {min_wage_sql("c.wage_tier", "to_date(c.period::text, 'YYYYMM')")} as min_wage
+    from c
+) x where x.min_base < x.min_wage
 """
 
 
 def _decl_sql(day: str) -> str:
     return f"""
-select d.*, {min_wage_sql("d.wage_tier", "d." + day)} as min_wage,
-       {min_wage_from_sql("d.wage_tier", "d." + day)} as min_wage_from
-from {DECL} d where d.wage_tier is not null
+select * from (
+    select d.*, {min_wage_sql("d.wage_tier", "d." + day)} as min_wage,
+           {min_wage_from_sql("d.wage_tier", "d." + day)} as min_wage_from
+    from {DECL} d where d.wage_tier is not null
+) x
+where x.monthly_wage < x.min_wage or x.employee_record_id = any(:low_records)
 """
 
 
@@ -52,11 +56,9 @@ def find(ctx: RuleContext) -> list[Finding]:
     day = p.raw("wage_reference_day")
     if day not in ("period_start", "period_end"):
         raise ValueError(f"{RULE}: wage_reference_day must be period_start or period_end")
-    rows = ctx.frame(_decl_sql(day))
-    contrib = ctx.frame(CONTRIB_SQL)
-    low = contrib[contrib["base_yuan"].astype(float) < contrib["min_wage"].astype(float)] \
-        if not contrib.empty else contrib
+    low = ctx.frame(_low_months_sql(ctx.contributions()))
     by_record = {k: g for k, g in low.groupby("employee_record_id")} if not low.empty else {}
+    rows = ctx.frame(_decl_sql(day), low_records=list(by_record))
 
     def build(group):
         wage_low = [r for _, r in group.iterrows()
@@ -73,12 +75,13 @@ def find(ctx: RuleContext) -> list[Finding]:
             "declared_wage_below": bool(wage_low),
             "declared_monthly_wage": iso(first["monthly_wage"]),
             "contribution_months_below": [
-                {"period": int(r["period"]), "base_yuan": iso(r["base_yuan"]),
+                {"period": int(r["period"]), "base_yuan": iso(r["min_base"]),
                  "min_wage": iso(r["min_wage"])}
                 for g in months for _, r in g.sort_values("period").iterrows()],
         }
-        mentions = [mention("hr", r[k], e) for g in months for _, r in g.iterrows()
-                    for k, e in (("person_key", "person"), ("employer_key", "employer"))]
+        mentions = [mention("hr", k, e) for g in months for _, r in g.iterrows()
+                    for col, e in (("person_keys", "person"), ("employer_keys", "employer"))
+                    for k in (r[col] or [])]
         score = p.num("score") if wage_low else p.num("score_base_only")
         return p.raw("severity"), score, extra, mentions
 

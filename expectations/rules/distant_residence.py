@@ -15,7 +15,7 @@ from expectations.rules.base import (
 RULE = "DISTANT_RESIDENCE"
 
 
-def _sql(day: str) -> str:
+def _sql(day: str, contrib: str) -> str:
     # Household registration: the registry (latest certificate) first, then the golden person.
     return f"""
 with d as (
@@ -33,13 +33,7 @@ hk as (
                      limit 1), p.hukou_region_code) as hukou_region_code
     from d left join core.person p on p.person_id = d.person_id
 ),
-paid as (
-    select distinct px.person_id, ex.employer_id, c.period / 100 as year
-    from staging.contribution c
-    join core.person_xref px on px.source = 'hr' and px.source_key = c.person_key
-    join core.employer_xref ex on ex.source = 'hr' and ex.source_key = c.employer_key
-    where px.person_id in (select person_id from d)
-)
+paid as (select distinct person_id, employer_id, year from {contrib})
 select d.*, hk.hukou_region_code,
        coalesce(hr.city_code, left(hk.hukou_region_code, 4)) as hukou_city_code,
        coalesce(d.unit_city_code, left(d.unit_region_code, 4)) as employer_city_code
@@ -64,7 +58,7 @@ def find(ctx: RuleContext) -> list[Finding]:
     """
     p = ctx.params(RULE)
     day = "period_start"
-    rows = ctx.frame(_sql(day), prefix=p.raw("region_prefix"), multiple=p.num("wage_multiple"))
+    rows = ctx.frame(_sql(day, ctx.contributions()), prefix=p.raw("region_prefix"), multiple=p.num("wage_multiple"))
     _ = MIN_WAGE  # the minimum wage table is read through min_wage_sql
 
     def build(group):

@@ -7,12 +7,13 @@ RULE = "IMPLAUSIBLE_RATIO"
 SQL = """
 select ex.employer_id, d.declaration_year::int as year, d.declaration_id, d.status,
        d.unit_name, ce.name as employer_name, d.total_staff, d.disabled_declared,
-       d.updated_at,
-       (select count(*) from staging.declared_employment e
-        where e.declaration_id = d.declaration_id) as employee_rows
+       d.updated_at, coalesce(n.employee_rows, 0) as employee_rows
 from staging.declaration d
 join core.employer_xref ex on ex.source = 'quota' and ex.source_key = d.declaration_id
 left join core.employer ce on ce.employer_id = ex.employer_id
+left join (select declaration_id, count(*) as employee_rows
+           from staging.declared_employment group by 1) n
+  on n.declaration_id = d.declaration_id
 where d.status = any(:statuses) and d.total_staff is not null
 """
 

@@ -18,7 +18,7 @@ def find(ctx: RuleContext) -> list[Finding]:
     register_levels = [int(v) for v in p.list("register_levels")]
     rows = ctx.frame(f"select * from {DECL} where disability_level = any(:lv)",
                      lv=declared_levels)
-    certs = certificates(ctx)
+    certs = certificates(ctx, list(rows["employee_record_id"])) if not rows.empty else {}
 
     def build(group):
         own = [certs[k] for k in group["employee_record_id"] if k in certs]

@@ -5,26 +5,42 @@ from expectations.rules.base import DECL, Finding, RuleContext, mention
 
 RULE = "NO_SOCIAL_INSURANCE"
 
-SQL = f"""
-with d as (select * from {DECL} where unit_region_code like :prefix || '%'),
-c as (
-    select px.person_id, ex.employer_id, c.period / 100 as year,
-           array_agg(distinct c.period order by c.period) as periods,
-           array_agg(distinct c.person_key) as person_keys,
-           array_agg(distinct c.employer_key) as employer_keys
-    from staging.contribution c
-    join core.person_xref px on px.source = 'hr' and px.source_key = c.person_key
-    join core.employer_xref ex on ex.source = 'hr' and ex.source_key = c.employer_key
-    where c.insurance = any(:insurance) and (c.is_paid or :count_unpaid)
-      and px.person_id in (select person_id from d)
-    group by 1, 2, 3
+
+def _sql(contrib: str, paid_column: str) -> str:
+    return f"""
+with d as (
+    select d.*,
+           ((extract(year from d.period_end) - extract(year from d.period_start)) * 12
+            + extract(month from d.period_end) - extract(month from d.period_start) + 1)::int
+             as period_months
+    from {DECL} d where d.unit_region_code like :prefix || '%'
+),
+paid as (
+    select person_id, employer_id, year,
+           count(*) filter (where {paid_column}) as months,
+           array_agg(period order by period) filter (where {paid_column}) as periods
+    from {contrib} group by 1, 2, 3
+),
+dd as (
+    select d.*, coalesce(p.months, 0) as paid_months, p.periods
+    from d
+    left join paid p on p.person_id = d.person_id and p.employer_id = d.employer_id
+                    and p.year = d.year
+),
+hit as (
+    select year, person_id, employer_id from dd group by 1, 2, 3
+    having max(paid_months) = 0
+        or least(coalesce(max(si_months), max(period_months)), max(period_months))
+           - max(paid_months) >= :short
 )
-select d.*, c.periods, c.person_keys, c.employer_keys,
-       ((extract(year from d.period_end) - extract(year from d.period_start)) * 12
-        + extract(month from d.period_end) - extract(month from d.period_start) + 1)::int
-         as period_months
-from d
-left join c on c.person_id = d.person_id and c.employer_id = d.employer_id and c.year = d.year
+select dd.*,
+       (select array_agg(distinct k) from {contrib} c, unnest(c.person_keys) k
+        where c.person_id = dd.person_id and c.employer_id = dd.employer_id
+          and c.year = dd.year and c.{paid_column}) as person_keys,
+       (select array_agg(distinct k) from {contrib} c, unnest(c.employer_keys) k
+        where c.person_id = dd.person_id and c.employer_id = dd.employer_id
+          and c.year = dd.year and c.{paid_column}) as employer_keys
+from dd join hit using (year, person_id, employer_id)
 """
 
 
@@ -36,8 +52,9 @@ def find(ctx: RuleContext) -> list[Finding]:
     not a finding. Employers outside Shandong are skipped (the hr source does not cover them).
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL, prefix=p.raw("region_prefix"), insurance=p.list("pension_insurance"),
-                     count_unpaid=bool(p.int("count_unpaid")))
+    paid_column = "pension_any" if p.int("count_unpaid") else "pension_paid"
+    rows = ctx.frame(_sql(ctx.contributions(), paid_column), prefix=p.raw("region_prefix"),
+                     short=p.int("months_short"))
 
     def build(group):
         periods = sorted({m for ps in group["periods"] if isinstance(ps, list) for m in ps})
@@ -53,8 +70,8 @@ def find(ctx: RuleContext) -> list[Finding]:
             return None
         mentions = [mention("hr", k) for ks in group["person_keys"] if isinstance(ks, list)
                     for k in ks]
-        mentions += [mention("hr", k, "employer") for ks in group["employer_keys"] if isinstance(ks, list)
-                     for k in ks]
+        mentions += [mention("hr", k, "employer") for ks in group["employer_keys"]
+                     if isinstance(ks, list) for k in ks]
         extra = {
             "finding": finding, "pension_months_paid": paid, "paid_periods": periods,
             "si_months_declared": None if declared < 0 else declared,
