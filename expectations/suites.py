@@ -76,7 +76,8 @@ def _table(name: str) -> Table:
 
 
 def _rows_for(table: str) -> list[dict[str, str]]:
-    return [r for r in _registry() if fnmatch.fnmatchcase(table, r["table"])]
+    return [r for r in _registry()
+            if any(fnmatch.fnmatchcase(table, pat) for pat in r["table"].split("|"))]
 
 
 def personal_columns(table: str) -> dict[str, str]:
