@@ -239,6 +239,7 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
         delivery = Delivery(SOURCE, f"{spec.table}:{since_text}..{pulled}", since_text)
         trans = conn.begin()
         lander = Lander(conn, spec, delivery)
+        lander.check_header(list(columns))  # required columns are there; names the extra ones
         window = _Window(conn, spec, mark)
         query = _window_query(src, table, columns, since_dt)
         with src.connect() as src_conn:
