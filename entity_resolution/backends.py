@@ -70,14 +70,19 @@ def register(db_api, frame, name: str):
     return db_api.register(frame, dataset_display_name=name)
 
 
-def tf_columns(settings: dict) -> list[str]:
-    """Columns with term-frequency adjustments in a Splink settings dict."""
-    found = []
+# Term frequencies estimated from fewer mentions than this are blended with the model's
+# average u: a small run (a test, a small batch) must not read "1 in 9" as a frequency.
+TF_FULL_RECORDS = 10_000
+
+
+def tf_columns(settings: dict) -> dict[str, float | None]:
+    """Columns with term-frequency adjustments → the u of their exact level (the prior)."""
+    found: dict[str, float | None] = {}
     for comparison in settings.get("comparisons", []):
         for level in comparison.get("comparison_levels", []):
             col = level.get("tf_adjustment_column")
             if col and col not in found:
-                found.append(col)
+                found[col] = level.get("u_probability")
     return found
 
 
@@ -91,7 +96,7 @@ def register_term_frequencies(linker, db_api, frame, key: str, settings: dict) -
     import pandas as pd
 
     has_key = frame[key].notna()
-    for col in tf_columns(settings):
+    for col, prior in tf_columns(settings).items():
         per_entity = pd.concat([
             frame.loc[has_key, [key, col]].drop_duplicates(),
             frame.loc[~has_key, [key, col]],
@@ -99,7 +104,9 @@ def register_term_frequencies(linker, db_api, frame, key: str, settings: dict) -
         if per_entity.empty:
             continue
         counts = per_entity.value_counts()
-        table = pd.DataFrame({col: counts.index.astype(str),
-                              f"tf_{col}": (counts / counts.sum()).to_numpy()})
+        prior = prior if prior else 1.0 / max(len(counts), 1)
+        share = min(1.0, counts.sum() / TF_FULL_RECORDS)
+        tf = share * counts.to_numpy() / counts.sum() + (1.0 - share) * prior
+        table = pd.DataFrame({col: counts.index.astype(str), f"tf_{col}": tf})
         sdf = register(db_api, table, f"tf_{col}_{id(linker)}")
         linker.table_management.register_term_frequency_lookup(sdf, col)

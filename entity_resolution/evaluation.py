@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from quotalink.privacy import mask_id
 
-_LONG_DIGITS = re.compile(r"\d{17}[\dXx]|\d{15}(?!\d)")
+_LONG_DIGITS = re.compile(r"\d{17}[\dXx]")
 
 
 def _pairs(sizes: pd.Series | np.ndarray) -> int:

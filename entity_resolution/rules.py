@@ -61,8 +61,10 @@ def person_comparisons() -> list[dict[str, Any]]:
                 _level("birth_date_l = birth_date_r", "same date"),
                 _level("levenshtein(birth_date_l, birth_date_r) <= 1",
                        "dates differ by one character"),
-                _level("birth_year_min_l <= birth_year_max_r AND "
-                       "birth_year_min_r <= birth_year_max_l", "compatible birth years"),
+                # Only an age is known on one side (training): its birth-year window fits.
+                _level("(birth_date_l IS NULL OR birth_date_r IS NULL) AND "
+                       "birth_year_min_l <= birth_year_max_r AND "
+                       "birth_year_min_r <= birth_year_max_l", "birth year fits an age"),
                 _ELSE,
             ],
         },
@@ -152,6 +154,11 @@ def employer_comparisons() -> list[dict[str, Any]]:
                 _level("name_l = name_r", "exact"),
                 _level("name_core_l = name_core_r", "same core name"),
                 _level("levenshtein(name_core_l, name_core_r) <= 1", "core differs by one"),
+                # '郑州东方制药' vs '东方制药': a place prefix we have no table for.
+                _level("length(name_core_l) >= 4 AND length(name_core_r) >= 4 AND "
+                       "(right(name_core_l, length(name_core_r)) = name_core_r OR "
+                       "right(name_core_r, length(name_core_l)) = name_core_l)",
+                       "one core ends with the other"),
                 _level("substr(name_core_l, 1, 2) = substr(name_core_r, 1, 2)",
                        "core shares its first two characters"),
                 _ELSE,
@@ -192,6 +199,7 @@ def employer_blocking_rules() -> list:
         block_on("name_core"),
         block_on("name"),
         block_on("city_code", "substr(name_core, 1, 2)"),
+        block_on("right(name_core, 4)"),
     ]
 
 

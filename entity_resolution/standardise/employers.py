@@ -116,6 +116,19 @@ def _prefixes() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
+@cache
+def _place_names() -> tuple[str, ...]:
+    """County and city names (full and short, at least two characters), longest first."""
+    from entity_resolution.standardise.regions import _places
+
+    names = {p.name for p in _places()} | {p.short for p in _places() if len(p.short) >= 2}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def _starts_with_place(text: str) -> bool:
+    return any(text.startswith(name) for name in _place_names())
+
+
 def _city_in(name: str) -> str | None:
     """Short name of the first city named anywhere in the name."""
     best: tuple[int, str] | None = None
@@ -156,6 +169,9 @@ def employer_name_key(name: object) -> EmployerNameKey:
         text = normalise_employer_name(name)
         if text is None:
             return EmployerNameKey(None, None, False, None)
+        # No registered name starts with 市 or 省: it is the tail of a dropped '济南市'.
+        if text[:1] in ("市", "省") and len(text) > 3:
+            text = text[1:]
         city = _city_in(text)
         head, label = _split_branch(text)
         core = _BRACKET_CONTENT.sub("", head)
@@ -168,6 +184,9 @@ def employer_name_key(name: object) -> EmployerNameKey:
             if core.startswith(prefix) and len(core) > len(prefix):
                 core = core[len(prefix):]
                 break
+        # '济南市兖州区…' typed without its city leaves a stray '市' before the county name.
+        if core[:1] in ("市", "省") and _starts_with_place(core[1:]):
+            core = core[1:]
         changed = True
         while changed:
             changed = False

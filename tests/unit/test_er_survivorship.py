@@ -75,3 +75,16 @@ def test_pairwise_scores():
     assert scores["recall"] == pytest.approx(0.5)
     assert scores["predicted_clusters"] == 3
     assert scores["true_clusters"] == 3
+
+
+def test_pick_threshold_prefers_the_cautious_end_of_a_plateau():
+    from entity_resolution.training import pick_threshold
+
+    curve = [
+        {"threshold": 0.2, "precision": 1.0, "f1": 0.99977},
+        {"threshold": 0.9, "precision": 1.0, "f1": 0.99974},
+        {"threshold": 0.99, "precision": 1.0, "f1": 0.99913},
+        {"threshold": 0.1, "precision": 0.9990, "f1": 0.99990},  # below the floor
+    ]
+    assert pick_threshold(curve, 0.9999) == 0.9
+    assert pick_threshold([{"threshold": 0.5, "precision": 0.9, "f1": 0.9}], 0.99) == 0.5

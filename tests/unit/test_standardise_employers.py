@@ -85,3 +85,14 @@ def test_employer_name_key(name, core, city, is_branch, label):
 def test_employer_name_key_on_garbage():
     key = employer_name_key(None)
     assert (key.core, key.city, key.is_branch, key.branch_label) == (None, None, False, None)
+
+
+def test_stray_city_character_before_a_county_is_dropped():
+    assert employer_name_key("市兖州区人民医院").core == "兖州区人民医院"
+    assert employer_name_key("济宁市兖州区人民医院").core == "兖州区人民医院"
+    assert employer_name_key("市济(济南)阳区疾病预防控制中心").core == "济阳区疾病预防控制中心"
+    assert employer_name_key("济南市市政工程设计研究院").core == "市政工程设计研究院"
+
+
+def test_name_starting_with_stray_city_character():
+    assert employer_name_key("市润丰社会工作服务中心").core == "润丰社会工作服务中心"
