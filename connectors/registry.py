@@ -2,7 +2,6 @@
 
 import contextlib
 import importlib
-import importlib.util
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -106,12 +105,6 @@ def _make(name: str):
 
 
 SOURCE_OBJECTS = {name: _make(name) for name in SOURCES}
-
-
-def available(name: str) -> bool:
-    """Whether the source's connector module is present in this build."""
-    module = {"quota": "connectors.quota"}.get(name, f"connectors.{name}")
-    return importlib.util.find_spec(module) is not None
 
 
 def raw_tables(source: str) -> list[RawTable]:

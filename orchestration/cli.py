@@ -16,7 +16,8 @@ def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(name)s: %(message)s",
-        handlers=[RichHandler(show_path=False, show_time=False)],
+        handlers=[RichHandler(show_path=False, show_time=False,
+                              level=logging.DEBUG if verbose else logging.WARNING)],
     )
     if not verbose:
         for noisy in ("splink", "great_expectations", "alembic"):
