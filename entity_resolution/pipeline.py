@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from entity_resolution.clustering import ClusterResult, cluster
-from entity_resolution.linking import predict_edges
+from entity_resolution.linking import predict_edges, save_charts
 from entity_resolution.model import Model, load_model
 from entity_resolution.prepare import (
     EMPLOYER_COLUMNS,
@@ -240,6 +240,13 @@ def _resolve(kind: _Kind, engine: Engine, er_engine: str | None, model: Model | 
             _write_edges(kind.name, run.features, run.edges, Path(var_dir))
         except Exception as exc:  # the edge file is a by-product; never fail the run on it
             log.warning("could not write %s edges: %s", kind.name, type(exc).__name__)
+        t = time.perf_counter()
+        try:
+            charts = save_charts(model, run.features, Path(var_dir) / "er", engine=er_engine)
+            run.timings["charts"] = [str(c) for c in charts]
+        except Exception as exc:  # charts are artefacts for people; never fail the run
+            log.warning("could not save %s charts: %s", kind.name, exc)
+        run.timings["charts_s"] = time.perf_counter() - t
     return _metrics(kind, model, er_engine, run, golden, overrides,
                     {"read_s": read_s, **run.timings, "write_s": write_s,
                      "total_s": time.perf_counter() - started})
@@ -255,6 +262,7 @@ def _metrics(kind: _Kind, model: Model, er_engine: str, run: Resolution, golden:
     refused = pd.Series([r for _a, _b, r in result.refused], dtype="object").value_counts()
     probability = run.xref["match_probability"]
     unknown = int(timings.pop("overrides_unknown", 0))
+    charts = timings.pop("charts", [])
     return {
         "model": model.name,
         "threshold": model.threshold,
@@ -275,6 +283,7 @@ def _metrics(kind: _Kind, model: Model, er_engine: str, run: Resolution, golden:
         "ids_minted": assignment.minted,
         "ids_retired": len(assignment.retired),
         "id_stability": round(unchanged / with_previous, 6) if with_previous else None,
+        "charts": ", ".join(charts),
         **{k: round(v, 3) for k, v in timings.items()},
     }
 

@@ -74,9 +74,9 @@ def _person_frame(rows) -> pd.DataFrame:
     return df
 
 
-U_HEAD = "91370102MA3C5XXX01"
-U_BRANCH = "91370202MA3C5XXX02"
-U_QD = "91370203MA3D6YYY03"
+U_HEAD = "91370102MA3C5AB01X"
+U_BRANCH = "91370202MA3D7CD02Y"
+U_QD = "91370203MA3E8EF03Q"
 
 
 EMPLOYERS = [
@@ -150,6 +150,9 @@ def test_persons_resolved_with_exact_and_model_links(er_warehouse, tmp_path):
     assert metrics["persons"] == 5
     assert metrics["mentions"] == len(PERSONS)
     assert (tmp_path / "er" / "person_edges.parquet").exists()
+    chart = (tmp_path / "er" / "person_match_weights.html").read_text(encoding="utf-8")
+    assert "<script src=\"http" not in chart  # self-contained: opens offline
+    assert (tmp_path / "er" / "person_waterfall.html").exists()
 
     with er_warehouse.connect() as conn:
         golden = conn.execute(sa.text(
@@ -241,13 +244,8 @@ def test_evaluate_against_truth_files(er_warehouse, tmp_path):
     entity_resolution.resolve_employers(er_warehouse, var_dir=tmp_path)
     truth = tmp_path / "truth"
     truth.mkdir()
-    people = {WANG: "p1", WANG_TWIN: "p2", LI_A: "p3", LI_B: "p4", ZHAO: "p5"}
-    rows = []
-    for r in PERSONS:
-        owner = next(v for k, v in people.items()
-                     if k[:17] in (r[3] or "").upper() or (r[4] or "").startswith(k))
-        rows.append((r[0], r[1], owner))
-    rows[-1] = ("training", "PX001", "p5")
+    owners = ["p1", "p1", "p1", "p1", "p2", "p3", "p4", "p4", "p5", "p5"]
+    rows = [(r[0], r[1], owner) for r, owner in zip(PERSONS, owners, strict=True)]
     pd.DataFrame(rows, columns=["source", "key", "person"]).to_csv(truth / "person_mentions.csv",
                                                                    index=False)
     employers = ["e1", "e1", "e1", "e2", "e3", "e1"]
