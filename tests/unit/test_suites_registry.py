@@ -1,5 +1,6 @@
 """The suite registry: checks generated from the schema metadata plus the declarative registry."""
 
+import subprocess
 import sys
 
 from expectations.suites import check_specs, has_blocking_checks, personal_columns, tables
@@ -14,7 +15,18 @@ def test_every_layer_table_gets_a_suite_with_its_key():
         assert specs[0].kind == "columns"
         keys = [s for s in specs if s.kind == "unique"]
         assert len(keys) == 1 and keys[0].blocking, name
-    assert "great_expectations" not in sys.modules  # specs are plain data
+
+
+def test_building_specs_does_not_import_great_expectations(tmp_path):
+    # A fresh interpreter: other tests of the session may have imported GE already.
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import sys\nimport expectations\nfrom expectations.suites import check_specs\n"
+        "check_specs('core.person_xref')\n"
+        "print('great_expectations' in sys.modules, 'pandas' in sys.modules)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_keys_types_and_nullability_come_from_the_schema():
