@@ -61,7 +61,9 @@ def run_rules(
     New findings get ``first_seen_at = last_seen_at = now``; findings seen again keep
     ``first_seen_at`` and get ``last_seen_at = now``, ``active = true``; flags of the
     evaluated rules that are no longer found become ``active = false``. Nothing is deleted
-    and ``review.decision`` is never touched. ``rules`` restricts the run to some codes.
+    and ``review.decision`` is never touched. When entity resolution merged golden ids, a
+    finding's evidence names the flags of the retired ids in ``previous_flag_ids`` (their
+    review decisions stay attached to them). ``rules`` restricts the run to some codes.
     """
     now = now or dt.datetime.now(dt.UTC)
     reference = reference or load_reference()
@@ -106,6 +108,24 @@ def run_rules(
                 evidence = excluded.evidence, rule_version = excluded.rule_version,
                 last_seen_at = excluded.last_seen_at, active = true
         """), {"now": now})
+        # A merge retires golden ids: point the new finding at the flags (and decisions) of
+        # the same finding under the retired ids.
+        conn.execute(text(f"""
+            with moved as (
+                select n.flag_id as new_id, jsonb_agg(distinct o.flag_id) as old_ids
+                from mart.anomaly_flag o
+                join {FOUND} n on n.rule = o.rule and n.year = o.year and n.flag_id <> o.flag_id
+                left join core.person_id_history ph on ph.retired_id = o.person_id
+                left join core.employer_id_history eh on eh.retired_id = o.employer_id
+                where (ph.retired_id is not null or eh.retired_id is not null)
+                  and coalesce(ph.current_id, o.person_id) is not distinct from n.person_id
+                  and coalesce(eh.current_id, o.employer_id) = n.employer_id
+                group by n.flag_id
+            )
+            update mart.anomaly_flag f
+            set evidence = f.evidence || jsonb_build_object('previous_flag_ids', m.old_ids)
+            from moved m where f.flag_id = m.new_id
+        """))
         gone = conn.execute(text(f"""
             update mart.anomaly_flag f set active = false
             where f.active and f.rule = any(:rules)

@@ -74,3 +74,30 @@ def test_second_run_keeps_ids_first_seen_and_decisions():
         assert (vanished["last_seen_at"] == T2).all()
         assert (final[active]["last_seen_at"] == T3).all()
         assert _decisions(engine) == decisions
+
+
+def test_merged_person_points_at_the_flag_of_the_retired_id():
+    with scratch_warehouse("ql_rules_merge") as engine:
+        with engine.begin() as conn:
+            f = Fixture(conn)
+            f.person("OLD")
+            f.employer("E1")
+            d1 = f.declaration("E1")
+            rec = f.employee(d1, "OLD", start=dt.date(2024, 11, 1))
+        run_rules(engine, now=T1, reference=REF, rules=["SHORT_CONTRACT"])
+        old_id = flags(engine)["flag_id"].item()
+        with engine.begin() as conn:
+            conn.execute(sa.text("insert into review.decision (flag_id, decision, reviewer)"
+                                 " values (:f, 'confirmed', 'auditor1')"), {"f": old_id})
+            # Entity resolution merges OLD into NEW.
+            f = Fixture(conn)
+            f.person("NEW")
+            conn.execute(sa.text("update core.person_xref set person_id = 'NEW'"
+                                 " where source_key = :r"), {"r": rec})
+            conn.execute(sa.text("insert into core.person_id_history (retired_id, current_id,"
+                                 " reason) values ('OLD', 'NEW', 'merge')"))
+        run_rules(engine, now=T2, reference=REF, rules=["SHORT_CONTRACT"])
+        got = flags(engine).set_index("person_id")
+        assert bool(got.loc["OLD", "active"]) is False
+        assert got.loc["NEW", "evidence"]["previous_flag_ids"] == [old_id]
+        assert _decisions(engine)[0][1] == old_id
