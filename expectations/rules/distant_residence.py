@@ -3,7 +3,6 @@
 from expectations.rules._group import per_declared
 from expectations.rules.base import (
     DECL,
-    MIN_WAGE,
     REGION,
     Finding,
     RuleContext,
@@ -57,9 +56,9 @@ def find(ctx: RuleContext) -> list[Finding]:
     employers (whose minimum wage and contributions we hold) are judged.
     """
     p = ctx.params(RULE)
-    day = "period_start"
-    rows = ctx.frame(_sql(day, ctx.contributions()), prefix=p.raw("region_prefix"), multiple=p.num("wage_multiple"))
-    _ = MIN_WAGE  # the minimum wage table is read through min_wage_sql
+    day = ctx.params("BELOW_MIN_WAGE").raw("wage_reference_day")
+    rows = ctx.frame(_sql(day, ctx.contributions()), prefix=p.raw("region_prefix"),
+                     multiple=p.num("wage_multiple"))
 
     def build(group):
         r = group.iloc[0]
