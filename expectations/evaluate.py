@@ -34,7 +34,9 @@ def evaluate_flags(engine: Engine, truth_dir: str | Path) -> dict[str, Any]:
 
     Truth: ``fraud_cases.csv`` (rule, person, employer, year — true entity ids),
     ``person_mentions.csv`` / ``employer_mentions.csv`` (source, key, person|employer) and
-    optionally ``decoys.csv`` (kind, person, employer, year, note). A golden id stands for
+    optionally ``decoys.csv`` (kind, person, employer, year, note; a decoy is flagged when
+    a flag not planted names its person — or, without a person, its employer at employer
+    level — in its year, by its rule when ``kind`` is a rule code). A golden id stands for
     the true entity holding most of its mentions. A flag is a true positive when its
     (rule, true person, true employer, year) is a planted case.
     """
@@ -88,9 +90,10 @@ def evaluate_flags(engine: Engine, truth_dir: str | Path) -> dict[str, Any]:
         decoys = _read(decoy_path)
         n_decoys = len(decoys)
         for _, d in decoys.iterrows():
+            # A decoy without a person is an employer-level decoy: employer-level flags only.
             hits = [k for k in flagged
                     if (d["kind"] not in rule_specs() or k[0] == d["kind"])
-                    and (not _none(d["person"]) or k[1] == d["person"])
+                    and k[1] == _none(d["person"])
                     and (not _none(d["employer"]) or k[2] == d["employer"])
                     and (not _none(d["year"]) or k[3] == int(d["year"]))
                     and k not in planted]

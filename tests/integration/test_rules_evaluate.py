@@ -51,7 +51,8 @@ def test_precision_recall_and_flagged_decoys(tmp_path):
             ["SHORT_CONTRACT", "T2", "U1", "2024"], ["CERT_INVALID", "T5", "U1", "2024"]])
         _write(tmp_path / "decoys.csv", ["kind", "person", "employer", "year", "note"], [
             ["SHORT_CONTRACT", "T3", "U2", "2024", "nine months"],
-            ["MULTI_EMPLOYER", "T2", "", "2024", "not flagged"]])
+            ["MULTI_EMPLOYER", "T2", "", "2024", "not flagged"],
+            ["sheltered_workshop", "", "U2", "2024", "person flags do not count"]])
         result = evaluate_flags(engine, tmp_path)
     assert result["per_rule"]["MULTI_EMPLOYER"] == {
         "planted": 2, "flagged": 2, "true_positives": 2, "precision": 1.0, "recall": 1.0}
