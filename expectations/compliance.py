@@ -95,8 +95,10 @@ def build_quota_compliance(engine: Engine, *, reference: Reference | None = None
                         continue
                     verified += 1 if key in level_down else w
             staff = int(r.total_staff) if r.total_staff is not None else 0
-            city = reference.city_of(r.region_code)
-            social = reference.social_average(city, int(r.year))
+            # Only Shandong's average wages are known: no cap for employers elsewhere.
+            shandong = str(r.region_code or "").startswith("37")
+            city = reference.city_of(r.region_code) if shandong else None
+            social = reference.social_average(city, int(r.year)) if shandong else None
             wage = r.avg_annual_wage if r.avg_annual_wage is not None else 0
             ld = levy(staff, declared, wage, r.unit_type, int(r.year), social)
             lv = levy(staff, verified, wage, r.unit_type, int(r.year), social)
