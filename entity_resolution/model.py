@@ -157,7 +157,9 @@ def train_model(kind: str, features: pd.DataFrame, *, labels: pd.Series | None =
     # pairs from one mention per entity (true label, else exact key) instead.
     dedupe_on = "truth_label" if labels is not None else key
     has_key = frame[dedupe_on].notna()
-    one_each = pd.concat([frame[has_key].drop_duplicates(dedupe_on), frame[~has_key]])
+    # A random mention of each (not the first): every source keeps its share of the sample.
+    shuffled = frame[has_key].sample(frac=1.0, random_state=seed)
+    one_each = pd.concat([shuffled.drop_duplicates(dedupe_on), frame[~has_key]])
     u_linker = Linker(register(make_db_api(engine), one_each, f"{kind}_u_sample"),
                       settings_for(kind))
     u_linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)

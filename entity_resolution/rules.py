@@ -55,17 +55,28 @@ def person_comparisons() -> list[dict[str, Any]]:
         {
             "output_column_name": "birth",
             "comparison_levels": [
-                {"sql_condition": "(birth_date_l IS NULL OR birth_date_r IS NULL) AND "
-                                  "(birth_year_min_l IS NULL OR birth_year_min_r IS NULL)",
-                 "label_for_charts": "null", "is_null_level": True},
+                _null("birth_date"),
                 _level("birth_date_l = birth_date_r", "same date"),
                 _level("levenshtein(birth_date_l, birth_date_r) <= 1",
                        "dates differ by one character"),
-                # Only an age is known on one side (training): its birth-year window fits.
-                _level("(birth_date_l IS NULL OR birth_date_r IS NULL) AND "
-                       "birth_year_min_l <= birth_year_max_r AND "
-                       "birth_year_min_r <= birth_year_max_l", "birth year fits an age"),
                 _ELSE,
+            ],
+        },
+        {
+            # Only an age is known on one side (training): does the birth-year window fit?
+            # Null (no weight) whenever both dates are known, so its u is estimated among
+            # the pairs where it applies.
+            "output_column_name": "birth_year",
+            "comparison_levels": [
+                {"sql_condition": "(birth_date_l IS NOT NULL AND birth_date_r IS NOT NULL) OR "
+                                  "birth_year_min_l IS NULL OR birth_year_min_r IS NULL",
+                 "label_for_charts": "dates known, or no age", "is_null_level": True},
+                # Too rare for random sampling to see: u fixed from first principles (two
+                # random adults' birth years fall in a two-year window about 1 time in 22).
+                _level("birth_year_min_l <= birth_year_max_r AND "
+                       "birth_year_min_r <= birth_year_max_l", "birth year fits an age",
+                       u_probability=0.045, fix_u_probability=True),
+                {**_ELSE, "u_probability": 0.955, "fix_u_probability": True},
             ],
         },
         {
