@@ -156,17 +156,17 @@ def read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[Record]]:
 
 
 def _encoding_reason(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
-    guess = ""
-    for other in ("utf-8-sig", "gb18030"):
-        if other == encoding:
-            continue
-        try:
-            path.read_bytes().decode(other)
-            guess = f"; it decodes as {other}"
-            break
-        except UnicodeDecodeError:
-            pass
+    others = [e for e in ("utf-8-sig", "gb18030") if e != encoding and _decodes(path, e)]
+    guess = f"; it decodes as {others[0]}" if others else ""
     return f"not valid {encoding} at byte {exc.start}{guess}"
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    try:
+        path.read_bytes().decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
@@ -208,7 +208,7 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
 
             yield ws.title, header, records()
     finally:
-        pass
+        wb.close()
 
 
 def _row_key(spec: RawTable, values: dict[str, object]) -> str | None:

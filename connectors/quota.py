@@ -85,10 +85,7 @@ class QuotaClient:
             if resp.status_code in (429, 502, 503, 504) and attempt < self.retry.attempts:
                 wait = self.retry.backoff_s * 2 ** (attempt - 1)
                 if resp.status_code == 429:
-                    try:
-                        wait = float(resp.headers.get("Retry-After", wait))
-                    except ValueError:
-                        pass
+                    wait = _retry_after(resp.headers.get("Retry-After"), wait)
                 wait = min(wait, self.retry.max_wait_s)
                 log.warning("quota API %s: %d (attempt %d), retrying in %.1fs", path, resp.status_code, attempt, wait)
                 time.sleep(wait)
@@ -126,6 +123,21 @@ class QuotaClient:
                 if fresh:
                     last = tail
                 page += 1
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return default
+    if value.strip().isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, (when - dt.datetime.now(when.tzinfo or dt.UTC)).total_seconds())
 
 
 def _order_key(item: object, key: str) -> tuple[str, str]:
