@@ -198,11 +198,31 @@ def quota_compliance(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     return dg.MaterializeResult(metadata={k: v for k, v in out.items() if isinstance(v, (int, float, str))})
 
 
+def _reference_asset() -> dg.AssetsDefinition:
+    import refdata
+
+    specs = [dg.AssetSpec(["ref", name], group_name="reference", kinds={"postgres"},
+                          description=f"refdata/data/{name}.csv as published to the warehouse")
+             for name in refdata.table_names()]
+
+    @dg.multi_asset(name="reference_tables", specs=specs, pool="warehouse", can_subset=False)
+    def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        from warehouse.reference import publish_reference_tables
+
+        with step("publish reference tables") as summary:
+            counts = publish_reference_tables(warehouse.engine())
+            summary["tables"] = len(counts)
+        for spec in specs:
+            yield dg.MaterializeResult(asset_key=spec.key, metadata={"rows": counts.get(spec.key.path[-1], 0)})
+
+    return _publish
+
+
 def all_assets() -> list:
     """Every asset of the pipeline."""
     return [
         *[_raw_asset(s) for s in active_sources()],
-        staging_tables, persons, employers, anomaly_flag, quota_compliance,
+        staging_tables, persons, employers, anomaly_flag, quota_compliance, _reference_asset(),
     ]
 
 

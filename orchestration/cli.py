@@ -72,7 +72,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                                       getattr(ev, "severity", None)))
     from orchestration.summary import print_summary
 
-    print_summary(get_engine(settings), settings, time.perf_counter() - t0)
+    engine = get_engine(settings)
+    docs = None
+    if result.success:
+        import expectations
+
+        from orchestration.progress import step
+
+        with step("data docs"):
+            docs = expectations.build_data_docs(engine, settings.var_dir / "gx") / "index.html"
+    print_summary(engine, settings, time.perf_counter() - t0, docs)
     for asset, name, severity in failed_checks:
         print(f"check failed: {asset} / {name} ({getattr(severity, 'value', severity)})", file=sys.stderr)
     if failed_steps or not result.success:

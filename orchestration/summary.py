@@ -15,7 +15,7 @@ def _count(conn, sql: str) -> int | None:
         return None
 
 
-def print_summary(engine, settings, seconds: float) -> None:
+def print_summary(engine, settings, seconds: float, docs=None) -> None:
     """Print counts per layer and the next places to look."""
     console = Console()
     with engine.connect() as conn:
@@ -44,5 +44,8 @@ def print_summary(engine, settings, seconds: float) -> None:
             console.print(f"  {label}: {_count(conn, sql)}")
     shown = sa.engine.make_url(warehouse_url(settings)).render_as_string(hide_password=True)
     console.print(f"\nwarehouse: {shown}")
-    console.print("next: `make ui` (Dagster UI), `quotalink evaluate --truth data/truth`, "
-                  "tables core.person, mart.anomaly_flag, ops.quarantine")
+    if docs:
+        console.print(f"data quality: {docs}")
+    console.print("next: `make ui` (Dagster UI), `make review` (auditors' console), "
+                  "`quotalink evaluate --truth data/truth`, `quotalink report --year 2025 --out report.xlsx`; "
+                  "tables core.person, mart.anomaly_flag, mart.quota_compliance, ops.quarantine")

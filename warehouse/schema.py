@@ -444,12 +444,4 @@ stage_audit = Table(
 )
 
 # ---------------------------------------------------------------- ref (reference data)
-Table(
-    "reference_row",
-    metadata,
-    Column("table_name", Text, nullable=False),
-    Column("row_no", Integer, nullable=False),
-    Column("data", JSONB, nullable=False),
-    PrimaryKeyConstraint("table_name", "row_no"),
-    schema="ref",
-)
+# ref.<name> mirrors refdata/data/<name>.csv (text columns); written by warehouse.reference.
