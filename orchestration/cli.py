@@ -76,11 +76,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     docs = None
     if result.success:
         import expectations
-
         from orchestration.progress import step
 
         with step("data docs"):
-            docs = expectations.build_data_docs(engine, settings.var_dir / "gx") / "index.html"
+            docs = expectations.build_data_docs(engine, settings.var_dir / "gx")
     print_summary(engine, settings, time.perf_counter() - t0, docs)
     for asset, name, severity in failed_checks:
         print(f"check failed: {asset} / {name} ({getattr(severity, 'value', severity)})", file=sys.stderr)
