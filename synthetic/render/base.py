@@ -1,9 +1,9 @@
 """Shared pieces of the renderers: CSV and XLSX writers, `.ok` markers, ground-truth sink."""
 
 import csv
-import io
 import random
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -45,19 +45,24 @@ class CsvOut:
 
 
 def normalise_zip(path: Path) -> None:
-    """Rewrite an XLSX with fixed timestamps so the same seed gives identical bytes."""
-    with zipfile.ZipFile(path) as zin:
-        items = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in items:
-            if name == "docProps/core.xml":
-                data = _CORE_TIME.sub(rb"\g<1>2026-11-30T00:00:00Z\g<3>", data)
-            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+    """Rewrite an XLSX with fixed timestamps so the same seed gives identical bytes.
+
+    Entries are copied in blocks, so a province-scale workbook never sits in memory.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for src in zin.infolist():
+            info = zipfile.ZipInfo(src.filename, date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
-            zout.writestr(info, data)
-    path.write_bytes(buf.getvalue())
+            if src.filename == "docProps/core.xml":
+                data = _CORE_TIME.sub(rb"\g<1>2026-11-30T00:00:00Z\g<3>", zin.read(src))
+                zout.writestr(info, data)
+                continue
+            big = src.file_size >= 2**31
+            with zin.open(src) as fin, zout.open(info, "w", force_zip64=big) as fout:
+                shutil.copyfileobj(fin, fout, 1 << 20)
+    tmp.replace(path)
 
 
 class TruthSink:
