@@ -37,6 +37,13 @@ def _text(series: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
+def _per_unique(series: pd.Series, fn) -> list:
+    """fn applied once per distinct value (names repeat across a person's mentions)."""
+    values = _objects(series)
+    done = {v: fn(v) for v in set(values)}
+    return [done[v] for v in values]
+
+
 def _objects(series: pd.Series) -> list:
     """Values as a Python list with every missing value as None."""
     return [v if isinstance(v, str) else None for v in series.tolist()]
@@ -110,7 +117,7 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     for col in ("source", "source_key", "full_name", "id_number", "id_number_raw",
                 "cert_number", "gender", "phone", "hukou_region_code"):
         df[col] = _text(df[col])
-    df["full_name"] = [normalise_name(v) for v in df["full_name"].tolist()]
+    df["full_name"] = _per_unique(df["full_name"], normalise_name)
     df["cert_number"] = [normalise_cert(v) for v in df["cert_number"].tolist()]
     raw_ids = _objects(df["id_number_raw"].where(df["id_number_raw"].notna(), df["id_number"]))
     certs = _objects(df["cert_number"])
@@ -134,7 +141,7 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
         heads.append(core[:14] if core else id_head14(raw))
     df["id_core17"] = cores
     df["id_head14"] = heads
-    df["name_pinyin"] = [name_pinyin(v) for v in df["full_name"].tolist()]
+    df["name_pinyin"] = _per_unique(df["full_name"], name_pinyin)
     df["surname"] = df["full_name"].str.slice(0, 1)
     birth = pd.to_datetime(df["birth_date"], errors="coerce")
     # A birth date missing in the source can still be read from the ID's head.

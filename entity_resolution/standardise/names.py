@@ -1,6 +1,7 @@
 """Person names: Unicode folding, spaces and middle dots, simplified characters, pinyin keys."""
 
 import re
+from functools import lru_cache
 
 from entity_resolution.standardise._text import fold, read_table, to_simplified
 
@@ -27,13 +28,16 @@ def name_pinyin(name: object) -> str | None:
     """Toneless pinyin of each character joined by spaces ('王伟' → 'wang wei')."""
     try:
         text = normalise_name(name)
-        if text is None:
-            return None
-        from pypinyin import lazy_pinyin
-
-        return " ".join(part.lower() for part in lazy_pinyin(text) if part.strip()) or None
+        return _pinyin(text) if text is not None else None
     except Exception:
         return None
+
+
+@lru_cache(maxsize=200_000)
+def _pinyin(text: str) -> str | None:
+    from pypinyin import lazy_pinyin
+
+    return " ".join(part.lower() for part in lazy_pinyin(text) if part.strip()) or None
 
 
 def normalise_gender(raw: object) -> str | None:
