@@ -205,7 +205,8 @@ def _context(engine: Engine):
     if url not in _contexts:
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        ctx.data_sources.add_postgres("warehouse", connection_string=url)
+        # add_sql, not add_postgres: the latter rejects unix-socket URLs (the embedded server).
+        ctx.data_sources.add_sql("warehouse", connection_string=url)
         _contexts[url] = ctx
     return _contexts[url]
 
