@@ -33,8 +33,13 @@ EMPLOYER_COLUMNS = (
 
 def _text(series: pd.Series) -> pd.Series:
     """A nullable string column with blanks as missing."""
-    out = series.astype("string").str.strip()
+    out = series.astype("object").where(series.notna(), None).astype("string").str.strip()
     return out.mask(out == "")
+
+
+def _strings(values: list) -> pd.array:
+    """A list with None for missing as a nullable string array (also when all missing)."""
+    return pd.array(values, dtype="string")
 
 
 def _per_unique(series: pd.Series, fn) -> list:
@@ -102,7 +107,7 @@ def _resolve_centuries(id_keys: list, raw_ids: list, df: pd.DataFrame) -> None:
         if len(candidates) == 1 and key not in candidates:
             id_keys[i] = next(iter(candidates))
             births[i] = f"{id_keys[i][6:10]}-{id_keys[i][10:12]}-{id_keys[i][12:14]}"
-    df["birth_date"] = births
+    df["birth_date"] = pd.Series(births, index=df.index, dtype="object")
 
 
 def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -117,8 +122,8 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     for col in ("source", "source_key", "full_name", "id_number", "id_number_raw",
                 "cert_number", "gender", "phone", "hukou_region_code"):
         df[col] = _text(df[col])
-    df["full_name"] = _per_unique(df["full_name"], normalise_name)
-    df["cert_number"] = [normalise_cert(v) for v in df["cert_number"].tolist()]
+    df["full_name"] = _strings(_per_unique(df["full_name"], normalise_name))
+    df["cert_number"] = _strings([normalise_cert(v) for v in df["cert_number"].tolist()])
     raw_ids = _objects(df["id_number_raw"].where(df["id_number_raw"].notna(), df["id_number"]))
     certs = _objects(df["cert_number"])
     given_birth = _objects(pd.to_datetime(df["birth_date"], errors="coerce")
@@ -127,7 +132,7 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
                for i, r, c, b in zip(_objects(df["id_number"]), raw_ids, certs, given_birth,
                                      strict=True)]
     _resolve_centuries(id_keys, raw_ids, df)
-    df["id_key"] = id_keys
+    df["id_key"] = _strings(id_keys)
     cores, heads = [], []
     for key, raw, cert in zip(id_keys, raw_ids, certs, strict=True):
         source = key or raw
@@ -139,9 +144,9 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
         core = id_core17(source) or (cert[:17] if cert else None)
         cores.append(core)
         heads.append(core[:14] if core else id_head14(raw))
-    df["id_core17"] = cores
-    df["id_head14"] = heads
-    df["name_pinyin"] = _per_unique(df["full_name"], name_pinyin)
+    df["id_core17"] = _strings(cores)
+    df["id_head14"] = _strings(heads)
+    df["name_pinyin"] = _strings(_per_unique(df["full_name"], name_pinyin))
     df["surname"] = df["full_name"].str.slice(0, 1)
     birth = pd.to_datetime(df["birth_date"], errors="coerce")
     # A birth date missing in the source can still be read from the ID's head.
@@ -171,14 +176,14 @@ def prepare_employers(mentions: pd.DataFrame) -> pd.DataFrame:
     df.insert(0, "unique_id", range(len(df)))
     for col in ("source", "source_key", "name", "uscc", "org_code", "region_code", "unit_type"):
         df[col] = _text(df[col])
-    df["name"] = [normalise_employer_name(v) for v in df["name"].tolist()]
+    df["name"] = _strings([normalise_employer_name(v) for v in df["name"].tolist()])
     raw_uscc = df["uscc"].tolist()
-    df["uscc"] = [normalise_uscc(v) for v in raw_uscc]
+    df["uscc"] = _strings([normalise_uscc(v) for v in raw_uscc])
     # An old 9-character code typed into the credit-code column is still an org code.
     given_org = [normalise_org_code(o) or normalise_org_code(u)
                  for o, u in zip(df["org_code"].tolist(), raw_uscc, strict=True)]
-    df["org_code"] = [org_code_of_uscc(u) or g
-                      for u, g in zip(df["uscc"].tolist(), given_org, strict=True)]
+    df["org_code"] = _strings([org_code_of_uscc(u) or g
+                               for u, g in zip(_objects(df["uscc"]), given_org, strict=True)])
     keys = [employer_name_key(n) for n in df["name"].tolist()]
     df["name_core"] = pd.array([k.core for k in keys], dtype="string")
     df["name_city"] = pd.array([k.city for k in keys], dtype="string")

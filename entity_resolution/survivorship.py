@@ -66,6 +66,8 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
     attribute columns (plus any column named in a prefer step).
     """
     entity_rules = [r for r in rules(entity) if attributes is None or r.attribute in attributes]
+    if mentions.empty:
+        return pd.DataFrame(columns=[cluster_col, *(r.attribute for r in entity_rules)])
     attr_cols = [r.attribute for r in entity_rules if r.attribute in mentions]
     base = mentions.reset_index(drop=True)
     n = len(base)
