@@ -30,7 +30,9 @@ _LOCK_KEY = 7313101  # serialises entity-resolution writers across processes
 
 
 @dataclass(frozen=True)
-class _Kind:
+class EntityKind:
+    """Where an entity kind's mentions, golden records, xref and ID history live."""
+
     name: str
     prefix: str
     staging: str
@@ -43,12 +45,12 @@ class _Kind:
     attributes: tuple[str, ...]
 
 
-PERSON = _Kind("person", "P", "staging.person_mention", PERSON_COLUMNS, "core.person",
+PERSON = EntityKind("person", "P", "staging.person_mention", PERSON_COLUMNS, "core.person",
                "core.person_xref", "core.person_id_history", "person_id", "id_key",
                ("full_name", "id_number", "cert_number", "gender", "birth_date",
                 "disability_category", "disability_level", "cert_status", "hukou_region_code",
                 "phone"))
-EMPLOYER = _Kind("employer", "E", "staging.employer_mention", EMPLOYER_COLUMNS, "core.employer",
+EMPLOYER = EntityKind("employer", "E", "staging.employer_mention", EMPLOYER_COLUMNS, "core.employer",
                  "core.employer_xref", "core.employer_id_history", "employer_id", "org_code",
                  ("name", "uscc", "org_code", "region_code", "unit_type"))
 
@@ -127,7 +129,7 @@ class Resolution:
     timings: dict[str, float]
 
 
-def resolve_frame(kind: _Kind, mentions: pd.DataFrame, model: Model, *,
+def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                   er_engine: str = "duckdb", previous: pd.DataFrame | None = None,
                   known_ids: set[str] | None = None,
                   overrides: pd.DataFrame | None = None,
@@ -205,7 +207,7 @@ def _override_pairs(overrides: pd.DataFrame | None, index: dict[tuple[str, str],
     return must, cannot, unknown
 
 
-def _resolve(kind: _Kind, engine: Engine, er_engine: str | None, model: Model | None,
+def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Model | None,
              var_dir: Path | None) -> dict[str, Any]:
     started = time.perf_counter()
     if er_engine is None or var_dir is None:
@@ -252,7 +254,7 @@ def _resolve(kind: _Kind, engine: Engine, er_engine: str | None, model: Model | 
                      "total_s": time.perf_counter() - started})
 
 
-def _metrics(kind: _Kind, model: Model, er_engine: str, run: Resolution, golden: pd.DataFrame,
+def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, golden: pd.DataFrame,
              overrides: pd.DataFrame, timings: dict[str, float]) -> dict[str, Any]:
     result, assignment, edges = run.result, run.assignment, run.edges
     new_ids = run.features[kind.id_col].tolist()
@@ -288,7 +290,7 @@ def _metrics(kind: _Kind, model: Model, er_engine: str, run: Resolution, golden:
     }
 
 
-def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: _Kind) -> pd.DataFrame:
+def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) -> pd.DataFrame:
     """updated_at moves only when a golden record's attributes changed."""
     now = dt.datetime.now(dt.UTC)
     golden = golden.copy()
@@ -314,7 +316,7 @@ def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: _Kind) -> pd
     return golden
 
 
-def _publish(engine: Engine, kind: _Kind, golden: pd.DataFrame, xref: pd.DataFrame,
+def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.DataFrame,
              retired: list[tuple[str, str]]) -> None:
     """Replace golden records and xref in one transaction; append to the ID history."""
     from warehouse.db import copy_frame
