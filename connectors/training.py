@@ -1,5 +1,6 @@
 """training: quarterly lists of vocational-training trainees (XLSX, title row, totals row)."""
 
+import datetime as dt
 from collections.abc import Iterator
 
 from connectors.contracts import TRAINING as SPEC
@@ -28,6 +29,13 @@ def document_kind(value: object) -> str | None:
     return "cert" if 19 <= len(compact) <= 22 else "id"
 
 
+def quarter_start(period: str) -> dt.date | None:
+    """First day of a delivery period like '2024Q3'."""
+    if len(period) == 6 and period[:4].isdigit() and period[4] == "Q" and period[5] in "1234":
+        return dt.date(int(period[:4]), 3 * int(period[5]) - 2, 1)
+    return None
+
+
 def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     """A trainee row → the training fact and a person mention (birth years from the age)."""
     key = text(row, "学员编号")
@@ -53,7 +61,9 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
                            gender_col="性别", phone_col="联系电话")
     person["id_number_raw"] = text(row, "证件号码")
     age = ctx.integer(row, "年龄", 0, 120)
-    born_min, born_max = birth_year_window(age, start) if age is not None else (None, None)
+    # The age is the age at enrolment; without a start date, the quarter's first day stands in.
+    on = start or quarter_start(ctx.period)
+    born_min, born_max = birth_year_window(age, on) if age is not None else (None, None)
     category, level = cert_category_level(person["cert_number"]) if person["cert_number"] else (None, None)
     yield "staging.person_mention", {
         "source": SPEC.source,

@@ -44,6 +44,9 @@ def test_training_shape_beats_label_and_age_gives_birth_years():
     assert person["id_number"] == "37010219900101001X" and person["cert_number"] is None
     assert (person["birth_year_min"], person["birth_year_max"]) == (1989, 1990)
     assert person["full_name"] == "李建国"
+    out, _ = staged(training.stage_row, row | {"开班日期": None}, "2024Q3")
+    assert out["staging.person_mention"][0]["birth_year_min"] == 1989  # age on 2024-07-01
+    assert training.quarter_start("2024Q4") == dt.date(2024, 10, 1) and training.quarter_start("x") is None
 
 
 def test_graduates_key_and_employer_only_when_named():
