@@ -51,8 +51,11 @@ class GraduatesRenderer(Renderer):
                         employer_name = nz.company_variant(employer_name,
                                                            st.employer.city_short, rng)
                 _wb, sheets = self.books[year]
+                id_cell: object = p.id18
+                if rng.random() < self.noise.excel_damaged / 2:
+                    id_cell = nz.excel_damaged(p.id18)  # typed as a number in Excel
                 sheets[st.school_code].append([
-                    st.school_code, st.student_no, p.name, p.id18,
+                    st.school_code, st.student_no, p.name, id_cell,
                     cert.number if cert and rng.random() < 0.8 else None, p.gender_zh,
                     f"{p.birth.year}.{p.birth.month:02d}",
                     refdata.disability_category_name(cert.category) if cert else None,
