@@ -111,8 +111,13 @@ def _cell(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if abs(value) >= 1e15:
+            # Excel keeps 15 significant digits: show what Excel shows, so a damaged 18-digit
+            # ID stays recognisable as damaged instead of turning into somebody else's number.
+            return f"{value:.15G}"
+        if value.is_integer():
+            return str(int(value))
     text = str(value)
     return text if text.strip() != "" else None
 

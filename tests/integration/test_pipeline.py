@@ -61,4 +61,9 @@ def test_generate_run_rerun_evaluate(warehouse, province, pg_database, tmp_path)
 
     report = quotalink("evaluate", "--truth", str(province / "truth"), env=env)
     assert report.returncode == 0, report.stderr[-4000:]
-    assert '"persons"' in report.stdout
+    import json
+
+    scores = json.loads(report.stdout)
+    assert scores["entity_resolution"]["person"]["precision"] >= 0.99
+    assert scores["entity_resolution"]["employer"]["f1"] >= 0.9
+    assert scores["flags"]["overall"]["recall"] >= 0.9
