@@ -85,7 +85,7 @@ class _UnionFind:
 def cluster(
     n: int,
     *,
-    exact_keys: Sequence[object | None],
+    exact_keys: Sequence[object | None] | pd.Series,
     edges_l: np.ndarray,
     edges_r: np.ndarray,
     edges_p: np.ndarray,
@@ -105,8 +105,9 @@ def cluster(
     refused: list[tuple[int, int, str]] = []
     must_link, cannot_link = list(must_link), list(cannot_link)
     probability = np.full(n, np.nan)
-    codes = pd.factorize(pd.Series(list(exact_keys), dtype="object"),
-                         use_na_sentinel=True)[0]
+    keys = exact_keys if isinstance(exact_keys, pd.Series) else pd.Series(list(exact_keys),
+                                                                          dtype="object")
+    codes = pd.factorize(keys, use_na_sentinel=True)[0]
     exact = codes >= 0
     involved = np.zeros(n, dtype=bool)
     for a, b in (*must_link, *cannot_link):

@@ -22,8 +22,13 @@ def _linker(model: Model, features: pd.DataFrame, engine: str, *, detail: bool):
     settings["retain_matching_columns"] = detail
     if not detail:
         settings["additional_columns_to_retain"] = []
+        columns = (rules.PERSON_MODEL_COLUMNS if model.kind == "person"
+                   else rules.EMPLOYER_MODEL_COLUMNS)
+        features_in = features[columns]
+    else:
+        features_in = features
     db_api = make_db_api(engine)
-    sdf = register(db_api, features, f"{model.kind}_mentions")
+    sdf = register(db_api, features_in, f"{model.kind}_mentions")
     linker = Linker(sdf, settings)
     key = rules.PERSON_EXACT_KEY if model.kind == "person" else rules.EMPLOYER_EXACT_KEY
     register_term_frequencies(linker, db_api, features, key, settings)
@@ -41,11 +46,23 @@ def predict_edges(model: Model, features: pd.DataFrame, *, engine: str = "duckdb
     table = predictions.as_pyarrow_table() if hasattr(predictions, "as_pyarrow_table") else None
     edges = (table.to_pandas() if table is not None else predictions.as_pandas_dataframe())
     edges = edges[EDGE_COLUMNS].copy()
+    del table, predictions
+    _release(linker)
     edges["unique_id_l"] = edges["unique_id_l"].astype("int64")
     edges["unique_id_r"] = edges["unique_id_r"].astype("int64")
     # A deterministic order makes clustering independent of back-end row order.
     edges = edges.sort_values(["unique_id_l", "unique_id_r"], kind="stable")
     return edges.reset_index(drop=True)
+
+
+def _release(linker) -> None:
+    """Free the back-end's copy of the input and intermediate tables now, not at GC time."""
+    con = getattr(linker._db_api, "_con", None)
+    if con is not None and hasattr(con, "close"):
+        try:
+            con.close()
+        except Exception as exc:  # only memory is at stake
+            log.debug("closing the DuckDB connection failed: %s", exc)
 
 
 def save_charts(model: Model, features: pd.DataFrame, out_dir: Path, *,

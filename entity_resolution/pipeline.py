@@ -141,7 +141,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     timings: dict[str, float] = {}
     t = time.perf_counter()
     prepare = prepare_persons if kind.name == "person" else prepare_employers
-    features = mentions.copy() if prepared else prepare(mentions)
+    # A prepared frame is used as is (and gains cluster and ID columns): no second copy.
+    features = mentions if prepared else prepare(mentions)
     timings["prepare_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -152,9 +153,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     index = {(s, k): i for i, (s, k) in enumerate(zip(features["source"], features["source_key"],
                                                       strict=True))}
     must, cannot, unknown = _override_pairs(overrides, index)
-    keys = features[kind.exact_key].astype("object").where(features[kind.exact_key].notna(), None)
     result = cluster(
-        len(features), exact_keys=keys.tolist(),
+        len(features), exact_keys=features[kind.exact_key],
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
         edges_p=edges["match_probability"].to_numpy(), threshold=model.threshold,
         edges_w=edges["match_weight"].to_numpy(), ambiguity_margin=model.ambiguity_margin,

@@ -9,6 +9,12 @@ from splink import SettingsCreator, block_on
 
 PERSON_RETAIN = ["source", "source_key", "id_key"]
 EMPLOYER_RETAIN = ["source", "source_key", "org_code"]
+# The only columns the models read: scoring registers just these with the back-end.
+PERSON_MODEL_COLUMNS = ["unique_id", "id_core17", "id_head14", "full_name", "name_pinyin",
+                        "surname", "birth_date", "birth_year_min", "birth_year_max", "gender",
+                        "phone", "hukou_region_code", "hukou_city", "disability_category"]
+EMPLOYER_MODEL_COLUMNS = ["unique_id", "org_code", "name", "name_core", "is_branch",
+                          "branch_label", "city_code", "region_code", "unit_type"]
 
 
 def _null(col: str) -> dict[str, Any]:

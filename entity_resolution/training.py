@@ -56,8 +56,7 @@ def threshold_curve(model: Model, features: pd.DataFrame, labels: pd.Series, *,
     """Pairwise precision / recall / F1 of the full clustering at each threshold."""
     spec, _ = _kind(model.kind)
     edges = predict_edges(model, features, engine=engine, floor=min(thresholds))
-    keys = features[spec.exact_key].astype("object").where(features[spec.exact_key].notna(),
-                                                          None).tolist()
+    keys = features[spec.exact_key]
     known = labels.notna().to_numpy()
     truth = labels[known].reset_index(drop=True)
     curve = []
