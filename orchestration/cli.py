@@ -81,9 +81,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         with step("data docs"):
             docs = expectations.build_data_docs(engine, settings.var_dir / "gx")
     print_summary(engine, settings, time.perf_counter() - t0, docs)
+    blocking = []
     for asset, name, severity in failed_checks:
-        print(f"check failed: {asset} / {name} ({getattr(severity, 'value', severity)})", file=sys.stderr)
-    if failed_steps or not result.success:
+        level = getattr(severity, "value", severity)
+        print(f"check failed: {asset} / {name} ({level})", file=sys.stderr)
+        if level == "ERROR":
+            blocking.append(f"{asset} / {name}")
+    if blocking:
+        print(f"blocking check(s) failed: {', '.join(blocking)}; downstream assets were not "
+              "materialised", file=sys.stderr)
+    if failed_steps or blocking or not result.success:
         for step_key in failed_steps:
             print(f"step failed: {step_key}", file=sys.stderr)
             for e in result.all_events:

@@ -60,6 +60,7 @@ def warehouse(pg_database, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCES_DIR", str(sources))
     monkeypatch.setenv("QUOTALINK_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("QUOTALINK_PROGRESS", "0")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.delenv("QUOTA_API_URL", raising=False)
     monkeypatch.delenv("HR_DB_URL", raising=False)
     get_settings.cache_clear()
