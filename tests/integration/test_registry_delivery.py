@@ -104,3 +104,24 @@ def test_extra_columns_are_kept_in_raw(warehouse, sources_dir):
     with warehouse.connect() as conn:
         extra = conn.execute(sa.text("select extra from raw.disability_registry")).scalar()
     assert extra == {"备注": "备注内容"}
+
+
+def test_truncated_csv_quarantines_the_cut_row(warehouse, sources_dir):
+    content = csv_bytes(ROWS[:2])
+    cut = content[: content.index("济南市,历下区".encode()) + 3]  # inside a quoted field
+    drop(sources_dir / "disability_registry", "cjrxx_202405.csv", cut)
+    [result] = SOURCE.load(warehouse, sources_dir)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    with warehouse.connect() as conn:
+        row_ref, reason = conn.execute(sa.text("select row_ref, reason from ops.quarantine")).one()
+    assert row_ref == "3" and "fields" in reason
+
+
+def test_truncated_xlsx_is_rejected_whole(warehouse, sources_dir):
+    from connectors.training import SOURCE as TRAINING
+
+    drop(sources_dir / "training", "pxxy_2024Q3.xlsx", b"PK\x03\x04 truncated archive")
+    [result] = TRAINING.load(warehouse, sources_dir)
+    assert result.status == "rejected" and "XLSX" in result.reason
+    with warehouse.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from ops.quarantine where delivery = 'pxxy_2024Q3.xlsx'")).scalar() == 1
