@@ -175,10 +175,20 @@ def _records(items: Iterator[dict], spec: RawTable, year: int) -> Iterator[Recor
         yield Record(ref, values, typed=True)
 
 
-def years_to_pull(today: dt.date | None = None) -> list[int]:
-    """Declaration years still open to edits: from 2023 to the current year."""
+LOOKBACK_YEARS = 6
+
+
+def years_to_pull(spec: str | None = None, today: dt.date | None = None) -> list[int]:
+    """Declaration years to pull: QUOTA_YEARS ('2019-2026' or '2024,2025'), else the
+    current year and the six before it (declarations stay editable and re-reviewable)."""
     today = today or dt.date.today()
-    return list(range(2023, today.year + 1))
+    if not spec:
+        return list(range(today.year - LOOKBACK_YEARS, today.year + 1))
+    years: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        lo, _, hi = part.partition("-")
+        years.update(range(int(lo), int(hi or lo) + 1))
+    return sorted(years)
 
 
 def watermark(conn, stream: str) -> str | None:

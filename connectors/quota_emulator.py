@@ -88,7 +88,9 @@ class QuotaEmulator:
         for item in self._items[path]:
             if not isinstance(item, dict):
                 continue
-            y = item.get("declaration_year") if path.endswith("declarations") else self._decl_year.get(item.get("declaration_id"))
+            y = item.get("declaration_year")
+            if y is None and not path.endswith("declarations"):
+                y = self._decl_year.get(item.get("declaration_id"))
             if str(y) != year:
                 continue
             if since and str(item.get("updated_at") or "") < since:

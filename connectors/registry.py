@@ -75,7 +75,7 @@ class QuotaSource:
         from connectors import quota
 
         with quota_client(settings) as client:
-            return quota.load(engine, client)
+            return quota.load(engine, client, quota.years_to_pull(settings.quota_years))
 
     def stage(self, engine: Engine) -> dict:
         from connectors import quota

@@ -2,6 +2,7 @@
 
 import functools
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     quota_api_url: str | None = Field(default=None, validation_alias="QUOTA_API_URL")
     quota_api_token: str | None = Field(default=None, validation_alias="QUOTA_API_TOKEN")
     warehouse_url: str | None = Field(default=None, validation_alias="WAREHOUSE_URL")
+    quota_years: str | None = Field(default=None, validation_alias="QUOTA_YEARS")
     er_engine: str = Field(default="duckdb", validation_alias="QUOTALINK_ER_ENGINE")
 
     @field_validator("warehouse_url")
@@ -74,6 +76,13 @@ class Settings(BaseSettings):
                 hide_password=False
             )
         return value
+
+    @field_validator("quota_years")
+    @classmethod
+    def _years(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"\s*\d{4}(-\d{4})?(\s*,\s*\d{4}(-\d{4})?)*\s*", value):
+            raise ValueError("QUOTA_YEARS must look like 2019-2026 or 2024,2025")
+        return value or None
 
     @field_validator("quota_api_url")
     @classmethod

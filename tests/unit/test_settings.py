@@ -70,3 +70,15 @@ def test_masking():
     assert mask_name("王秀英") == "王**"
     assert mask_phone("13805311234") == "138******34"
     assert "198503" not in mask_text("row: 370102198503124522,王秀英")
+
+
+def test_quota_years(monkeypatch):
+    import datetime as dt
+
+    from connectors.quota import years_to_pull
+
+    assert years_to_pull(None, dt.date(2026, 11, 30)) == list(range(2020, 2027))
+    assert years_to_pull("2019-2021,2024") == [2019, 2020, 2021, 2024]
+    monkeypatch.setenv("QUOTA_YEARS", "twenty")
+    with pytest.raises(ConfigError, match="QUOTA_YEARS"):
+        load_settings()
