@@ -161,22 +161,22 @@ def cluster(
             refused.append((a, b, "ambiguous"))
         edges_l, edges_r, edges_p = (np.asarray(edges_l)[keep], np.asarray(edges_r)[keep],
                                      edges_p[keep])
-    order = np.argsort(-edges_p, kind="stable")
-    ls, rs, ps = (np.asarray(edges_l)[order].tolist(), np.asarray(edges_r)[order].tolist(),
-                  np.asarray(edges_p, dtype=float)[order].tolist())
-    for a, b, p in zip(ls, rs, ps, strict=True):
-        if p < threshold:
-            break
+    edges_l, edges_r = np.asarray(edges_l, dtype=np.int64), np.asarray(edges_r, dtype=np.int64)
+    above = edges_p >= threshold
+    # Edges inside one exact-key group change nothing (unless overrides touch them).
+    same_group = (codes[edges_l] >= 0) & (codes[edges_l] == codes[edges_r]) \
+        & ~involved[edges_l] & ~involved[edges_r]
+    todo = np.flatnonzero(above & ~same_group)
+    order = todo[np.argsort(-edges_p[todo], kind="stable")]
+    for a, b in zip(edges_l[order].tolist(), edges_r[order].tolist(), strict=True):
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
-            _note(probability, a, b, p)
             continue
         reason = uf.conflict(ra, rb, check_keys=True)
         if reason:
             refused.append((a, b, reason))
             continue
         uf.union(ra, rb)
-        _note(probability, a, b, p)
 
     # Pointer jumping: every record straight to its root, vectorised.
     roots = np.asarray(uf.parent, dtype=np.int64)
@@ -190,7 +190,12 @@ def cluster(
     # Label = smallest member index, so labels do not depend on merge order.
     smallest = np.full(n, n, dtype=np.int64)
     np.minimum.at(smallest, roots, np.arange(n))
-    return ClusterResult(smallest[roots], exact, probability, refused)
+    labels = smallest[roots]
+    # Each record's best accepted edge: above the threshold and inside its final cluster.
+    accepted = above & (labels[edges_l] == labels[edges_r])
+    for side in (edges_l, edges_r):
+        np.fmax.at(probability, side[accepted], edges_p[accepted])
+    return ClusterResult(labels, exact, probability, refused)
 
 
 def _ambiguous_edges(codes: np.ndarray, left: np.ndarray, right: np.ndarray, p: np.ndarray,
@@ -215,9 +220,3 @@ def _ambiguous_edges(codes: np.ndarray, left: np.ndarray, right: np.ndarray, p: 
     ambiguous = np.zeros(len(codes), dtype=bool)
     ambiguous[gap[gap < margin].index.to_numpy(dtype=np.int64)] = True
     return above & ((ambiguous[left] & (kr >= 0)) | (ambiguous[right] & (kl >= 0)))
-
-
-def _note(probability: np.ndarray, a: int, b: int, p: float) -> None:
-    for i in (a, b):
-        if not probability[i] >= p:
-            probability[i] = p

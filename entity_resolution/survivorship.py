@@ -82,23 +82,27 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
     # Newest first; unknown dates last.
     recency = -(recent.astype("int64").to_numpy(dtype=np.float64))
     recency[recent.isna().to_numpy()] = np.inf
-    sources = base["source"].astype(str)
-    unique_clusters, first_pos = np.unique(clusters, return_index=True)
-    out = pd.DataFrame({cluster_col: clusters[np.sort(first_pos)]})
+    source_codes, source_names = pd.factorize(base["source"].astype(str))
+    prefer_cache: dict[tuple[str, str], np.ndarray] = {}
+    # Sorting by cluster last makes the chosen rows come out in ascending cluster order.
+    out = pd.DataFrame({cluster_col: np.unique(clusters)})
     for rule in entity_rules:
-        values = base[rule.attribute] if rule.attribute in base else pd.Series([None] * n)
-        have = values.notna().to_numpy()
+        values = (base[rule.attribute].to_numpy(dtype=object) if rule.attribute in base
+                  else np.full(n, None, dtype=object))
+        have = pd.notna(values)
         keys = [tie_rank]
         for kind, arg in reversed(rule.steps):
             if kind == "source":
-                keys.append(sources.map(arg).fillna(len(arg) + 1).to_numpy(dtype=np.float64))
+                ranks = np.array([arg.get(name, len(arg) + 1) for name in source_names],
+                                 dtype=np.float64)
+                keys.append(ranks[source_codes] if n else np.zeros(0))
             elif kind == "prefer":
-                column, wanted = arg
-                if column in base:
-                    keys.append((base[column].astype("string") != wanted).fillna(True)
-                                .to_numpy(dtype=bool))
-                else:
-                    keys.append(np.ones(n, dtype=bool))
+                if arg not in prefer_cache:
+                    column, wanted = arg
+                    prefer_cache[arg] = ((base[column].astype("string") != wanted).fillna(True)
+                                         .to_numpy(dtype=bool) if column in base
+                                         else np.ones(n, dtype=bool))
+                keys.append(prefer_cache[arg])
             elif kind == "recency":
                 keys.append(recency)
             else:
@@ -108,7 +112,7 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
         order = np.lexsort(keys)
         sorted_clusters = clusters[order]
         first = order[np.r_[True, sorted_clusters[1:] != sorted_clusters[:-1]]]
-        chosen = pd.Series(values.to_numpy(dtype=object)[first], index=clusters[first])
+        chosen = values[first]
         chosen[~have[first]] = None
-        out[rule.attribute] = out[cluster_col].map(chosen).to_numpy(dtype=object)
+        out[rule.attribute] = chosen
     return out
