@@ -31,6 +31,9 @@ class SurveyRenderer(Renderer):
                                            p_swap=n.id_transposed, p_15=n.id_15,
                                            p_full=n.id_fullwidth)
             cert_no = cert.number if cert and (id_number is None or rng.random() < 0.7) else None
+            address = p.address
+            if rng.random() < 0.05:
+                address = nz.fullwidth(address.replace("路", "路 "))  # full-width digits, stray space
             self.outs[iv.year].write({
                 "调查表编号": iv.qid, "调查年度": iv.year,
                 "姓名": nz.name_variant(p.name, rng, n.name_traditional, n.name_homophone,
@@ -38,7 +41,7 @@ class SurveyRenderer(Renderer):
                 "身份证号": id_number, "残疾证号": cert_no,
                 "残疾类别": refdata.disability_category_name(cert.category) if cert else None,
                 "残疾等级": refdata.disability_level_name(cert.level) if cert else None,
-                "户籍地址": p.address, "联系电话": p.phone, "未就业原因": iv.reason,
+                "户籍地址": address, "联系电话": p.phone, "未就业原因": iv.reason,
                 "就业意愿": iv.wants, "培训需求": iv.training, "调查日期": iv.day.isoformat(),
                 "调查员": iv.interviewer,
             })
