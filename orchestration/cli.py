@@ -30,7 +30,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     summary = synthetic.generate(Path(args.out), Path(args.truth), persons=args.persons, seed=args.seed,
-                                 progress=not args.quiet)
+                                 progress=not args.quiet, scenario=args.scenario, as_of=args.as_of)
     print(f"generated {args.persons} persons (seed {args.seed}) in {time.perf_counter() - t0:.1f}s "
           f"→ deliveries in {args.out}, ground truth in {args.truth}")
     if isinstance(summary, dict):
@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--truth", required=True)
     g.add_argument("--persons", type=int, default=3000)
     g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--scenario", default="default", help="default, clean or noisy")
+    g.add_argument("--as-of", default="202610", dest="as_of",
+                   help="last delivered month: 202611 adds one more month to the same province")
     g.add_argument("--quiet", action="store_true")
     g.set_defaults(fn=cmd_generate)
     r = sub.add_parser("run", help="pull every source and materialise every asset")
