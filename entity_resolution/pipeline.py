@@ -150,9 +150,7 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     timings["predict_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    index = {(s, k): i for i, (s, k) in enumerate(zip(features["source"], features["source_key"],
-                                                      strict=True))}
-    must, cannot, unknown = _override_pairs(overrides, index)
+    must, cannot, unknown = _override_pairs(overrides, features)
     result = cluster(
         len(features), exact_keys=features[kind.exact_key],
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
@@ -189,10 +187,16 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings)
 
 
-def _override_pairs(overrides: pd.DataFrame | None, index: dict[tuple[str, str], int]):
+def _override_pairs(overrides: pd.DataFrame | None, features: pd.DataFrame):
     """Must-link and cannot-link pairs as record indexes; the latest decision per pair wins."""
     if overrides is None or overrides.empty:
         return [], [], 0
+    wanted = set(zip(overrides["source_a"], overrides["key_a"], strict=True)) | set(
+        zip(overrides["source_b"], overrides["key_b"], strict=True))
+    named = features[pd.Series(list(zip(features["source"], features["source_key"],
+                                        strict=True)), index=features.index).isin(wanted)]
+    index = {(s, k): int(i) for s, k, i in zip(named["source"], named["source_key"],
+                                                named["unique_id"], strict=True)}
     rows = overrides.sort_values(["decided_at", "override_id"], kind="stable")
     latest: dict[tuple[int, int], str] = {}
     unknown = 0

@@ -83,36 +83,89 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
     recency = -(recent.astype("int64").to_numpy(dtype=np.float64))
     recency[recent.isna().to_numpy()] = np.inf
     source_codes, source_names = pd.factorize(base["source"].astype(str))
+    shared_tail = np.empty(n, dtype=np.int64)
+    shared_tail[np.lexsort((tie_rank, completeness, recency))] = np.arange(n)
     prefer_cache: dict[tuple[str, str], np.ndarray] = {}
+    # Rows sorted once by (cluster, shared tail); clusters become contiguous segments.
+    base_order = np.lexsort((shared_tail, clusters))
+    seg_clusters = clusters[base_order]
+    seg_start = np.flatnonzero(np.r_[True, seg_clusters[1:] != seg_clusters[:-1]])
     # Sorting by cluster last makes the chosen rows come out in ascending cluster order.
-    out = pd.DataFrame({cluster_col: np.unique(clusters)})
+    out = pd.DataFrame({cluster_col: seg_clusters[seg_start]})
     for rule in entity_rules:
         values = (base[rule.attribute].to_numpy(dtype=object) if rule.attribute in base
                   else np.full(n, None, dtype=object))
         have = pd.notna(values)
-        keys = [tie_rank]
-        for kind, arg in reversed(rule.steps):
+        steps = list(rule.steps)
+        head_keys = []
+        for kind, arg in steps:
             if kind == "source":
                 ranks = np.array([arg.get(name, len(arg) + 1) for name in source_names],
-                                 dtype=np.float64)
-                keys.append(ranks[source_codes] if n else np.zeros(0))
+                                 dtype=np.int64)
+                head_keys.append((ranks[source_codes], len(arg) + 2))
             elif kind == "prefer":
                 if arg not in prefer_cache:
                     column, wanted = arg
                     prefer_cache[arg] = ((base[column].astype("string") != wanted).fillna(True)
-                                         .to_numpy(dtype=bool) if column in base
-                                         else np.ones(n, dtype=bool))
-                keys.append(prefer_cache[arg])
-            elif kind == "recency":
-                keys.append(recency)
+                                         .to_numpy(dtype=np.int64) if column in base
+                                         else np.ones(n, dtype=np.int64))
+                head_keys.append((prefer_cache[arg], 2))
             else:
-                keys.append(completeness)
-        keys.append(~have)  # mentions without a value never win
-        keys.append(clusters)
-        order = np.lexsort(keys)
-        sorted_clusters = clusters[order]
-        first = order[np.r_[True, sorted_clusters[1:] != sorted_clusters[:-1]]]
+                break
+        tail = [k for k, _ in steps[len(head_keys):]]
+        if tail == ["recency", "completeness"]:
+            first = _first_per_segment(base_order, seg_start, have, head_keys)
+        else:
+            first = _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness,
+                                      source_names, source_codes, prefer_cache, base)
         chosen = values[first]
         chosen[~have[first]] = None
         out[rule.attribute] = chosen
     return out
+
+
+def _first_per_segment(base_order: np.ndarray, seg_start: np.ndarray, have: np.ndarray,
+                       head_keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Winning row per cluster when the rule is (source / prefer steps) + the shared tail.
+
+    Rows are already in tail order within each cluster, so the winner is the first row
+    with the smallest packed (missing, source rank, prefer…) score: no sort per attribute.
+    """
+    score = (~have).astype(np.int64)
+    for key, size in head_keys:
+        score = score * size + key
+    score = score[base_order]
+    best = np.minimum.reduceat(score, seg_start)
+    seg_of_row = np.repeat(np.arange(len(seg_start)), np.diff(np.r_[seg_start, len(score)]))
+    is_best = score == best[seg_of_row]
+    positions = np.where(is_best, np.arange(len(score)), len(score))
+    first_sorted = np.minimum.reduceat(positions, seg_start)
+    return base_order[first_sorted]
+
+
+def _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness, source_names,
+                      source_codes, prefer_cache, base) -> np.ndarray:
+    """Winning row per cluster for any order of steps (general, slower path)."""
+    n = len(clusters)
+    keys = [tie_rank]
+    for kind, arg in reversed(steps):
+        if kind == "source":
+            ranks = np.array([arg.get(name, len(arg) + 1) for name in source_names],
+                             dtype=np.float64)
+            keys.append(ranks[source_codes])
+        elif kind == "prefer":
+            if arg not in prefer_cache:
+                column, wanted = arg
+                prefer_cache[arg] = ((base[column].astype("string") != wanted).fillna(True)
+                                     .to_numpy(dtype=np.int64) if column in base
+                                     else np.ones(n, dtype=np.int64))
+            keys.append(prefer_cache[arg])
+        elif kind == "recency":
+            keys.append(recency)
+        else:
+            keys.append(completeness)
+    keys.append(~have)  # mentions without a value never win
+    keys.append(clusters)
+    order = np.lexsort(keys)
+    sorted_clusters = clusters[order]
+    return order[np.r_[True, sorted_clusters[1:] != sorted_clusters[:-1]]]
