@@ -3,13 +3,11 @@
 from collections.abc import Iterator
 
 from connectors.contracts import EMPLOYMENT_SERVICE as SPEC
-from connectors.disability_registry import person_fields
 from connectors.files import FileSource
+from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, text
 from entity_resolution.standardise import (
-    normalise_employer_name,
     normalise_uscc,
-    org_code_of_uscc,
     parse_category,
     parse_level,
     region_from_text,
@@ -51,32 +49,13 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     }
     category = ctx.parsed(row, "残疾类别", parse_category)
     level = ctx.parsed(row, "残疾等级", parse_level)
-    yield "staging.person_mention", {
-        "source": SPEC.source,
-        "source_key": key,
-        **person,
-        "birth_year_min": None,
-        "birth_year_max": None,
-        "hukou_region_code": region_from_text(hukou_text) if hukou_text else None,
-        "disability_category": category,
-        "disability_level": level,
-        "observed_on": registered or start,
-        "period": ctx.period,
-    }
+    yield person_mention(ctx, key, person,
+                         hukou_region_code=region_from_text(hukou_text) if hukou_text else None,
+                         disability_category=category, disability_level=level,
+                         observed_on=registered or start)
     # Only registrations naming an employer (by name or code) speak of one.
     if employer_raw or text(row, "单位社会信用代码"):
-        yield "staging.employer_mention", {
-            "source": SPEC.source,
-            "source_key": key,
-            "name": normalise_employer_name(employer_raw),
-            "name_raw": employer_raw,
-            "uscc": uscc,
-            "org_code": org_code_of_uscc(uscc),
-            "region_code": None,
-            "unit_type": None,
-            "observed_on": registered or start,
-            "period": ctx.period,
-        }
+        yield employer_mention(ctx, key, employer_raw, uscc=uscc, observed_on=registered or start)
 
 
 SOURCE = FileSource(SPEC, stage_row)

@@ -4,12 +4,11 @@ from collections.abc import Iterator
 
 from connectors.contracts import ESTABLISHMENT as SPEC
 from connectors.files import FileSource
+from connectors.mentions import employer_mention
 from connectors.staging import Context, text
 from entity_resolution.standardise import (
-    normalise_employer_name,
     normalise_region_code,
     normalise_uscc,
-    org_code_of_uscc,
 )
 
 YES_NO = {"是": True, "否": False}
@@ -41,18 +40,8 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
         "year": int(ctx.period[:4]) if ctx.period[:4].isdigit() else None,
         "period": ctx.period,
     }
-    yield "staging.employer_mention", {
-        "source": SPEC.source,
-        "source_key": key,
-        "name": normalise_employer_name(name_raw),
-        "name_raw": name_raw,
-        "uscc": uscc,
-        "org_code": org_code_of_uscc(uscc),
-        "region_code": region,
-        "unit_type": unit_type,
-        "observed_on": updated,
-        "period": ctx.period,
-    }
+    yield employer_mention(ctx, key, name_raw, uscc=uscc, region_code=region,
+                           unit_type=unit_type, observed_on=updated)
 
 
 SOURCE = FileSource(SPEC, stage_row)

@@ -3,10 +3,10 @@
 from collections.abc import Iterator
 
 from connectors.contracts import GRADUATES as SPEC
-from connectors.disability_registry import person_fields
 from connectors.files import FileSource
+from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import normalise_employer_name, parse_category
+from entity_resolution.standardise import parse_category
 
 # The contract's formats, plus the ISO date a spreadsheet makes of a cell it took for a date.
 BIRTH_MONTH = ("%Y.%m", "%Y-%m-%d")
@@ -44,31 +44,11 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
                            gender_col="性别", phone_col="联系电话")
     born_month = ctx.date(row, "出生年月", BIRTH_MONTH)  # YYYY.MM: only the year and month are known
     born_year = born_month.year if born_month else None
-    yield "staging.person_mention", {
-        "source": SPEC.source,
-        "source_key": key,
-        **person,
-        "birth_year_min": born_year,
-        "birth_year_max": born_year,
-        "hukou_region_code": None,
-        "disability_category": ctx.parsed(row, "残疾类别", parse_category),
-        "disability_level": None,
-        "observed_on": updated,
-        "period": ctx.period,
-    }
+    yield person_mention(ctx, key, person, birth_year_min=born_year, birth_year_max=born_year,
+                         disability_category=ctx.parsed(row, "残疾类别", parse_category),
+                         observed_on=updated)
     if employer_raw:
-        yield "staging.employer_mention", {
-            "source": SPEC.source,
-            "source_key": key,
-            "name": normalise_employer_name(employer_raw),
-            "name_raw": employer_raw,
-            "uscc": None,
-            "org_code": None,
-            "region_code": None,
-            "unit_type": None,
-            "observed_on": updated,
-            "period": ctx.period,
-        }
+        yield employer_mention(ctx, key, employer_raw, observed_on=updated)
 
 
 SOURCE = FileSource(SPEC, stage_row)

@@ -22,10 +22,9 @@ from connectors.base import (
     write_quarantine,
 )
 from connectors.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
-from connectors.disability_registry import person_fields
+from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, stage_pending, text
 from entity_resolution.standardise import (
-    normalise_employer_name,
     normalise_org_code,
     normalise_region_code,
     normalise_uscc,
@@ -313,14 +312,10 @@ def stage_employer(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     org = org_code_of_uscc(uscc) if uscc else normalise_org_code(code)
     if code and not (uscc or org):
         ctx.unparsed["aab003"] += 1
-    yield "staging.employer_mention", {
-        "source": SOURCE, "source_key": text(row, "aab001"),
-        "name": normalise_employer_name(row.get("aab004")), "name_raw": text(row, "aab004"),
-        "uscc": uscc, "org_code": org,
-        "region_code": ctx.parsed(row, "aab301", normalise_region_code),
-        "unit_type": ctx.code(row, "aab019", UNIT_TYPES),
-        "observed_on": changed.date() if changed else None, "period": period,
-    }
+    yield employer_mention(ctx, text(row, "aab001"), text(row, "aab004"), uscc=uscc, org_code=org,
+                           region_code=ctx.parsed(row, "aab301", normalise_region_code),
+                           unit_type=ctx.code(row, "aab019", UNIT_TYPES),
+                           observed_on=changed.date() if changed else None, period=period)
 
 
 def stage_person(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
@@ -328,13 +323,9 @@ def stage_person(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     changed, period = _period(ctx, row)
     person = person_fields(ctx, row, name="aac003", id_col="aac002", cert_col=None,
                            gender_col="aac004", phone_col="aae005")
-    yield "staging.person_mention", {
-        "source": SOURCE, "source_key": text(row, "aac001"), **person,
-        "birth_date": ctx.date(row, "aac006", ("%Y%m%d",)) or person["birth_date"],
-        "birth_year_min": None, "birth_year_max": None, "hukou_region_code": None,
-        "disability_category": None, "disability_level": None,
-        "observed_on": changed.date() if changed else None, "period": period,
-    }
+    yield person_mention(ctx, text(row, "aac001"), person,
+                         birth_date=ctx.date(row, "aac006", ("%Y%m%d",)) or person["birth_date"],
+                         observed_on=changed.date() if changed else None, period=period)
 
 
 def stage_contribution(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:

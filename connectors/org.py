@@ -4,13 +4,11 @@ import datetime as dt
 from collections.abc import Iterator
 
 from connectors.contracts import ORG as SPEC
-from connectors.disability_registry import person_fields
 from connectors.files import FileSource
+from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, text
 from entity_resolution.standardise import (
-    normalise_employer_name,
     normalise_uscc,
-    org_code_of_uscc,
 )
 
 YES_NO = {"是": True, "否": False}
@@ -44,32 +42,10 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     }
     # The roll states the situation at the end of its year.
     as_of = None if year is None else dt.date(year, 12, 31)
-    yield "staging.person_mention", {
-        "source": SPEC.source,
-        "source_key": key,
-        **person,
-        "birth_date": birth,
-        "birth_year_min": None,
-        "birth_year_max": None,
-        "hukou_region_code": None,
-        "disability_category": None,
-        "disability_level": None,
-        "observed_on": as_of,
-        "period": ctx.period,
-    }
+    yield person_mention(ctx, key, person, birth_date=birth, observed_on=as_of)
     unit_type = USCC_PREFIX.get(uscc[:2]) if uscc else None
-    yield "staging.employer_mention", {
-        "source": SPEC.source,
-        "source_key": key,
-        "name": normalise_employer_name(organ_raw),
-        "name_raw": organ_raw,
-        "uscc": uscc,
-        "org_code": org_code_of_uscc(uscc),
-        "region_code": None,
-        "unit_type": unit_type or STAFFING.get(text(row, "编制类型") or ""),
-        "observed_on": as_of,
-        "period": ctx.period,
-    }
+    yield employer_mention(ctx, key, organ_raw, uscc=uscc, observed_on=as_of,
+                           unit_type=unit_type or STAFFING.get(text(row, "编制类型") or ""))
 
 
 SOURCE = FileSource(SPEC, stage_row)

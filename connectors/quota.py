@@ -13,10 +13,9 @@ from sqlalchemy.engine import Engine
 
 from connectors.base import Delivery, Lander, LoadResult, Record
 from connectors.contracts import QUOTA_DECLARATIONS, QUOTA_EMPLOYEES, RawTable
-from connectors.disability_registry import person_fields
+from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, stage_pending, text
 from entity_resolution.standardise import (
-    normalise_employer_name,
     normalise_org_code,
     normalise_region_code,
     normalise_uscc,
@@ -260,12 +259,9 @@ def stage_declaration(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
         "updated_at": updated,
         "period": period,
     }
-    yield "staging.employer_mention", {
-        "source": "quota", "source_key": key,
-        "name": normalise_employer_name(row.get("unit_name")), "name_raw": text(row, "unit_name"),
-        "uscc": uscc, "org_code": org, "region_code": region, "unit_type": unit_type,
-        "observed_on": updated.date() if updated else None, "period": period,
-    }
+    yield employer_mention(ctx, key, text(row, "unit_name"), uscc=uscc, org_code=org,
+                           region_code=region, unit_type=unit_type,
+                           observed_on=updated.date() if updated else None, period=period)
 
 
 def stage_employee(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
@@ -292,12 +288,8 @@ def stage_employee(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
         "phone": None,
         "updated_at": updated, "period": period,
     }
-    yield "staging.person_mention", {
-        "source": "quota", "source_key": key, **person,
-        "birth_year_min": None, "birth_year_max": None, "hukou_region_code": None,
-        "disability_category": category, "disability_level": level,
-        "observed_on": updated.date() if updated else None, "period": period,
-    }
+    yield person_mention(ctx, key, person, disability_category=category, disability_level=level,
+                         observed_on=updated.date() if updated else None, period=period)
 
 
 def stage(engine: Engine) -> dict:

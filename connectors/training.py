@@ -4,8 +4,8 @@ import datetime as dt
 from collections.abc import Iterator
 
 from connectors.contracts import TRAINING as SPEC
-from connectors.disability_registry import person_fields
 from connectors.files import FileSource
+from connectors.mentions import person_fields, person_mention
 from connectors.staging import Context, text
 from entity_resolution.standardise import birth_year_window, cert_category_level
 
@@ -65,18 +65,8 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     on = start or quarter_start(ctx.period)
     born_min, born_max = birth_year_window(age, on) if age is not None else (None, None)
     category, level = cert_category_level(person["cert_number"]) if person["cert_number"] else (None, None)
-    yield "staging.person_mention", {
-        "source": SPEC.source,
-        "source_key": key,
-        **person,
-        "birth_year_min": born_min,
-        "birth_year_max": born_max,
-        "hukou_region_code": None,
-        "disability_category": category,
-        "disability_level": level,
-        "observed_on": start,
-        "period": ctx.period,
-    }
+    yield person_mention(ctx, key, person, birth_year_min=born_min, birth_year_max=born_max,
+                         disability_category=category, disability_level=level, observed_on=start)
 
 
 SOURCE = FileSource(SPEC, stage_row)

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 from connectors.contracts import UNEMPLOYED_SURVEY as SPEC
-from connectors.disability_registry import person_fields
 from connectors.files import FileSource
+from connectors.mentions import person_fields, person_mention
 from connectors.staging import Context, text
 from entity_resolution.standardise import parse_category, parse_level, region_from_text
 
@@ -26,18 +26,11 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     person = person_fields(ctx, row, name="姓名", id_col="身份证号", cert_col="残疾证号",
                            phone_col="联系电话")
     address = text(row, "户籍地址")
-    yield "staging.person_mention", {
-        "source": SPEC.source,
-        "source_key": key,
-        **person,
-        "birth_year_min": None,
-        "birth_year_max": None,
-        "hukou_region_code": region_from_text(address) if address else None,
-        "disability_category": ctx.parsed(row, "残疾类别", parse_category),
-        "disability_level": ctx.parsed(row, "残疾等级", parse_level),
-        "observed_on": interviewed,
-        "period": ctx.period,
-    }
+    yield person_mention(ctx, key, person,
+                         hukou_region_code=region_from_text(address) if address else None,
+                         disability_category=ctx.parsed(row, "残疾类别", parse_category),
+                         disability_level=ctx.parsed(row, "残疾等级", parse_level),
+                         observed_on=interviewed)
 
 
 SOURCE = FileSource(SPEC, stage_row)
