@@ -115,50 +115,50 @@ def _count_deliveries(out: dict) -> int:
     return sum(_count_deliveries(v) for v in out.values() if isinstance(v, dict))
 
 
-@dg.multi_asset(
-    name="persons",
-    specs=[
-        dg.AssetSpec(["core", "person"], group_name="entity_resolution", kinds={"postgres", "splink"},
-                     deps=[["staging", "person_mention"], ["staging", "certificate"]]),
-        dg.AssetSpec(["core", "person_xref"], group_name="entity_resolution", kinds={"postgres"},
-                     deps=[["staging", "person_mention"]]),
-    ],
-    pool="warehouse",
-    can_subset=False,
-)
-def persons(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Golden persons and the crosswalk of every person mention (Splink, stable IDs)."""
+def _resolution_asset(kind: str, extra_deps: list[list[str]]) -> dg.AssetsDefinition:
+    """Golden records and crosswalk of one entity kind, with the run's ER figures attached."""
+    golden, xref = ["core", kind], ["core", f"{kind}_xref"]
+    mentions = ["staging", f"{kind}_mention"]
+
+    @dg.multi_asset(
+        name=f"{kind}s",
+        specs=[
+            dg.AssetSpec(golden, group_name="entity_resolution", kinds={"postgres", "splink"},
+                         deps=[mentions, *extra_deps]),
+            dg.AssetSpec(xref, group_name="entity_resolution", kinds={"postgres"}, deps=[mentions]),
+        ],
+        pool="warehouse",
+        can_subset=False,
+    )
+    def _resolve(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        import entity_resolution
+
+        engine = warehouse.engine()
+        resolve = getattr(entity_resolution, f"resolve_{kind}s")
+        with step(f"resolve {kind}s") as summary:
+            metrics = resolve(engine) or {}
+            summary.update({k: v for k, v in metrics.items() if k in (f"{kind}s", "mentions")})
+        meta = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}
+        meta.update(_evaluation(engine, warehouse.settings().truth_dir, kind))
+        yield dg.MaterializeResult(asset_key=golden, metadata=meta)
+        yield dg.MaterializeResult(asset_key=xref, metadata=meta)
+
+    _resolve.__doc__ = f"Golden {kind}s and the crosswalk of every {kind} mention (Splink, stable IDs)."
+    return _resolve
+
+
+def _evaluation(engine, truth_dir, kind: str) -> dict:
+    """Pairwise precision/recall/F1 against ground truth, when a synthetic truth is present."""
+    if not (truth_dir / f"{kind}_mentions.csv").exists():
+        return {}
     import entity_resolution
 
-    with step("resolve persons") as summary:
-        metrics = entity_resolution.resolve_persons(warehouse.engine()) or {}
-        summary.update({k: v for k, v in metrics.items() if k in ("persons", "mentions")})
-    meta = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}
-    yield dg.MaterializeResult(asset_key=["core", "person"], metadata=meta)
-    yield dg.MaterializeResult(asset_key=["core", "person_xref"], metadata=meta)
+    scores = entity_resolution.evaluate(engine, truth_dir).get(kind) or {}
+    return {f"eval_{k}": v for k, v in scores.items() if isinstance(v, (int, float))}
 
 
-@dg.multi_asset(
-    name="employers",
-    specs=[
-        dg.AssetSpec(["core", "employer"], group_name="entity_resolution", kinds={"postgres", "splink"},
-                     deps=[["staging", "employer_mention"], ["staging", "institution"]]),
-        dg.AssetSpec(["core", "employer_xref"], group_name="entity_resolution", kinds={"postgres"},
-                     deps=[["staging", "employer_mention"]]),
-    ],
-    pool="warehouse",
-    can_subset=False,
-)
-def employers(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Golden employers and the crosswalk of every employer mention."""
-    import entity_resolution
-
-    with step("resolve employers") as summary:
-        metrics = entity_resolution.resolve_employers(warehouse.engine()) or {}
-        summary.update({k: v for k, v in metrics.items() if k in ("employers", "mentions")})
-    meta = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}
-    yield dg.MaterializeResult(asset_key=["core", "employer"], metadata=meta)
-    yield dg.MaterializeResult(asset_key=["core", "employer_xref"], metadata=meta)
+persons = _resolution_asset("person", [["staging", "certificate"]])
+employers = _resolution_asset("employer", [["staging", "institution"]])
 
 
 @dg.asset(
@@ -175,10 +175,16 @@ def anomaly_flag(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     """Findings of fake or ineligible quota employment, with evidence (upserted, never deleted)."""
     import expectations
 
+    engine = warehouse.engine()
     with step("audit rules") as summary:
-        counts = expectations.run_rules(warehouse.engine(), dt.datetime.now(dt.UTC)) or {}
-        summary["flags"] = sum(v for v in counts.values() if isinstance(v, int))
-    return dg.MaterializeResult(metadata={k: v for k, v in counts.items() if isinstance(v, (int, float, str))})
+        counts = expectations.run_rules(engine, dt.datetime.now(dt.UTC)) or {}
+        summary["flags"] = sum(v for k, v in counts.items() if isinstance(v, int) and not k.startswith("_"))
+    meta = {k: v for k, v in counts.items() if isinstance(v, (int, float, str))}
+    truth = warehouse.settings().truth_dir
+    if (truth / "fraud_cases.csv").exists():
+        overall = expectations.evaluate_flags(engine, truth).get("overall") or {}
+        meta.update({f"eval_{k}": v for k, v in overall.items() if isinstance(v, (int, float))})
+    return dg.MaterializeResult(metadata=meta)
 
 
 @dg.asset(
