@@ -1,6 +1,7 @@
 """Splink database back-ends: DuckDB in process (default) or Spark, chosen by a setting."""
 
 import os
+import uuid
 from typing import Any
 
 ENGINES = ("duckdb", "spark")
@@ -60,7 +61,11 @@ def spark_session(**options: Any):
 
 
 def register(db_api, frame, name: str):
-    """Register a pandas frame with the back-end (Spark gets Arrow, not pandas 3)."""
+    """Register a pandas frame with the back-end (Spark gets Arrow, not pandas 3).
+
+    Names get a unique suffix: a Spark session outlives one linker and keeps its views.
+    """
+    name = f"{name}_{uuid.uuid4().hex[:8]}"
     if db_api.sql_dialect.sql_dialect_str == "spark":
         import pyarrow as pa
 
@@ -108,5 +113,5 @@ def register_term_frequencies(linker, db_api, frame, key: str, settings: dict) -
         share = min(1.0, counts.sum() / TF_FULL_RECORDS)
         tf = share * counts.to_numpy() / counts.sum() + (1.0 - share) * prior
         table = pd.DataFrame({col: counts.index.astype(str), f"tf_{col}": tf})
-        sdf = register(db_api, table, f"tf_{col}_{id(linker)}")
+        sdf = register(db_api, table, f"tf_{col}")
         linker.table_management.register_term_frequency_lookup(sdf, col)
