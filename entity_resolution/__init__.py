@@ -2,7 +2,7 @@
 
 Public entry points (called by the Dagster assets and the CLI):
 `resolve_persons(engine)`, `resolve_employers(engine)`, `evaluate(engine, truth_dir)`,
-`train(kind, engine, truth_dir=None)`.
+`train(kind, engine, truth_dir=None)`, `evaluation_summary(report)`.
 """
 
 from typing import Any
@@ -29,6 +29,13 @@ def evaluate(engine, truth_dir, **kwargs: Any) -> dict[str, Any]:
     return run(engine, truth_dir, **kwargs)
 
 
+def evaluation_summary(report: dict[str, Any]) -> dict[str, float | int]:
+    """Flat numeric figures of an evaluate() report (for Dagster metadata)."""
+    from entity_resolution.evaluation import summary
+
+    return summary(report)
+
+
 def train(kind: str, engine, truth_dir=None, **kwargs: Any):
     """Train and save a new version of the person or employer model (on request only)."""
     from entity_resolution.training import train as run
@@ -36,4 +43,4 @@ def train(kind: str, engine, truth_dir=None, **kwargs: Any):
     return run(kind, engine, truth_dir, **kwargs)
 
 
-__all__ = ["evaluate", "resolve_employers", "resolve_persons", "train"]
+__all__ = ["evaluate", "evaluation_summary", "resolve_employers", "resolve_persons", "train"]

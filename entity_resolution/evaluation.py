@@ -130,3 +130,18 @@ def evaluate(engine: Engine, truth_dir: str | Path, *, var_dir: Path | None = No
         out[kind] = evaluate_kind(engine, truth_file, xref, id_col, truth_col,
                                   Path(var_dir) / "er" / f"{kind}_edges.parquet", limit)
     return out
+
+
+def summary(report: dict[str, Any]) -> dict[str, float | int]:
+    """Flat numeric figures of an evaluate() report, e.g. for Dagster asset metadata."""
+    flat: dict[str, float | int] = {}
+    for kind, scores in report.items():
+        if not isinstance(scores, dict) or "f1" not in scores:
+            continue
+        for key in ("precision", "recall", "f1", "predicted_clusters", "true_clusters",
+                    "mentions_not_resolved"):
+            flat[f"{kind}_{key}"] = scores[key]
+        errors = scores.get("errors", {})
+        flat[f"{kind}_clusters_with_false_merge"] = errors.get("clusters_with_false_merge", 0)
+        flat[f"{kind}_entities_split"] = errors.get("entities_split", 0)
+    return flat

@@ -258,3 +258,7 @@ def test_evaluate_against_truth_files(er_warehouse, tmp_path):
     assert report["person"]["true_clusters"] == 5
     assert report["employer"]["f1"] == 1.0
     assert report["person"]["errors"]["false_merges"] == []
+    flat = entity_resolution.evaluation_summary(report)
+    assert flat["person_f1"] == 1.0
+    assert flat["employer_true_clusters"] == 3
+    assert all(isinstance(v, int | float) for v in flat.values())
