@@ -85,6 +85,20 @@ def _person_id_key(row_id: object, raw: object, cert: object, born: object) -> s
     return value
 
 
+def _core_and_head(key: str | None, raw: str | None, cert: str | None
+                   ) -> tuple[str | None, str | None]:
+    """17-digit core and 14-digit head (region + birth date) for fuzzy ID comparison."""
+    source = key or raw
+    if key is None and raw and looks_float_damaged(raw.strip()):
+        source = None  # only the first 15 digits survived: the head below still uses them
+    raw_core = id_core17(raw) if key is None and cert and raw else None
+    if raw_core and cert[:17] != raw_core \
+            and _legacy_form(cert[:17] + "0") == _legacy_form(raw_core + "0"):
+        source = cert
+    core = id_core17(source) or (cert[:17] if cert else None)
+    return core, (core[:14] if core else id_head14(raw))
+
+
 def _is_legacy(raw: object) -> bool:
     return isinstance(raw, str) and len(raw.strip()) == 15 and raw.strip().isdigit()
 
@@ -123,27 +137,21 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
                 "cert_number", "gender", "phone", "hukou_region_code"):
         df[col] = _text(df[col])
     df["full_name"] = _strings(_per_unique(df["full_name"], normalise_name))
-    df["cert_number"] = _strings([normalise_cert(v) for v in df["cert_number"].tolist()])
+    df["cert_number"] = _strings(_per_unique(df["cert_number"], normalise_cert))
     raw_ids = _objects(df["id_number_raw"].where(df["id_number_raw"].notna(), df["id_number"]))
     certs = _objects(df["cert_number"])
     given_birth = _objects(pd.to_datetime(df["birth_date"], errors="coerce")
                            .dt.strftime("%Y-%m-%d"))
-    id_keys = [_person_id_key(i, r, c, b)
-               for i, r, c, b in zip(_objects(df["id_number"]), raw_ids, certs, given_birth,
-                                     strict=True)]
+    # A person's mentions repeat the same values: each distinct combination is read once.
+    combos = list(zip(_objects(df["id_number"]), raw_ids, certs, given_birth, strict=True))
+    known_keys = {c: _person_id_key(*c) for c in set(combos)}
+    id_keys = [known_keys[c] for c in combos]
     _resolve_centuries(id_keys, raw_ids, df)
     df["id_key"] = _strings(id_keys)
-    cores, heads = [], []
-    for key, raw, cert in zip(id_keys, raw_ids, certs, strict=True):
-        source = key or raw
-        if key is None and raw and looks_float_damaged(raw.strip()):
-            source = None  # only the first 15 digits survived: head14 below still uses them
-        if key is None and cert and raw and id_core17(raw) and cert[:17] != id_core17(raw) \
-                and _legacy_form(cert[:17] + "0") == _legacy_form(id_core17(raw) + "0"):
-            source = cert
-        core = id_core17(source) or (cert[:17] if cert else None)
-        cores.append(core)
-        heads.append(core[:14] if core else id_head14(raw))
+    combos = list(zip(id_keys, raw_ids, certs, strict=True))
+    known_parts = {c: _core_and_head(*c) for c in set(combos)}
+    cores = [known_parts[c][0] for c in combos]
+    heads = [known_parts[c][1] for c in combos]
     df["id_core17"] = _strings(cores)
     df["id_head14"] = _strings(heads)
     df["name_pinyin"] = _strings(_per_unique(df["full_name"], name_pinyin))
