@@ -88,3 +88,13 @@ def test_pick_threshold_prefers_the_cautious_end_of_a_plateau():
     ]
     assert pick_threshold(curve, 0.9999) == 0.9
     assert pick_threshold([{"threshold": 0.5, "precision": 0.9, "f1": 0.9}], 0.99) == 0.5
+
+
+def test_error_report_masks_id_numbers_in_mention_keys():
+    from entity_resolution.evaluation import _mask_key
+
+    masked = _mask_key("disability_registry", "37010219850312452242")
+    assert "198503" not in masked
+    assert masked.startswith("3701")
+    assert _mask_key("quota", "E2024370102000123-0003") == "E2024370102000123-0003"
+    assert _mask_key("employment_service", "JY202401000000651") == "JY202401000000651"
