@@ -296,27 +296,25 @@ def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, go
 
 def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) -> pd.DataFrame:
     """updated_at moves only when a golden record's attributes changed."""
-    now = dt.datetime.now(dt.UTC)
     golden = golden.copy()
-    golden["updated_at"] = now
-    if old.empty:
-        return golden
-    cols = [kind.id_col, *kind.attributes]
-    old = old.set_index(kind.id_col)
-    common = golden[kind.id_col].isin(old.index)
-    if not common.any():
+    now = pd.Timestamp(dt.datetime.now(dt.UTC))
+    if old.empty or golden.empty:
+        golden["updated_at"] = now
         return golden
 
-    def canon(frame: pd.DataFrame) -> pd.Series:
-        parts = frame[cols[1:]].astype("string").fillna("\x00")
-        return parts.agg("\x1f".join, axis=1)
+    def signature(frame: pd.DataFrame) -> np.ndarray:
+        # Values compared as text (a date from PostgreSQL equals its ISO string here).
+        text = pd.DataFrame({c: frame[c].astype("string").fillna("\x00")
+                             for c in kind.attributes})
+        return pd.util.hash_pandas_object(text, index=False).to_numpy()
 
-    new_sig = canon(golden.loc[common].set_index(kind.id_col).reset_index())
-    old_rows = old.loc[golden.loc[common, kind.id_col]].reset_index()
-    old_sig = canon(old_rows)
-    same = new_sig.to_numpy() == old_sig.to_numpy()
-    idx = golden.index[common][same]
-    golden.loc[idx, "updated_at"] = old_rows.loc[same, "updated_at"].to_numpy()
+    before = pd.DataFrame({kind.id_col: old[kind.id_col].astype(str).to_numpy(),
+                           "_sig": signature(old),
+                           "_kept": pd.to_datetime(old["updated_at"], utc=True).array})
+    current = pd.DataFrame({kind.id_col: golden[kind.id_col].astype(str).to_numpy(),
+                            "_sig": signature(golden)})
+    kept = current.merge(before, on=[kind.id_col, "_sig"], how="left")["_kept"]
+    golden["updated_at"] = kept.fillna(now).array
     return golden
 
 
