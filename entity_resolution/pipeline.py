@@ -66,6 +66,24 @@ def _read(conn, sql: str, **params) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+def _read_bulk(conn, sql: str) -> pd.DataFrame:
+    """A large parameterless query through COPY … TO STDOUT: every value as text.
+
+    Row-by-row fetching of millions of mentions costs more than linking them; the
+    features step parses dates and numbers itself.
+    """
+    import io
+
+    buffer = io.StringIO()
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
+    finally:
+        cursor.close()
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[""])
+
+
 def _write_edges(kind: str, features: pd.DataFrame, edges: pd.DataFrame, var_dir: Path) -> Path:
     """Keep the run's scored pairs (by mention key) for evaluation and review."""
     out = var_dir / "er" / f"{kind}_edges.parquet"
@@ -221,11 +239,11 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Mod
     model = model or load_model(kind.name)
 
     with engine.connect() as conn:
-        mentions = _read(conn, f"SELECT {', '.join(kind.columns)} FROM {kind.staging}")
-        certificates = (_read(conn, "SELECT cert_number, status FROM staging.certificate")
+        mentions = _read_bulk(conn, f"SELECT {', '.join(kind.columns)} FROM {kind.staging}")
+        certificates = (_read_bulk(conn, "SELECT cert_number, status FROM staging.certificate")
                         if kind.name == "person" else None)
-        previous = _read(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
-        old_golden = _read(conn, f"SELECT * FROM {kind.golden}")
+        previous = _read_bulk(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
+        old_golden = _read_bulk(conn, f"SELECT * FROM {kind.golden}")
         history = _read(conn, f"SELECT retired_id, current_id FROM {kind.history}")
         overrides = _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
                                 "decision, decided_at FROM core.link_override "
