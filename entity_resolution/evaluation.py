@@ -85,6 +85,29 @@ def _edge_dict(row) -> dict[str, Any]:
     }
 
 
+def hard_case_results(joined: pd.DataFrame, cases: pd.DataFrame, kind: str) -> dict[str, Any]:
+    """How the generator's entity-resolution traps came out (hard_cases.csv).
+
+    Pairs that must stay apart (namesakes, twins, branches, same trade name elsewhere)
+    are counted as merged when any predicted cluster holds mentions of both; a renamed
+    employer is joined when all its mentions share one predicted cluster.
+    """
+    clusters = joined.groupby("truth")["pred"].agg(lambda s: set(s))
+    out: dict[str, Any] = {}
+    for case_kind, rows in cases[cases["kind"].str.startswith(kind + "_")].groupby("kind"):
+        name = case_kind.removeprefix(kind + "_")
+        if name == "renamed":
+            seen = [a for a in rows["a"] if a in clusters.index]
+            joined_ok = sum(1 for a in seen if len(clusters[a]) == 1)
+            out[name] = {"cases": len(seen), "joined": joined_ok}
+        else:
+            seen = [(a, b) for a, b in zip(rows["a"], rows["b"], strict=True)
+                    if a in clusters.index and b in clusters.index]
+            merged = sum(1 for a, b in seen if clusters[a] & clusters[b])
+            out[name] = {"cases": len(seen), "merged": merged}
+    return out
+
+
 def evaluate_kind(engine: Engine, truth_file: Path, xref: str, id_col: str, truth_col: str,
                   edges_file: Path | None = None, limit: int = 10) -> dict[str, Any]:
     """Scores of one entity kind (person or employer)."""
@@ -101,13 +124,18 @@ def evaluate_kind(engine: Engine, truth_file: Path, xref: str, id_col: str, trut
                                           "unresolved:" + joined.index.astype(str))
     scores = pairwise_scores(joined["pred"], joined["truth"])
     edges = pd.read_parquet(edges_file) if edges_file and edges_file.exists() else None
-    return {
+    report = {
         **scores,
         "mentions": int(len(joined)),
         "mentions_not_resolved": missing,
         "resolved_not_in_truth": int(len(resolved) - (len(joined) - missing)),
         "errors": _worst_errors(joined, edges, limit),
     }
+    cases_file = truth_file.parent / "hard_cases.csv"
+    if cases_file.exists():
+        cases = pd.read_csv(cases_file, dtype=str, keep_default_na=False)
+        report["hard_cases"] = hard_case_results(joined, cases, truth_col)
+    return report
 
 
 def evaluate(engine: Engine, truth_dir: str | Path, *, var_dir: Path | None = None,
@@ -144,4 +172,7 @@ def summary(report: dict[str, Any]) -> dict[str, float | int]:
         errors = scores.get("errors", {})
         flat[f"{kind}_clusters_with_false_merge"] = errors.get("clusters_with_false_merge", 0)
         flat[f"{kind}_entities_split"] = errors.get("entities_split", 0)
+        for case, result in scores.get("hard_cases", {}).items():
+            for key, value in result.items():
+                flat[f"{kind}_hard_{case}_{key}"] = value
     return flat

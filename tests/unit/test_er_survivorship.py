@@ -98,3 +98,19 @@ def test_error_report_masks_id_numbers_in_mention_keys():
     assert masked.startswith("3701")
     assert _mask_key("quota", "E2024370102000123-0003") == "E2024370102000123-0003"
     assert _mask_key("employment_service", "JY202401000000651") == "JY202401000000651"
+
+
+def test_hard_case_results():
+    from entity_resolution.evaluation import hard_case_results
+
+    joined = pd.DataFrame({
+        "truth": ["p1", "p1", "p2", "p3", "p4", "e1", "e1"],
+        "pred": ["A", "A", "B", "B", "C", "X", "X"],
+    })
+    cases = pd.DataFrame({
+        "kind": ["person_twin", "person_namesake", "person_twin", "employer_renamed"],
+        "a": ["p1", "p2", "p9", "e1"], "b": ["p2", "p3", "p1", "e1"],
+    })
+    person = hard_case_results(joined, cases, "person")
+    assert person == {"namesake": {"cases": 1, "merged": 1}, "twin": {"cases": 1, "merged": 0}}
+    assert hard_case_results(joined, cases, "employer") == {"renamed": {"cases": 1, "joined": 1}}
