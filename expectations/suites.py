@@ -332,18 +332,36 @@ def validate_table(engine: Engine, table: str, level: str = "all") -> CheckOutco
     return CheckOutcome(passed=not failed, blocking=blocking, metadata=meta)
 
 
+def merge_outcomes(parts: list[CheckOutcome]) -> CheckOutcome:
+    """One table's outcome from the outcomes of its parts (e.g. blocking and warning levels)."""
+    failures: dict[str, Any] = {}
+    for p in parts:
+        failures.update(p.metadata.get("failures") or {})
+    rows = next((p.metadata.get("rows") for p in parts if p.metadata.get("rows") is not None), None)
+    return CheckOutcome(
+        passed=all(p.passed for p in parts),
+        blocking=any(p.blocking for p in parts),
+        metadata={"rows": rows, "checks": sum(p.metadata.get("checks", 0) for p in parts),
+                  "failures": failures},
+    )
+
+
 def build_data_docs(engine: Engine, out_dir: str | Path = "var/gx",
-                    tables_: list[str] | None = None) -> Path:
+                    tables_: list[str] | None = None,
+                    known: dict[str, CheckOutcome] | None = None) -> Path:
     """Validate the tables and write a self-contained HTML summary (``index.html``).
 
     Great Expectations' own Data Docs load CSS/JS from CDNs and render unstyled offline,
     so the page is our own: one row per table, each failed check with its masked sample.
+    ``known`` holds outcomes already computed in this process (the run's asset checks):
+    those tables are not validated again.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = tables_ or [t for t in tables() if t.split(".")[0] in
                         ("raw", "staging", "core", "mart", "review", "ops")]
-    outcomes = [(t, validate_table(engine, t)) for t in names]
+    known = known or {}
+    outcomes = [(t, known[t] if t in known else validate_table(engine, t)) for t in names]
     parts = ["<!doctype html><meta charset='utf-8'><title>QuotaLink data quality</title>",
              "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top}"
