@@ -21,9 +21,9 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     person = person_fields(ctx, row, name="姓名", id_col="公民身份号码", cert_col="残疾人证号",
                            gender_col="性别", phone_col="联系电话")
     birth = ctx.date(row, "出生日期") or person["birth_date"]
-    category = ctx.parsed(row, "残疾类别", parse_category)
-    level = ctx.parsed(row, "残疾等级", parse_level)
-    region = ctx.parsed(row, "户籍地区划代码", normalise_region_code)
+    category = ctx.cached(row, "残疾类别", parse_category)
+    level = ctx.cached(row, "残疾等级", parse_level)
+    region = ctx.cached(row, "户籍地区划代码", normalise_region_code)
     valid_until_raw = text(row, "有效期至")
     valid_until = None if valid_until_raw == "长期" else ctx.date(row, "有效期至")
     changed = ctx.timestamp(row, "更新时间")

@@ -47,8 +47,8 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
         "is_withdrawn": withdrawn,
         "period": ctx.period,
     }
-    category = ctx.parsed(row, "残疾类别", parse_category)
-    level = ctx.parsed(row, "残疾等级", parse_level)
+    category = ctx.cached(row, "残疾类别", parse_category)
+    level = ctx.cached(row, "残疾等级", parse_level)
     yield person_mention(ctx, key, person,
                          hukou_region_code=region_from_text(hukou_text) if hukou_text else None,
                          disability_category=category, disability_level=level,

@@ -20,7 +20,7 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     """An institution → its establishment fact and an employer mention keyed by its USCC."""
     key = text(row, "统一社会信用代码")
     uscc = ctx.parsed(row, "统一社会信用代码", normalise_uscc)
-    region = ctx.parsed(row, "所在地区代码", normalise_region_code)
+    region = ctx.cached(row, "所在地区代码", normalise_region_code)
     updated = ctx.date(row, "更新日期", ("%Y-%m-%d",))
     kind = text(row, "机构类别")
     unit_type = ctx.code(row, "机构类别", KINDS)

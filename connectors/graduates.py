@@ -45,7 +45,7 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     born_month = ctx.date(row, "出生年月", BIRTH_MONTH)  # YYYY.MM: only the year and month are known
     born_year = born_month.year if born_month else None
     yield person_mention(ctx, key, person, birth_year_min=born_year, birth_year_max=born_year,
-                         disability_category=ctx.parsed(row, "残疾类别", parse_category),
+                         disability_category=ctx.cached(row, "残疾类别", parse_category),
                          observed_on=updated)
     if employer_raw:
         yield employer_mention(ctx, key, employer_raw, observed_on=updated)

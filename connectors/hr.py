@@ -313,7 +313,7 @@ def stage_employer(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     if code and not (uscc or org):
         ctx.unparsed["aab003"] += 1
     yield employer_mention(ctx, text(row, "aab001"), text(row, "aab004"), uscc=uscc, org_code=org,
-                           region_code=ctx.parsed(row, "aab301", normalise_region_code),
+                           region_code=ctx.cached(row, "aab301", normalise_region_code),
                            unit_type=ctx.code(row, "aab019", UNIT_TYPES),
                            observed_on=changed.date() if changed else None, period=period)
 

@@ -243,7 +243,7 @@ def stage_declaration(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     period = updated.isoformat() if updated else ""
     uscc = ctx.parsed(row, "uscc", normalise_uscc)
     org = ctx.parsed(row, "org_code", normalise_org_code) or org_code_of_uscc(uscc)
-    region = ctx.parsed(row, "unit_region_code", normalise_region_code)
+    region = ctx.cached(row, "unit_region_code", normalise_region_code)
     unit_type = ctx.code(row, "unit_type", UNIT_TYPES)
     key = text(row, "declaration_id")
     yield "staging.declaration", {
@@ -269,8 +269,8 @@ def stage_employee(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     updated = ctx.timestamp(row, "updated_at")
     period = updated.isoformat() if updated else ""
     person = person_fields(ctx, row, name="name", id_col="id_number", cert_col="cert_number")
-    category = ctx.parsed(row, "disability_category", parse_category)
-    level = ctx.parsed(row, "disability_level", parse_level)
+    category = ctx.cached(row, "disability_category", parse_category)
+    level = ctx.cached(row, "disability_level", parse_level)
     key = text(row, "employee_record_id")
     yield "staging.declared_employment", {
         "employee_record_id": key,

@@ -19,6 +19,7 @@ from warehouse.schema import metadata
 
 log = logging.getLogger(__name__)
 CHUNK = 20_000
+MEMO_LIMIT = 200_000
 
 
 @dataclass
@@ -29,13 +30,38 @@ class Context:
     delivery: str
     period: str
     unparsed: Counter = field(default_factory=Counter)
+    # Dates and code-list values repeat across rows: parse each distinct text once.
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def _memoised(self, key: tuple, compute: Callable[[], object]) -> object:
+        try:
+            return self._memo[key]
+        except KeyError:
+            if len(self._memo) > MEMO_LIMIT:
+                self._memo.clear()
+            value = self._memo[key] = compute()
+            return value
 
     def date(self, row: dict, column: str, formats: tuple[str, ...] | None = None) -> dt.date | None:
         """A date column; a value that parses in no format is counted and nulled."""
         raw = row.get(column)
         if raw is None or str(raw).strip() == "":
             return None
-        value = parse_date(raw, formats) if formats else parse_date(raw)
+        if isinstance(raw, str):
+            value = self._memoised(("date", raw, formats),
+                                   lambda: parse_date(raw, formats) if formats else parse_date(raw))
+        else:
+            value = parse_date(raw, formats) if formats else parse_date(raw)
+        if value is None:
+            self.unparsed[column] += 1
+        return value
+
+    def cached(self, row: dict, column: str, fn: Callable[[object], object]) -> object | None:
+        """Like parsed(), for low-cardinality columns (categories, levels, region codes)."""
+        raw = row.get(column)
+        if raw is None or str(raw).strip() == "":
+            return None
+        value = self._memoised((fn, raw), lambda: fn(raw))
         if value is None:
             self.unparsed[column] += 1
         return value

@@ -28,8 +28,8 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
     address = text(row, "户籍地址")
     yield person_mention(ctx, key, person,
                          hukou_region_code=region_from_text(address) if address else None,
-                         disability_category=ctx.parsed(row, "残疾类别", parse_category),
-                         disability_level=ctx.parsed(row, "残疾等级", parse_level),
+                         disability_category=ctx.cached(row, "残疾类别", parse_category),
+                         disability_level=ctx.cached(row, "残疾等级", parse_level),
                          observed_on=interviewed)
 
 
