@@ -111,9 +111,12 @@ def create_app(engine: Engine) -> FastAPI:
                 {"f": flag_id}).mappings().first()
             if flag is None:
                 raise HTTPException(404, f"no flag {flag_id}")
+            # Decisions taken on the same finding before a merge of golden IDs renamed it.
+            earlier = (flag["evidence"] or {}).get("previous_flag_ids") or []
             decisions = conn.execute(sa.text(
-                "select decision_id, decision, reviewer, note, decided_at from review.decision "
-                "where flag_id = :f order by decided_at, decision_id"), {"f": flag_id}).mappings().all()
+                "select decision_id, flag_id, decision, reviewer, note, decided_at from review.decision "
+                "where flag_id = any(:ids) order by decided_at, decision_id"),
+                {"ids": [flag_id, *earlier]}).mappings().all()
         return {"flag": dict(flag), "decisions": [dict(d) for d in decisions]}
 
     @app.get("/flags/{flag_id}", response_class=HTMLResponse)

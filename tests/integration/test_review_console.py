@@ -90,6 +90,18 @@ def test_auditor_works_a_flag(console, page, warehouse):
     assert [r.get_attribute("data-flag") for r in page.locator("#flags tbody tr[data-flag]").all()] == ["f2"]
 
 
+def test_decisions_of_a_renamed_finding_stay_visible(console, warehouse):
+    import httpx
+
+    with warehouse.begin() as conn:
+        conn.execute(sa.text("insert into review.decision (flag_id, decision, reviewer, note) "
+                             "values ('old-f', 'escalated', 'wang', 'before the merge')"))
+        conn.execute(sa.text("update mart.anomaly_flag set evidence = evidence || "
+                             "'{\"previous_flag_ids\": [\"old-f\"]}'::jsonb where flag_id = 'f2'"))
+    page = httpx.get(console + "/flags/f2").text
+    assert "before the merge" in page and "on earlier flag old-f" in page
+
+
 def test_decision_requires_reviewer_and_valid_kind(console, warehouse):
     import httpx
 
