@@ -21,6 +21,7 @@ from entity_resolution.prepare import (
     prepare_employers,
     prepare_persons,
 )
+from entity_resolution.repair import attach_keyless_employers, repair_person_keys
 from entity_resolution.stable_ids import IdAssignment, assign_ids
 from entity_resolution.standardise import normalise_id
 from entity_resolution.survivorship import golden_values
@@ -145,6 +146,7 @@ class Resolution:
     xref: pd.DataFrame
     previous_ids: list[str | None]
     timings: dict[str, float]
+    repaired: int = 0  # mentions given their key by the deterministic repair
 
 
 def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
@@ -169,6 +171,9 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
 
     t = time.perf_counter()
     must, cannot, unknown = _override_pairs(overrides, features)
+    # After scoring, so the model sees the mentions as delivered; before clustering, so
+    # a repaired key is an exact link (and a cannot-link override undoes the repair).
+    repaired = repair_keys(kind.name, features, cannot)
     result = cluster(
         len(features), exact_keys=features[kind.exact_key],
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
@@ -202,7 +207,15 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                          "match_probability": probability})
     timings["golden_s"] = time.perf_counter() - t
     timings["overrides_unknown"] = unknown
-    return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings)
+    return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings,
+                      int(repaired.sum()))
+
+
+def repair_keys(kind: str, features: pd.DataFrame,
+                cannot_link: list[tuple[int, int]] | None = None) -> np.ndarray:
+    """The deterministic key repair of an entity kind (see repair.py); repaired mask."""
+    repair = repair_person_keys if kind == "person" else attach_keyless_employers
+    return repair(features, cannot_link or ())
 
 
 def _override_pairs(overrides: pd.DataFrame | None, features: pd.DataFrame):
@@ -295,6 +308,7 @@ def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, go
         "entities": int(golden.shape[0]),
         f"{kind.name}s": int(golden.shape[0]),
         "exact_mentions": int(result.exact.sum()),
+        "repaired_key_mentions": run.repaired,
         "probabilistic_mentions": int(probability.notna().sum()),
         "scored_pairs": int(len(edges)),
         "pairs_above_threshold": int((edges["match_probability"] >= model.threshold).sum()),

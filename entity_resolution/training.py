@@ -12,7 +12,7 @@ from entity_resolution.clustering import cluster
 from entity_resolution.evaluation import pairwise_scores
 from entity_resolution.linking import predict_edges
 from entity_resolution.model import MODELS_DIR, Model, load_model, train_model, update_threshold
-from entity_resolution.pipeline import EMPLOYER, PERSON, _read
+from entity_resolution.pipeline import EMPLOYER, PERSON, _read, repair_keys
 from entity_resolution.prepare import prepare_employers, prepare_persons
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def threshold_curve(model: Model, features: pd.DataFrame, labels: pd.Series, *,
     """Pairwise precision / recall / F1 of the full clustering at each threshold."""
     spec, _ = _kind(model.kind)
     edges = predict_edges(model, features, engine=engine, floor=min(thresholds))
+    features = features.copy()
+    repair_keys(model.kind, features)  # the pipeline clusters repaired keys: so does the curve
     keys = features[spec.exact_key]
     known = labels.notna().to_numpy()
     truth = labels[known].reset_index(drop=True)

@@ -5,6 +5,7 @@ from entity_resolution.standardise.dates import parse_date
 from entity_resolution.standardise.employers import (
     EmployerNameKey,
     employer_name_key,
+    legal_form,
     normalise_employer_name,
     normalise_org_code,
     normalise_uscc,
@@ -24,6 +25,8 @@ from entity_resolution.standardise.ids import (
     looks_float_damaged,
     normalise_cert,
     normalise_id,
+    one_typo_apart,
+    typed_id18,
 )
 from entity_resolution.standardise.names import name_pinyin, normalise_gender, normalise_name
 from entity_resolution.standardise.phones import normalise_phone
@@ -42,6 +45,7 @@ __all__ = [
     "check_character",
     "city_code",
     "employer_name_key",
+    "legal_form",
     "id_core17",
     "id_from_cert",
     "id_head14",
@@ -57,10 +61,12 @@ __all__ = [
     "normalise_region_code",
     "normalise_uscc",
     "org_code_check_ok",
+    "one_typo_apart",
     "org_code_of_uscc",
     "parse_category",
     "parse_date",
     "parse_level",
     "region_from_text",
+    "typed_id18",
     "uscc_check_ok",
 ]

@@ -198,3 +198,18 @@ def employer_name_key(name: object) -> EmployerNameKey:
         return EmployerNameKey(core or None, city, label is not None, label)
     except Exception:
         return EmployerNameKey(None, None, False, None)
+
+
+def legal_form(name: object) -> str | None:
+    """The legal form an employer name ends with ('有限责任公司'), branch part ignored."""
+    try:
+        text = normalise_employer_name(name)
+        if text is None:
+            return None
+        head, _label = _split_branch(text)
+        for form in _legal_forms():  # longest first: 股份有限公司 before 有限公司
+            if head.endswith(form) and len(head) > len(form):
+                return form
+        return None
+    except Exception:
+        return None

@@ -157,6 +157,40 @@ def id_core17(raw: object) -> str | None:
         return None
 
 
+def typed_id18(raw: object) -> str | None:
+    """The 18 characters of an ID-like value as typed (check character not verified).
+
+    None for anything else (15 digits, Excel-damaged, malformed). Used to repair IDs
+    whose check character shows one typo.
+    """
+    try:
+        text = _clean(raw)
+        if text is None or text == "E" or _SCIENTIFIC.match(text):
+            return None
+        match = _DECIMAL.match(text)
+        if match:
+            text = match.group(1)
+        if _ID18.match(text):
+            return text
+        if _CERT.match(text):
+            return text[:18]
+        return None
+    except Exception:
+        return None
+
+
+def one_typo_apart(a: str, b: str) -> bool:
+    """True when two equally long strings differ by one substitution or one swap of
+    neighbouring characters (the two typos the ID check character always catches)."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diff) == 1:
+        return True
+    return (len(diff) == 2 and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+
+
 def id_head14(raw: object) -> str | None:
     """Region code + birth date (14 digits) of an ID-like value, even an Excel-damaged one.
 

@@ -34,7 +34,8 @@ PERSONS = [
      "13805310001", "370102", 4, 2),
     ("quota", "E2024-0001", "王秀英", WANG.lower(), None, None, None, None, None, 4, 2),
     ("hr", "HR001", "王 秀英", WANG, None, "F", "1985-03-12", "13805310001", None, None, None),
-    # a wrong digit (bad check) and no certificate: only the model can link it
+    # a wrong digit (bad check) and no certificate: one typo from the ID held under the
+    # same name, so the key repair links it exactly
     ("employment_service", "JY001", "王秀英", _wrong_digit(WANG), None, "F", None,
      "13805310001", "370102", 4, 2),
     # the twin: same surname, birth date and county, another ID
@@ -138,9 +139,11 @@ def test_persons_resolved_with_exact_and_model_links(er_warehouse, tmp_path):
     assert xref[("quota", "E2024-0001")][0] == wang
     assert xref[("hr", "HR001")][0] == wang
     assert xref[("employment_service", "JY001")][0] == wang
-    # exact links carry no probability, model links do
+    # exact links (and repaired keys) carry no probability, model links do
     assert xref[("quota", "E2024-0001")][1] is None
-    assert 0.5 < xref[("employment_service", "JY001")][1] <= 1.0
+    assert xref[("employment_service", "JY001")][1] is None
+    assert metrics["repaired_key_mentions"] == 1
+    assert 0.5 < xref[("training", "PX001")][1] <= 1.0
     # the twin and the namesakes stay apart
     assert xref[("disability_registry", WANG_TWIN + "41")][0] != wang
     assert xref[("disability_registry", LI_A + "13")][0] != xref[
