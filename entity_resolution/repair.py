@@ -23,7 +23,6 @@ from entity_resolution.standardise import (
     check_character,
     legal_form,
     looks_float_damaged,
-    one_typo_apart,
     typed_id18,
 )
 
@@ -58,15 +57,37 @@ def _apply(features: pd.DataFrame, column: str, fixed: dict[int, str], repaired:
     if not fixed:
         return
     rows = np.fromiter(fixed, dtype=np.int64)
-    values = current.astype("string").to_numpy(copy=True)
-    values[rows] = list(fixed.values())
-    features[column] = pd.array(values, dtype="string")
+    if current.dtype != "string":
+        features[column] = current.astype("string")
+    features.iloc[rows, features.columns.get_loc(column)] = list(fixed.values())
     repaired[rows] = True
+
+
+def _chars(values: pd.Series) -> np.ndarray:
+    """18-character ASCII strings as an (n, 18) byte matrix."""
+    return np.frombuffer("".join(values.tolist()).encode("ascii"),
+                         dtype=np.uint8).reshape(-1, 18)
+
+
+def _one_typo_mask(typed: pd.Series, valid: pd.Series) -> np.ndarray:
+    """Row-wise `one_typo_apart` of two columns of 18-character IDs, vectorised."""
+    a, b = _chars(typed), _chars(valid)
+    diff = a != b
+    count = diff.sum(axis=1)
+    first = diff.argmax(axis=1)
+    idx = np.arange(len(a))
+    nxt = np.minimum(first + 1, 17)
+    swapped = (count == 2) & diff[idx, nxt] & (nxt == first + 1) \
+        & (a[idx, first] == b[idx, nxt]) & (a[idx, nxt] == b[idx, first])
+    return (count == 1) | swapped
 
 
 def _bad_check_id(raw: object) -> str | None:
     """The typed 18 characters when the check character proves a typo, else None."""
-    typed = typed_id18(raw)
+    # Most typed values are already 18 plain characters: skip the general cleaning.
+    plain = isinstance(raw, str) and len(raw) == 18 and raw[:17].isdigit() \
+        and raw[17] in "0123456789Xx"
+    typed = raw.upper() if plain else typed_id18(raw)
     if typed is None or looks_float_damaged(typed) or not typed[:17].isdigit():
         return None  # Excel damage is not a typo: its last digits are lost, not mistyped
     return typed if check_character(typed[:17]) != typed[17] else None
@@ -89,45 +110,39 @@ def repair_person_keys(features: pd.DataFrame,
         raw = raw.where(raw.notna(), features["id_number"])
     key_col = features["id_key"]
     # Only mentions without a key but with a typed ID are candidates: a few per cent, so
-    # the Python below runs over them and the names they carry, never over all mentions.
+    # the Python below runs over them; pairs with held IDs are compared vectorised.
     todo = np.flatnonzero((key_col.isna() & raw.notna() & features["full_name"].notna())
                           .to_numpy())
     if len(todo) == 0:
         return repaired
-    has_sound = "name_pinyin" in features
-    typed = {int(i): t for i, t in zip(todo.tolist(), (_bad_check_id(v) for v in
-                                                          raw.iloc[todo].tolist()),
-                                       strict=True) if t is not None}
-    if not typed:
+    typed = [_bad_check_id(v) for v in raw.iloc[todo].tolist()]
+    keep = np.array([t is not None for t in typed], dtype=bool)
+    if not keep.any():
         return repaired
-    rows = np.fromiter(typed, dtype=np.int64)
-    names = features["full_name"].iloc[rows]
-    wanted = features["full_name"].isin(set(names.dropna()))
+    has_sound = "name_pinyin" in features
+    rows = todo[keep]
+    cand = pd.DataFrame({"row": rows, "typed": [t for t in typed if t is not None],
+                         "full_name": features["full_name"].iloc[rows].to_numpy()})
+    tiers = ["full_name"]
     if has_sound:
-        sounds = features["name_pinyin"].iloc[rows]
-        wanted |= features["name_pinyin"].isin(set(sounds.dropna()))
-    held = features.loc[(wanted & key_col.notna()).to_numpy(),
-                        ["full_name", "id_key", *(["name_pinyin"] if has_sound else [])]]
-    by_name: dict[str, set[str]] = {}
-    by_sound: dict[str, set[str]] = {}
-    for name, key in zip(_objects(held["full_name"]), _objects(held["id_key"]), strict=True):
-        by_name.setdefault(name, set()).add(key)
-    if has_sound:
-        for sound, key in zip(_objects(held["name_pinyin"]), _objects(held["id_key"]),
-                              strict=True):
-            if sound is not None:
-                by_sound.setdefault(sound, set()).add(key)
-    row_names = dict(zip(rows.tolist(), _objects(names), strict=True))
-    row_sounds = (dict(zip(rows.tolist(), _objects(sounds), strict=True)) if has_sound
-                  else {})
+        cand["name_pinyin"] = features["name_pinyin"].iloc[rows].to_numpy()
+        tiers.append("name_pinyin")
     fixed: dict[int, str] = {}
-    for i, value in typed.items():
-        hits = {k for k in by_name.get(row_names[i], ()) if one_typo_apart(value, k)}
-        if not hits:
-            # A homophone typed for the name ('孙波晖' for '孙波辉'): the same pinyin.
-            hits = {k for k in by_sound.get(row_sounds.get(i), ()) if one_typo_apart(value, k)}
-        if len(hits) == 1:  # two namesakes' IDs within one typo: a coin toss, not evidence
-            fixed[i] = hits.pop()
+    for tier in tiers:
+        # A homophone typed for the name ('孙波晖' for '孙波辉') counts only for mentions
+        # no same-name ID fits: the pinyin tier sees what the name tier left.
+        wanted = features[tier].isin(set(cand[tier].dropna())) & key_col.notna()
+        held = features.loc[wanted.to_numpy(), [tier, "id_key"]].drop_duplicates()
+        pairs = cand[["row", "typed", tier]].dropna().merge(held, on=tier)
+        if len(pairs):
+            pairs = pairs[_one_typo_mask(pairs["typed"], pairs["id_key"])]
+        per_row = pairs.groupby("row")["id_key"].agg(["nunique", "first"])
+        # Two namesakes' IDs within one typo: a coin toss, not evidence.
+        single = per_row[per_row["nunique"] == 1]
+        fixed.update(zip(single.index.tolist(), single["first"].tolist(), strict=True))
+        cand = cand[~cand["row"].isin(per_row.index)]
+        if cand.empty:
+            break
     _apply(features, "id_key", fixed, repaired, cannot_link)
     return repaired
 
