@@ -85,8 +85,8 @@ def _one_typo_mask(typed: pd.Series, valid: pd.Series) -> np.ndarray:
 def _bad_check_id(raw: object) -> str | None:
     """The typed 18 characters when the check character proves a typo, else None."""
     # Most typed values are already 18 plain characters: skip the general cleaning.
-    plain = isinstance(raw, str) and len(raw) == 18 and raw[:17].isdigit() \
-        and raw[17] in "0123456789Xx"
+    plain = isinstance(raw, str) and len(raw) == 18 and raw.isascii() \
+        and raw[:17].isdigit() and raw[17] in "0123456789Xx"
     typed = raw.upper() if plain else typed_id18(raw)
     if typed is None or looks_float_damaged(typed) or not typed[:17].isdigit():
         return None  # Excel damage is not a typo: its last digits are lost, not mistyped

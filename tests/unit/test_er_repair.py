@@ -17,7 +17,8 @@ def _id(core17: str) -> str:
 CHEN = _id("37061419861004156")          # valid 370614198610041565
 CHEN_TYPED = "370614198601041565"        # 10 ↔ 01 swapped: check fails
 ZHANG = _id("37081120041206440")         # valid 37081120041206440X
-ZHANG_TYPED = "37081120041026440X"       # 12 06 → 10 26: one adjacent swap ("20" ↔ "02")
+ZHANG_TYPED = "37081120041026440X"       # month-day 1206 typed 1026: "20" ↔ "02" swapped
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 def _persons(rows: list[dict]) -> pd.DataFrame:
@@ -57,11 +58,15 @@ def test_bad_check_ids_take_the_valid_id_of_the_same_name():
         _row("hr", "h2", "张萍华", ZHANG),
         _row("quota", "q2", "張萍華", ZHANG_TYPED),  # traditional: same standardised name
         _row("quota", "q3", "张萍华", _wrong_digit(ZHANG, 9)),
+        # full-width digits and a lower-case x, as typed into a spreadsheet
+        _row("quota", "q4", "张萍华", ZHANG_TYPED[:10].translate(FULLWIDTH) + " "
+             + ZHANG_TYPED[10:].lower()),
     ])
-    assert f["id_key"].isna().sum() == 3
+    assert f["id_key"].isna().sum() == 4
     repaired = repair_person_keys(f)
     f = f.set_index("source_key")
-    assert int(repaired.sum()) == 3
+    assert int(repaired.sum()) == 4
+    assert f.loc["q4", "id_key"] == ZHANG
     assert f.loc["q1", "id_key"] == CHEN
     assert f.loc["q2", "id_key"] == ZHANG
     assert f.loc["q3", "id_key"] == ZHANG
