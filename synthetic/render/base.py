@@ -1,5 +1,6 @@
 """Shared pieces of the renderers: CSV and XLSX writers, `.ok` markers, ground-truth sink."""
 
+import abc
 import csv
 import random
 import re
@@ -106,7 +107,7 @@ class TruthSink:
             out.fh.close()
 
 
-class Renderer:
+class Renderer(abc.ABC):
     """One source's delivery: opened once, fed chunk by chunk, closed with markers."""
 
     source = ""
@@ -125,10 +126,10 @@ class Renderer:
         """A random stream private to this source, chunk and part."""
         return random.Random(f"{self.seed}/{chunk.index}/{self.source}/{part}")
 
+    @abc.abstractmethod
     def write(self, chunk: Chunk, decls: list[Declaration], truth: TruthSink) -> None:
         """Render one chunk."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def close(self) -> dict[str, int]:
         """Finish files and markers; return row counts."""
-        raise NotImplementedError
