@@ -13,7 +13,6 @@ __all__ = [
     "DATA_DIR",
     "City",
     "Region",
-    "audit_threshold",
     "cities",
     "city_name",
     "city_of",
@@ -325,10 +324,3 @@ def unit_type_canonical(code_system: str, code: str) -> str | None:
             return row["canonical"]
     return None
 
-
-def audit_threshold(name: str) -> Decimal:
-    """A threshold of the audit rules (table `audit_threshold`), e.g. 'implausible_ratio'."""
-    for row in _read("audit_threshold"):
-        if row["name"] == name:
-            return Decimal(row["value"])
-    raise KeyError(f"unknown audit threshold {name!r}")

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 import refdata
+from expectations.config import Params
 from synthetic.declarations import Declaration, DeclRecord
 from synthetic.model import YEAR_END, Chunk
 
@@ -44,12 +45,13 @@ def evaluate(chunk: Chunk, decls: list[Declaration]) -> set[Finding]:
     """Every finding of the 13 rules over the chunk's true facts."""
     found: set[Finding] = set()
     recs = active_records(decls)
-    ratio_max = refdata.audit_threshold("implausible_ratio")
-    distant_factor = refdata.audit_threshold("distant_wage_factor")
-    si_short = int(refdata.audit_threshold("si_short_months"))
-    min_age = int(refdata.audit_threshold("min_working_age"))
-    late_month = int(refdata.audit_threshold("late_contract_month"))
-    n_shared = int(refdata.audit_threshold("shared_contact_employers"))
+    # The contract's thresholds, read from the one table the audit rules use too.
+    ratio_max = Params("IMPLAUSIBLE_RATIO").dec("max_ratio")
+    distant_factor = Params("DISTANT_RESIDENCE").dec("wage_multiple")
+    si_short = Params("NO_SOCIAL_INSURANCE").int("months_short")
+    min_age = Params("AGE_INELIGIBLE").int("min_age")
+    late_month = Params("SHORT_CONTRACT").int("late_start_month")
+    n_shared = Params("SHARED_CONTACT").int("min_employers")
 
     concentrated = {r.employer.eid for r in chunk.registrations
                     if r.form == "集中就业" and r.employer is not None}

@@ -77,7 +77,6 @@ def test_tables_load_with_standing():
         assert rows and "standing" in rows[0]
     assert refdata.social_avg_wage("3701", 2025) > Decimal("80000")
     assert refdata.social_avg_wage("3701", 2030) == refdata.social_avg_wage("3701", 2025)
-    assert refdata.audit_threshold("implausible_ratio") == Decimal("0.30")
     with pytest.raises(KeyError):
         refdata.load_table("nope")
 
