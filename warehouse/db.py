@@ -2,6 +2,7 @@
 
 import csv
 import functools
+import hashlib
 import io
 import logging
 import threading
@@ -181,18 +182,24 @@ def upsert_rows(
     of that column is not older, so a late re-delivery of an old period never wins.
     Within one batch the last row for a key wins (rows arrive in delivery order).
     """
-    tmp = "tmp_upsert"
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {tmp}"))
-    conn.execute(
-        sa.text(
-            f"CREATE TEMP TABLE {tmp} AS SELECT {', '.join(_quote(c) for c in columns)} "
-            f"FROM {qualified(table)} WITH NO DATA"
+    # One scratch table per target and column list, created once per transaction and
+    # truncated between batches: creating and dropping one per batch holds a lock per
+    # dropped object until commit and exhausts the lock table on a large delivery.
+    digest = hashlib.md5(f"{table}|{','.join(columns)}".encode()).hexdigest()[:12]
+    tmp = f"tmp_upsert_{digest}"
+    exists = conn.execute(sa.text("select to_regclass(:t) is not null"), {"t": f"pg_temp.{tmp}"}).scalar()
+    if exists:
+        conn.execute(sa.text(f"TRUNCATE {tmp}"))
+    else:
+        conn.execute(
+            sa.text(
+                f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT "
+                f"{', '.join(_quote(c) for c in columns)} FROM {qualified(table)} WITH NO DATA"
+            )
         )
-    )
-    conn.execute(sa.text(f"ALTER TABLE {tmp} ADD COLUMN _ord bigserial"))
+        conn.execute(sa.text(f"ALTER TABLE {tmp} ADD COLUMN _ord bigserial"))
     n = copy_rows(conn, tmp, columns, rows)
     if not n:
-        conn.execute(sa.text(f"DROP TABLE {tmp}"))
         return 0
     cols = ", ".join(_quote(c) for c in columns)
     keys = ", ".join(_quote(k) for k in key)
@@ -212,5 +219,4 @@ def upsert_rows(
     conn.execute(
         sa.text(f"INSERT INTO {qualified(table)} ({cols}) {select} ON CONFLICT ({keys}) {action}")
     )
-    conn.execute(sa.text(f"DROP TABLE {tmp}"))
     return n
