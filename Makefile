@@ -30,6 +30,7 @@ run: generate
 	$(BIN)/quotalink run
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile tests
 
 unit: $(STAMP)
