@@ -198,43 +198,59 @@ def watermark(conn, stream: str) -> str | None:
 
 
 def load(engine: Engine, client: QuotaClient, years: list[int] | None = None) -> list[LoadResult]:
-    """Pull every stream and year from its watermark; each non-empty window is one delivery."""
+    """Pull every stream and year from its watermark; each non-empty window is one delivery.
+
+    Items stream from the API straight into the raw table (COPY in chunks), so memory does
+    not grow with the size of a window.
+    """
     results = []
     for spec in (QUOTA_DECLARATIONS, QUOTA_EMPLOYEES):
         for year in years or years_to_pull():
-            stream = f"{spec.table}:{year}"
-            with engine.connect() as conn:
-                since = watermark(conn, stream)
-            items = list(client.pull(ENDPOINTS[spec.table], spec.key, year, since))
-            if since:
-                with engine.connect() as conn:
-                    seen = {
-                        r[0] for r in conn.execute(
-                            sa.text(f'select "{spec.key}" from raw."{spec.table}" where updated_at = :u'),
-                            {"u": since},
-                        )
-                    }
-                items = [i for i in items if not (isinstance(i, dict) and i.get("updated_at") == since and i.get(spec.key) in seen)]
-            if not items:
-                continue
-            top = max((str(i.get("updated_at")) for i in items if isinstance(i, dict) and i.get("updated_at")), default=since or "")
-            name = f"{spec.table}:{year}:{since or 'start'}..{top}"
-            delivery = Delivery("quota", name, top)
-            with engine.begin() as conn:
-                lander = Lander(conn, spec, delivery)
-                lander.upsert(_records(iter(items), spec, year), [spec.key, "updated_at"])
-                result = lander.finish(None)
-                if top:
-                    conn.execute(
-                        sa.text(
-                            "insert into ops.watermark (source, stream, value) values ('quota', :s, :v) "
-                            "on conflict (source, stream) do update set value = excluded.value, updated_at = now()"
-                        ),
-                        {"s": stream, "v": top},
-                    )
-            log.info("quota %s: %d item(s) read, %d quarantined", stream, result.rows_read, result.rows_quarantined)
-            results.append(result)
+            result = _pull_window(engine, client, spec, year)
+            if result is not None:
+                results.append(result)
     return results
+
+
+def _pull_window(engine: Engine, client: QuotaClient, spec: RawTable, year: int) -> LoadResult | None:
+    stream = f"{spec.table}:{year}"
+    with engine.connect() as conn:
+        since = watermark(conn, stream)
+        # updated_since is inclusive: items at exactly the watermark were loaded last time.
+        seen = set() if not since else set(conn.execute(
+            sa.text(f'select "{spec.key}" from raw."{spec.table}" where updated_at = :u'), {"u": since},
+        ).scalars())
+    top = since or ""
+
+    def fresh() -> Iterator[object]:
+        nonlocal top
+        for item in client.pull(ENDPOINTS[spec.table], spec.key, year, since):
+            if isinstance(item, dict):
+                updated = str(item.get("updated_at") or "")
+                if since and updated == since and item.get(spec.key) in seen:
+                    continue
+                top = max(top, updated)
+            yield item
+
+    delivery = Delivery("quota", f"{spec.table}:{year}:after:{since or 'start'}", since or "")
+    with engine.connect() as conn:
+        with conn.begin() as trans:
+            lander = Lander(conn, spec, delivery)
+            lander.upsert(_records(fresh(), spec, year), [spec.key, "updated_at"])
+            if lander.rows_read == 0:
+                trans.rollback()  # nothing new: no delivery, no audit row
+                return None
+            result = lander.finish(None)
+            if top:
+                conn.execute(
+                    sa.text(
+                        "insert into ops.watermark (source, stream, value) values ('quota', :s, :v) "
+                        "on conflict (source, stream) do update set value = excluded.value, updated_at = now()"
+                    ),
+                    {"s": stream, "v": top},
+                )
+    log.info("quota %s: %d item(s) read, %d quarantined", stream, result.rows_read, result.rows_quarantined)
+    return result
 
 
 def stage_declaration(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:

@@ -1,5 +1,6 @@
 """A local server for the quota API contract, serving $SOURCES_DIR/quota/*.jsonl."""
 
+import bisect
 import json
 import logging
 import threading
@@ -70,6 +71,25 @@ class QuotaEmulator:
             if isinstance(item, dict) and item.get("declaration_id"):
                 decl_year[item["declaration_id"]] = item.get("declaration_year")
         self._decl_year = decl_year
+        self._sorted: dict[tuple[str, str], tuple[list[str], list[dict]]] = {}
+
+    def _by_year(self, path: str, year: str) -> tuple[list[str], list[dict]]:
+        """Items of one stream and year in (updated_at, id) order, with their updated_at keys."""
+        cached = self._sorted.get((path, year))
+        if cached is None:
+            _, key = STREAMS[path]
+            items = []
+            for item in self._items[path]:
+                if not isinstance(item, dict):
+                    continue
+                y = item.get("declaration_year")
+                if y is None and not path.endswith("declarations"):
+                    y = self._decl_year.get(item.get("declaration_id"))
+                if str(y) == year:
+                    items.append(item)
+            items.sort(key=lambda i: (str(i.get("updated_at") or ""), str(i.get(key) or "")))
+            cached = self._sorted[(path, year)] = ([str(i.get("updated_at") or "") for i in items], items)
+        return cached
 
     def _select(self, path: str, query: dict[str, str]) -> tuple[int, dict]:
         year = query.get("declaration_year")
@@ -82,21 +102,9 @@ class QuotaEmulator:
             return 400, {"error": "bad_request", "message": "page and page_size are integers"}
         if page < 1 or not 1 <= size <= 1000:
             return 400, {"error": "bad_request", "message": "page >= 1, 1 <= page_size <= 1000"}
-        since = query.get("updated_since")
-        _, key = STREAMS[path]
-        items = []
-        for item in self._items[path]:
-            if not isinstance(item, dict):
-                continue
-            y = item.get("declaration_year")
-            if y is None and not path.endswith("declarations"):
-                y = self._decl_year.get(item.get("declaration_id"))
-            if str(y) != year:
-                continue
-            if since and str(item.get("updated_at") or "") < since:
-                continue
-            items.append(item)
-        items.sort(key=lambda i: (str(i.get("updated_at") or ""), str(i.get(key) or "")))
+        since = query.get("updated_since") or ""
+        order, items = self._by_year(path, year)
+        items = items[bisect.bisect_left(order, since):] if since else items
         chunk = items[(page - 1) * size : page * size]
         return 200, {"page": page, "page_size": size, "total": len(items), "items": chunk}
 
