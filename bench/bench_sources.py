@@ -12,6 +12,7 @@ Each source is loaded in its own child process so that its peak resident memory
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -36,12 +37,10 @@ def peak_rss_mb() -> float:
     VmHWM where Linux has it: ru_maxrss survives exec, so a child would report its parent's
     peak (e.g. the generator's) instead of its own.
     """
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    except OSError:
-        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
