@@ -411,15 +411,13 @@ def land_xlsx(spec: RawTable, sheet_column: str | None = None) -> Callable[[Land
     def land(lander: Lander) -> None:
         key_cols = spec.key.split("-")
         try:
-            sheets = list_sheets = read_xlsx(lander.delivery.path, key_cols)
             any_sheet = False
-            for title, header, records in list_sheets:
+            for title, header, records in read_xlsx(lander.delivery.path, key_cols):
                 if not header:
                     raise DeliveryError(spec.source, lander.delivery.name, f"sheet {title}: no header row with {spec.key}")
                 lander.check_header(header, where=f"sheet {title}: ")
                 any_sheet = True
                 lander.copy(records, {sheet_column: title} if sheet_column else None)
-            del sheets
         except DeliveryError as exc:
             raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None
         if not any_sheet:

@@ -155,14 +155,11 @@ def text(row: dict, column: str) -> str | None:
 RowFn = Callable[[dict, Context], Iterable[tuple[str, dict]]]
 
 
-def _table_meta(name: str) -> tuple[list[str], list[str], str | None]:
+def _table_meta(name: str) -> tuple[list[str], list[str], str | None, bool]:
     table = metadata.tables[name]
     cols = [c.name for c in table.columns]
     key = [c.name for c in table.primary_key.columns]
-    newer = "period" if "period" in cols and name != "staging.contribution" else None
-    if name == "staging.contribution":
-        newer = "changed_at"
-    return cols, key, newer
+    return cols, key, table.info.get("supersede_by"), table.info.get("delivery_period", False)
 
 
 def pending_deliveries(engine: Engine, spec: RawTable) -> list[tuple[str, str]]:
@@ -224,8 +221,8 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str, f
 
 
 def _flush(conn, table: str, rows: list[dict]) -> None:
-    cols, key, newer = _table_meta(table)
-    if table != "staging.contribution":
+    cols, key, newer, delivery_period = _table_meta(table)
+    if delivery_period:
         for r in rows:
             r.setdefault("period", "")
     present = [c for c in cols if any(c in r for r in rows[:1])]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from expectations.reference import Reference
+from warehouse.schema import metadata
 
 SERVER_URL = os.environ.get("QL_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
@@ -81,7 +82,7 @@ class Fixture:
         """Insert one row into ``schema.table`` (staging bookkeeping columns filled in)."""
         if table.startswith("staging."):
             values.setdefault("delivery", "t")
-            if table != "staging.contribution":
+            if metadata.tables[table].info.get("delivery_period"):
                 values.setdefault("period", "t")
         cols = ", ".join(f'"{c}"' for c in values)
         binds = ", ".join(f":{c}" for c in values)

@@ -47,11 +47,14 @@ for spec in RAW_TABLES:
     Table(spec.table, metadata, *cols, pk, schema="raw")
 
 # ---------------------------------------------------------------- staging
-def _staging(name: str, *cols: Column, pk: tuple[str, ...], delivery_period: bool = True) -> Table:
+def _staging(name: str, *cols: Column, pk: tuple[str, ...], supersede_by: str = "period") -> Table:
+    """A staging table; ``supersede_by`` names the column by which a newer row wins per key
+    (the delivery's period, unless the table says otherwise)."""
     meta = [Column("delivery", Text, nullable=False)]
-    if delivery_period:
+    if supersede_by == "period":
         meta.append(Column("period", Text, nullable=False))
-    return Table(name, metadata, *cols, *meta, PrimaryKeyConstraint(*pk), schema="staging")
+    return Table(name, metadata, *cols, *meta, PrimaryKeyConstraint(*pk), schema="staging",
+                 info={"supersede_by": supersede_by, "delivery_period": supersede_by == "period"})
 
 
 person_mention = _staging(
@@ -165,7 +168,7 @@ contribution = _staging(
     _ts("changed_at"),
     pk=("contribution_id",),
     # HR rows supersede by changed_at; 'period' here is the contribution month (aae002).
-    delivery_period=False,
+    supersede_by="changed_at",
 )
 Index("ix_contribution_person", contribution.c.person_key, contribution.c.employer_key)
 
