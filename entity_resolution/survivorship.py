@@ -86,6 +86,16 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
     shared_tail = np.empty(n, dtype=np.int64)
     shared_tail[np.lexsort((tie_rank, completeness, recency))] = np.arange(n)
     prefer_cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def prefer(arg: tuple[str, str]) -> np.ndarray:
+        """0 where a row holds the preferred value of a column, else 1 (once per step)."""
+        if arg not in prefer_cache:
+            column, wanted = arg
+            prefer_cache[arg] = ((base[column].astype("string") != wanted).fillna(True)
+                                 .to_numpy(dtype=np.int64) if column in base
+                                 else np.ones(n, dtype=np.int64))
+        return prefer_cache[arg]
+
     # Rows sorted once by (cluster, shared tail); clusters become contiguous segments.
     base_order = np.lexsort((shared_tail, clusters))
     seg_clusters = clusters[base_order]
@@ -104,12 +114,7 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
                                  dtype=np.int64)
                 head_keys.append((ranks[source_codes], len(arg) + 2))
             elif kind == "prefer":
-                if arg not in prefer_cache:
-                    column, wanted = arg
-                    prefer_cache[arg] = ((base[column].astype("string") != wanted).fillna(True)
-                                         .to_numpy(dtype=np.int64) if column in base
-                                         else np.ones(n, dtype=np.int64))
-                head_keys.append((prefer_cache[arg], 2))
+                head_keys.append((prefer(arg), 2))
             else:
                 break
         tail = [k for k, _ in steps[len(head_keys):]]
@@ -117,7 +122,7 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
             first = _first_per_segment(base_order, seg_start, have, head_keys)
         else:
             first = _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness,
-                                      source_names, source_codes, prefer_cache, base)
+                                      source_names, source_codes, prefer)
         chosen = values[first]
         chosen[~have[first]] = None
         out[rule.attribute] = chosen
@@ -144,9 +149,8 @@ def _first_per_segment(base_order: np.ndarray, seg_start: np.ndarray, have: np.n
 
 
 def _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness, source_names,
-                      source_codes, prefer_cache, base) -> np.ndarray:
+                      source_codes, prefer) -> np.ndarray:
     """Winning row per cluster for any order of steps (general, slower path)."""
-    n = len(clusters)
     keys = [tie_rank]
     for kind, arg in reversed(steps):
         if kind == "source":
@@ -154,12 +158,7 @@ def _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness, so
                              dtype=np.float64)
             keys.append(ranks[source_codes])
         elif kind == "prefer":
-            if arg not in prefer_cache:
-                column, wanted = arg
-                prefer_cache[arg] = ((base[column].astype("string") != wanted).fillna(True)
-                                     .to_numpy(dtype=np.int64) if column in base
-                                     else np.ones(n, dtype=np.int64))
-            keys.append(prefer_cache[arg])
+            keys.append(prefer(arg))
         elif kind == "recency":
             keys.append(recency)
         else:

@@ -131,6 +131,15 @@ def normalise_id(raw: object) -> IdResult:
         return _MALFORMED
 
 
+def _typed_digits(raw: object) -> str | None:
+    """The value as typed, cleaned, with an Excel '.0' tail dropped; None when scientific."""
+    text = _clean(raw)
+    if text is None or text == "E" or _SCIENTIFIC.match(text):
+        return None
+    match = _DECIMAL.match(text)
+    return match.group(1) if match else text
+
+
 def id_core17(raw: object) -> str | None:
     """The first 17 digits of an ID-like value (even with a wrong check), for fuzzy matching.
 
@@ -138,12 +147,9 @@ def id_core17(raw: object) -> str | None:
     because their trailing digits are lost.
     """
     try:
-        text = _clean(raw)
-        if text is None or text == "E" or _SCIENTIFIC.match(text):
+        text = _typed_digits(raw)
+        if text is None:
             return None
-        match = _DECIMAL.match(text)
-        if match:
-            text = match.group(1)
         if _ID15.match(text):
             return text[:6] + "19" + text[6:]
         if len(text) == 18 and looks_float_damaged(text):
@@ -164,12 +170,9 @@ def typed_id18(raw: object) -> str | None:
     whose check character shows one typo.
     """
     try:
-        text = _clean(raw)
-        if text is None or text == "E" or _SCIENTIFIC.match(text):
+        text = _typed_digits(raw)
+        if text is None:
             return None
-        match = _DECIMAL.match(text)
-        if match:
-            text = match.group(1)
         if _ID18.match(text):
             return text
         if _CERT.match(text):
