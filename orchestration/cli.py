@@ -326,11 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("db", help="open psql on the warehouse (starting the embedded server)",
                        description="Open psql on the warehouse. With the embedded warehouse "
                                    "(WAREHOUSE_URL unset) the server is started for the "
-                                   "session and stopped when psql exits.")
+                                   "session and stopped when psql exits. Any further "
+                                   "arguments go to psql, e.g. quotalink db -c 'select "
+                                   "count(*) from core.person'.")
     d.add_argument("--print", action="store_true", dest="print_only",
                    help="only print the psql-ready connection URI (no password in it)")
-    d.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARGS",
-                   help="passed to psql, e.g. -c 'select count(*) from core.person'")
     d.set_defaults(fn=cmd_db)
     rv = sub.add_parser("review", help="serve the auditors' review console",
                         description="Serve the auditors' review console (FastAPI).")
@@ -353,7 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "db":
+        args.psql_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _setup_logging(args.verbose)
     _exit_on_sigterm()
     try:
