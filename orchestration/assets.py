@@ -83,18 +83,6 @@ def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _staged_rows(out: Any, into: dict[str, int]) -> int:
-    """Rows staged per table from a source's stage() report (nested per raw table and
-    delivery); returns the number of deliveries staged."""
-    if not isinstance(out, dict):
-        return 0
-    if isinstance(out.get("staged"), dict):
-        for table, n in out["staged"].items():
-            into[table] = into.get(table, 0) + int(n)
-        return 1
-    return sum(_staged_rows(v, into) for v in out.values())
-
-
 def _staging_asset(source: str) -> dg.AssetsDefinition:
     """One staging asset per source: a failed source blocks only what reads its tables."""
     specs = staging_specs(source)
@@ -104,8 +92,11 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
         engine = warehouse.engine()
         staged: dict[str, int] = {}
         with step(f"stage {source}") as summary:
-            out = SOURCE_OBJECTS[source].stage(engine)
-            summary["deliveries"] = _staged_rows(out, staged)
+            report = SOURCE_OBJECTS[source].stage(engine)
+            summary["deliveries"] = len(report)
+            for delivery in report.values():
+                for table, n in delivery.staged.items():
+                    staged[table] = staged.get(table, 0) + n
         with engine.connect() as conn:
             for spec in specs:
                 table, part = table_of(spec.key)
