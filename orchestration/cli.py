@@ -18,8 +18,8 @@ _QUIET_WARNINGS = (
     (FutureWarning, r"PySpark does not yet fully support pandas"),
     # Great Expectations: we use the generic SQL datasource on purpose (unix sockets)
     (UserWarning, r"You are using a generic SQLDatasource"),
-    # jupyter/platformdirs under root or without XDG_RUNTIME_DIR
-    (Warning, r".*[Rr]untime dir"),
+    # platformdirs (through the embedded server's dependencies) in a session without one
+    (Warning, r"XDG_RUNTIME_DIR is not set"),
 )
 
 
