@@ -1,9 +1,8 @@
-"""Assets: one per warehouse table (per source where several stage it); deps derived.
+"""Assets: one per warehouse table (per source where several stage it), deps derived."""
 
-Each raw table's contract declares the staging tables it feeds (``RawTable.stages``), each
-audit rule the tables it reads (``rules.csv``), entity resolution its reads
-(``entity_resolution.READS``): the dependencies below come from those declarations.
-"""
+# Each raw table's contract declares the staging tables it feeds (RawTable.stages), each audit
+# rule the tables it reads (rules.csv), entity resolution its reads (entity_resolution.READS):
+# the dependencies below come from those declarations, never from a list kept here.
 
 import datetime as dt
 from typing import Any
