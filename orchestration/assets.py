@@ -226,9 +226,12 @@ def _reference_asset() -> dg.AssetsDefinition:
 
 def all_assets() -> list:
     """Every asset of the pipeline."""
+    from orchestration.report_assets import report_assets
+
     return [
         *[_raw_asset(s) for s in active_sources()],
         staging_tables, persons, employers, anomaly_flag, quota_compliance, _reference_asset(),
+        *report_assets(),
     ]
 
 

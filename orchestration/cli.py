@@ -148,19 +148,20 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the annual implementation report."""
+    """Write the annual implementation report (.xlsx, .html or .pdf)."""
     from quotalink.settings import get_settings
     from warehouse.db import get_engine
-    from warehouse.report import build_report, write_report
+    from warehouse.report import FORMATS, build_report, write_report
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
-        print(f"quotalink report: --out must end in .xlsx or .html, got {out.name}", file=sys.stderr)
+    if out.suffix.lower() not in FORMATS:
+        print(f"quotalink report: --out 须以 .xlsx、.html 或 .pdf 结尾 / must end in .xlsx, .html or .pdf, "
+              f"got {out.name}", file=sys.stderr)
         return 2
-    report = build_report(get_engine(get_settings()), args.year)
-    write_report(report, out, args.year)
-    print(f"report for {args.year} written to {out} "
-          f"({len(report['by_city'])} cities, {len(report['flags_by_rule'])} rules with flags)")
+    report = build_report(get_engine(get_settings()), args.year, unit=args.unit)
+    write_report(report, out)
+    print(f"{args.year}年度报告已写入 {out} / report for {args.year} written to {out} "
+          f"({len(report.sections)} sections)")
     return 0
 
 
@@ -199,9 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     rv.add_argument("--host", default="127.0.0.1")
     rv.add_argument("--port", type=int, default=8000)
     rv.set_defaults(fn=cmd_review)
-    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx or .html)")
+    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx, .html or .pdf)")
     rp.add_argument("--year", type=int, required=True)
-    rp.add_argument("--out", required=True)
+    rp.add_argument("--out", required=True, help="FILE.xlsx, FILE.html or FILE.pdf")
+    rp.add_argument("--unit", default="山东省残疾人联合会", help="reporting unit on the cover")
     rp.set_defaults(fn=cmd_report)
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)")
     u.add_argument("--port", type=int, default=3000)

@@ -1,0 +1,61 @@
+"""Assets of the annual report's mart tables (warehouse.report.marts), keys mirroring the tables."""
+
+import dagster as dg
+
+from orchestration.progress import step
+from orchestration.resources import WarehouseResource
+
+GROUP = "report"
+# Each report table and what it reads; public_sector and dpf_organ come from one pass.
+REPORT_TABLES: dict[tuple[str, ...], list[list[str]]] = {
+    ("city_progress",): [["core", "person"], ["core", "person_xref"], ["core", "employer_xref"],
+                         ["staging", "employment_registration"], ["staging", "declared_employment"],
+                         ["staging", "declaration"], ["staging", "contribution"],
+                         ["ref", "employment_targets"]],
+    ("graduate_ledger",): [["core", "person"], ["core", "person_xref"], ["staging", "study"],
+                           ["staging", "contribution"], ["staging", "employment_registration"],
+                           ["staging", "declared_employment"], ["staging", "declaration"],
+                           ["staging", "civil_service"]],
+    ("priority_employer",): [["mart", "quota_compliance"], ["core", "employer"], ["ref", "report_thresholds"]],
+    ("public_sector", "dpf_organ"): [["staging", "institution"], ["ref", "report_thresholds"]],
+    ("unemployed_profile",): [["core", "person"], ["core", "person_xref"], ["staging", "survey"],
+                              ["staging", "person_mention"], ["staging", "declared_employment"],
+                              ["staging", "employment_registration"]],
+}
+DESCRIPTIONS = {
+    "city_progress": "New employments of certified persons per city and year, by form, against the target",
+    "graduate_ledger": "一人一策 ledger: students graduating in the year or the next, employment found after graduation",
+    "priority_employer": "Employers below quota ranked by gap, staff and levy; priority = all three thresholds met",
+    "public_sector": "Organs and public institutions per city (schools and kindergartens excluded)",
+    "dpf_organ": "Federation organs at county level and above against the 15% target",
+    "unemployed_profile": "Working-age surveyed persons not employed, by city, category, level and training need",
+}
+
+
+def _statuses() -> list[str]:
+    """Declaration statuses that count, from the audit rules' thresholds (one home)."""
+    from expectations.config import Params
+
+    return Params("*").list("statuses")
+
+
+def _report_asset(tables: tuple[str, ...], deps: list[list[str]]) -> dg.AssetsDefinition:
+    specs = [dg.AssetSpec(["mart", t], group_name=GROUP, kinds={"postgres"}, deps=deps,
+                          description=DESCRIPTIONS[t]) for t in tables]
+
+    @dg.multi_asset(name=f"report_{tables[0]}", specs=specs, pool="warehouse", can_subset=False)
+    def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        from warehouse.report import build_marts
+
+        with step(f"report {' + '.join(tables)}") as summary:
+            counts = build_marts(warehouse.engine(), statuses=_statuses(), only=tables)
+            summary["rows"] = sum(counts.values())
+        for t in tables:
+            yield dg.MaterializeResult(asset_key=["mart", t], metadata={"rows": counts.get(t, 0)})
+
+    return _build
+
+
+def report_assets() -> list[dg.AssetsDefinition]:
+    """Every asset of the report's mart tables."""
+    return [_report_asset(tables, deps) for tables, deps in REPORT_TABLES.items()]
