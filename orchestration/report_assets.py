@@ -34,7 +34,7 @@ DESCRIPTIONS = {
 
 def _statuses() -> list[str]:
     """Declaration statuses that count, from the audit rules' thresholds (one home)."""
-    from expectations.config import Params
+    from expectations.rules.config import Params
 
     return Params("*").list("statuses")
 
