@@ -8,7 +8,6 @@ from pathlib import Path
 from warehouse.report.model import Col, Report, Section, Table
 from warehouse.report.svg import bar_chart, pie_chart
 
-CHART_ROWS = 12
 CSS = """
 :root { --ink:#1f2933; --line:#c9d2dc; --head:#e6eef7; }
 body { font-family:'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','Microsoft YaHei',sans-serif;
@@ -26,6 +25,7 @@ h3 { font-size:1rem; margin:1.2rem 0 .4rem; }
 table { border-collapse:collapse; margin:.5rem 0 1rem; width:100%; }
 th, td { border:1px solid var(--line); padding:.25rem .45rem; vertical-align:top; }
 th { background:var(--head); font-weight:bold; }
+td:first-child, th:first-child { white-space:nowrap; }
 td.n { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 tr.total td { font-weight:bold; background:#f4f6f8; }
 figure { margin:1rem 0; } svg.chart { max-width:100%; height:auto; }
@@ -83,7 +83,7 @@ def chart_svg(s: Section) -> str:
     """The section's chart as inline SVG."""
     spec = s.chart
     t = s.tables[spec.table]
-    rows = t.rows[:CHART_ROWS]
+    rows = t.rows[:spec.limit] if spec.limit else t.rows
     headers = {c.key: c.header for c in t.columns}
     cats = [str(r.get(spec.category) or "") for r in rows]
     if spec.kind == "pie":

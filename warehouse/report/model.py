@@ -36,6 +36,7 @@ class Chart:
     series: tuple[str, ...]
     table: int = 0  # which table of the section holds the data
     y_title: str = ""
+    limit: int | None = None  # only the first rows (of a ranked list)
 
 
 @dataclass

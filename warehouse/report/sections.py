@@ -112,14 +112,14 @@ def _highlights(year: int, sections: list[Section]) -> list[tuple[str, str]]:
     by_key = {s.key: s for s in sections}
     prog = by_key["progress"].tables[0].total or {}
     comp = by_key["compliance"].tables[0].total or {}
-    grads = by_key["graduates"].tables[1].rows
+    grads = by_key["graduates"].tables[0].total or {}
     dpf = by_key["dpf"].tables[0].rows
     out = [
         ("新增残疾人就业（人）", f"{prog.get('new_count', 0):,}"),
         ("年度目标（人）", f"{prog['target_count']:,}" if prog.get("target_count") else "—"),
         ("申报单位（家）", f"{comp.get('employers', 0):,}"),
         ("核实保障金差额（元）", f"{_yuan(comp.get('levy_gap')):,}"),
-        ("残疾人大学生台账（人）", f"{sum(r['count'] for r in grads):,}"),
+        ("残疾人大学生台账（人）", f"{grads.get('count', 0):,}"),
         ("残联机关达到15%（个）", f"{sum(1 for r in dpf if r['meets'] == '是')} / {len(dpf)}"),
     ]
     return out
@@ -169,7 +169,7 @@ def _compliance(conn: Connection, year: int) -> Section:
                   "levy_declared", "levy_verified", "levy_gap"):
             c[k] += Decimal(r[k] or 0)
     rows = []
-    for key in sorted(set(cities) | set(flags)):
+    for key in sorted(set(cities) | set(flags), key=lambda k: (k == UNKNOWN_CITY, k)):
         c = cities[key]
         rows.append({"city": key[1], "employers": int(c["employers"]), "total_staff": int(c["total_staff"]),
                      "required_count": _count(c["required_count"]), "declared_count": _count(c["declared_count"]),
@@ -221,7 +221,7 @@ def _priority(conn: Connection, year: int) -> Section:
         f"核实应缴保障金≥{_yuan(t['priority_min_levy_verified'])}元；阈值见 refdata/data/report_thresholds.csv）。"
         f"本表列出前 {size} 家。",
         [Table("重点用人单位名单", cols, rows)],
-        Chart("bar", "差距最大的单位（人）", "name", ("quota_gap",), y_title="人"))
+        Chart("bar", "差距最大的单位（人）", "name", ("quota_gap",), y_title="人", limit=12))
 
 
 # ---------------------------------------------------------------- 四、大学生台账
@@ -308,7 +308,7 @@ def _dpf(conn: Connection, year: int) -> Section:
         "dpf", f"六、县级以上残联机关残疾人干部占比（目标≥{target * 100:.0f}%）",
         f"县级以上残联机关 {len(rows)} 个，达到{target * 100:.0f}%的 {met} 个（鲁残联发〔2023〕6号：2024年底前达到）。",
         [Table("残联机关", cols, rows)],
-        Chart("bar", "残联机关残疾人干部占比", "name", ("share", "target"), y_title="占比"))
+        Chart("bar", "残联机关残疾人干部占比", "name", ("share", "target"), y_title="占比", limit=30))
 
 
 # ---------------------------------------------------------------- 七、未就业残疾人
@@ -325,7 +325,7 @@ def _unemployed(conn: Connection, year: int) -> Section:
         by_cat[r["category"]] += r["person_count"]
         needs[r["training_need"]] += r["person_count"]
     rows = [{"city": name, **{k: c.get(k, 0) for k in (*CATEGORIES, "total", "wants_work")}}
-            for (_code, name), c in sorted(by_city.items())]
+            for (_code, name), c in sorted(by_city.items(), key=lambda kv: (kv[0][0] == UNKNOWN_CITY[0], kv[0]))]
     cols = [Col("city", "城市", width=14), *[Col(k, f"{k}（人）", "count", 9) for k in CATEGORIES],
             Col("total", "合计（人）", "count", 10), Col("wants_work", "有就业意愿（人）", "count", 14)]
     cat_rows = [{"category": k, "count": by_cat.get(k, 0)} for k in CATEGORIES if by_cat.get(k)]

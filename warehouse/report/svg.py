@@ -31,10 +31,10 @@ def _label(v: float) -> str:
     return f"{v:g}"
 
 
-def bar_chart(title: str, categories: list[str], series: list[tuple[str, list]], width: int = 760,
-              height: int = 320, percent: bool = False) -> str:
-    """Grouped vertical bars; one colour per series, a legend, category labels rotated."""
-    left, right, top, bottom = 64, 16, 40, 96
+def bar_chart(title: str, categories: list[str], series: list[tuple[str, list]], width: int = 960,
+              height: int = 340, percent: bool = False) -> str:
+    """Grouped vertical bars; one colour per series, a legend under the title, labels rotated."""
+    left, right, top, bottom = 64, 16, 58, 100
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [_num(v) for _, vs in series for v in vs]
     vmax = _nice_max(max(values, default=0))
@@ -59,15 +59,15 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list]],
                        f'height="{h:.1f}" fill="{PALETTE[si % len(PALETTE)]}"><title>{escape(cat)}: '
                        f'{escape(str(vs[ci] if ci < len(vs) else 0))}</title></rect>')
         cx = left + group * (ci + 0.5)
-        short = cat if len(cat) <= 10 else cat[:9] + "…"
+        short = cat if len(cat) <= 9 else cat[:8] + "…"
         out.append(f'<text x="{cx:.1f}" y="{top + plot_h + 14}" font-size="11" text-anchor="end" '
                    f'transform="rotate(-40 {cx:.1f} {top + plot_h + 14})">{escape(short)}</text>')
     out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#333"/>')
     lx = left
     for si, (name, _vs) in enumerate(series):
-        out.append(f'<rect x="{lx}" y="{height - 16}" width="12" height="12" fill="{PALETTE[si % len(PALETTE)]}"/>'
-                   f'<text x="{lx + 16}" y="{height - 6}" font-size="12">{escape(name)}</text>')
-        lx += 24 + 13 * len(name)
+        out.append(f'<rect x="{lx}" y="30" width="12" height="12" fill="{PALETTE[si % len(PALETTE)]}"/>'
+                   f'<text x="{lx + 16}" y="40" font-size="12">{escape(name)}</text>')
+        lx += 32 + 13 * len(name)
     out.append("</svg>")
     return "".join(out)
 

@@ -14,7 +14,6 @@ from warehouse.report.model import Col, Report, Section, Table
 
 NUMBER_FORMATS = {"count": "#,##0", "yuan": "#,##0.00", "ratio": "0.00%", "decimal": "#,##0.0##",
                   "date": "yyyy-mm-dd", "text": "@"}
-CHART_ROWS = 12  # bars per chart: the first rows of a ranked table
 TITLE_FONT = Font(name="Noto Sans CJK SC", bold=True, size=14)
 BOLD = Font(name="Noto Sans CJK SC", bold=True)
 PLAIN = Font(name="Noto Sans CJK SC")
@@ -92,7 +91,9 @@ def _chart(section: Section, ws: Worksheet, places: list[tuple[int, int]], ancho
     header, last = places[spec.table]
     cat_col = next(j for j, c in enumerate(t.columns, 1) if c.key == spec.category)
     # An empty table still gets its chart (one empty category), so every section has one.
-    last = max(min(last, header + CHART_ROWS), header + 1)
+    if spec.limit:
+        last = min(last, header + spec.limit)
+    last = max(last, header + 1)
     cats = Reference(ws, min_col=cat_col, min_row=header + 1, max_row=last)
     if spec.kind == "pie":
         chart = PieChart()
