@@ -56,7 +56,7 @@ def test_report_sections_give_exact_figures(filled):
     progress = s["progress"].tables[0]
     jinan = next(r for r in progress.rows if r["city"] == "济南市")
     assert (jinan["new_count"], jinan["target_count"]) == (2, targets()[("3701", 2024)])
-    assert progress.total["new_count"] == 4
+    assert progress.total["new_count"] == 5
     assert progress.total["target_count"] == sum(v for (_c, y), v in targets().items() if y == 2024)
 
     comp = {r["city"]: r for r in s["compliance"].tables[0].rows}
@@ -69,7 +69,7 @@ def test_report_sections_give_exact_figures(filled):
         (1, INJECTION, Decimal("3.5")), (2, "青岛大厂股份有限公司", 3), (3, "济南小店", Decimal("0.6"))]
 
     grads = {r["status"]: r["count"] for r in s["graduates"].tables[0].rows}
-    assert grads == {"已就业": 1, "升学/出国": 1, "尚未就业": 2, "情况不明": 0}
+    assert grads == {"已就业": 3, "升学/出国": 1, "尚未就业": 2, "情况不明": 0}
     ledger = {r["student"]: r for r in s["graduates"].tables[1].rows}
     assert (ledger["10422-001"]["evidence"], ledger["10422-002"]["evidence"]) == ("社保缴费", "未查到")
 

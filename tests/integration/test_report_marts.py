@@ -44,6 +44,7 @@ def fill(conn) -> None:
         person("P11", "370102", birth="1990-05-01"), person("P12", "370102", birth="1960-01-01"),
         person("P13", "370104", birth="1995-03-01", gender="F"), person("P14", "370102"),
         person("P15", "370202", category=1, level=1),
+        person("P16", "370502"), person("P17", "370502"),
     ])
     _insert(conn, "core.person_xref", [
         xref("graduates", "10422-001", "P01"), xref("graduates", "10422-002", "P02"),
@@ -54,6 +55,8 @@ def fill(conn) -> None:
         xref("quota", "E-06", "P06"), xref("quota", "E-08", "P08"), xref("quota", "E-09", "P09"),
         xref("quota", "E-14", "P14"),
         *[xref("unemployed_survey", f"WJ{n}", f"P{n}") for n in (11, 12, 13, 14, 15)],
+        xref("graduates", "10422-016", "P16"), xref("employment_service", "R16", "P16"),
+        xref("hr", "A16", "P16"), xref("graduates", "10422-017", "P17"), xref("org", "S17", "P17"),
     ])
     _insert(conn, "core.employer", [
         {"employer_id": "E1", "name": "=cmd|'/c calc'!A1", "region_code": "370102", "unit_type": "enterprise"},
@@ -83,6 +86,12 @@ def fill(conn) -> None:
         # Further study; a job before graduation is no employment after it.
         {**base, "student_key": "10422-005", "school_code": "10422", "school_name": "山东大学", "level": "本科",
          "major": "法学", "expected_graduation": dt.date(2024, 6, 1), "destination": "升学", "year": 2024},
+        # A registration in August before contributions from October: the earliest evidence.
+        {**base, "student_key": "10422-016", "school_code": "10422", "school_name": "山东大学", "level": "硕士研究生",
+         "major": "特殊教育", "expected_graduation": dt.date(2024, 6, 1), "destination": None, "year": 2024},
+        # On an organ's staff register at the year end, joined after graduating.
+        {**base, "student_key": "10422-017", "school_code": "10422", "school_name": "山东大学", "level": "本科",
+         "major": "行政管理", "expected_graduation": dt.date(2024, 7, 1), "destination": "待就业", "year": 2024},
         # Graduating in two years: not in the ledger.
         {**base, "student_key": "10422-006", "school_code": "10422", "school_name": "山东大学", "level": "本科",
          "major": "历史", "expected_graduation": dt.date(2026, 6, 1), "destination": "在读", "year": 2024},
@@ -94,12 +103,17 @@ def fill(conn) -> None:
         {**hr, "contribution_id": 3, "person_key": "A01", "employer_key": "B1", "period": 202409},
         {**hr, "contribution_id": 4, "person_key": "A01", "employer_key": "B1", "period": 202410},
         {**hr, "contribution_id": 5, "person_key": "A05", "employer_key": "B1", "period": 202403},
+        {**hr, "contribution_id": 6, "person_key": "A16", "employer_key": "B1", "period": 202410},
+    ])
+    _insert(conn, "staging.civil_service", [
+        {"staff_key": "S17", "organ_name": "东营市某局", "joined_on": dt.date(2024, 9, 1), "year": 2024},
     ])
     reg = {"delivery": "t", "period": "202405"}
     _insert(conn, "staging.employment_registration", [
         {**reg, "registration_id": "R06", "form": "灵活就业", "start_date": dt.date(2024, 5, 1), "is_withdrawn": False},
         {**reg, "registration_id": "R07", "form": "集中就业", "start_date": dt.date(2024, 5, 1), "is_withdrawn": True},
         {**reg, "registration_id": "R10", "form": "集中就业", "start_date": dt.date(2024, 5, 1), "is_withdrawn": False},
+        {**reg, "registration_id": "R16", "form": "自主创业", "start_date": dt.date(2024, 8, 1), "is_withdrawn": False},
     ])
     _insert(conn, "staging.declaration", [
         {"delivery": "t", "declaration_id": "D1", "declaration_year": 2024, "status": "审核通过",
@@ -184,12 +198,15 @@ def test_city_progress_counts_each_new_employment_once_by_form(province):
     assert jinan["progress_ratio"] == (Decimal(2) / goal[("3701", 2024)]).quantize(Decimal("0.0001"))
     assert jinan["plan_target_count"] == sum(goal[("3701", y)] for y in (2022, 2023, 2024))
     assert jinan["plan_new_count"] == 2
-    assert sum(r["new_count"] for r in rows.values()) == 4
+    # P16: a registration (自主创业) and later contributions: once, as the registration. P17's
+    # post on an organ's register is no new-employment event.
+    assert (rows["3705"]["new_count"], rows["3705"]["new_self_employed_count"]) == (1, 1)
+    assert sum(r["new_count"] for r in rows.values()) == 5
 
 
 def test_graduate_ledger_status_from_every_source(province):
     rows = {r["student_key"]: r for r in _all(province, "select * from mart.graduate_ledger")}
-    assert set(rows) == {"10422-001", "10422-002", "10422-004", "10422-005"}
+    assert set(rows) == {"10422-001", "10422-002", "10422-004", "10422-005", "10422-016", "10422-017"}
     employed = rows["10422-001"]
     assert (employed["status"], employed["employed_found"], employed["employed_source"],
             employed["employed_since"]) == ("employed", True, "社保缴费", dt.date(2024, 9, 1))
@@ -197,6 +214,10 @@ def test_graduate_ledger_status_from_every_source(province):
     assert (rows["10422-002"]["status"], rows["10422-002"]["employed_found"]) == ("not_employed", False)
     assert (rows["10422-004"]["status"], rows["10422-004"]["graduates_in_year"]) == ("not_employed", False)
     assert (rows["10422-005"]["status"], rows["10422-005"]["employed_found"]) == ("further_study", False)
+    assert (rows["10422-016"]["status"], rows["10422-016"]["employed_source"], rows["10422-016"]["employed_since"]) \
+        == ("employed", "就业登记", dt.date(2024, 8, 1))
+    assert (rows["10422-017"]["status"], rows["10422-017"]["employed_source"], rows["10422-017"]["employed_since"]) \
+        == ("employed", "机关在编", dt.date(2024, 9, 1))
 
 
 def test_priority_employer_ranks_the_largest_gap_first(province):

@@ -71,11 +71,15 @@ def _table(t: Table) -> str:
            *[f"<th>{escape(c.header)}</th>" for c in t.columns], "</tr></thead><tbody>"]
     if not t.rows:
         out.append(f'<tr><td colspan="{len(t.columns)}">无数据</td></tr>')
-    for row in t.rows:
+    shown = t.rows[:t.page_limit] if t.page_limit else t.rows
+    for row in shown:
         out.append("<tr>" + "".join(_cell(c, row.get(c.key)) for c in t.columns) + "</tr>")
     if t.total is not None:
         out.append('<tr class="total">' + "".join(_cell(c, t.total.get(c.key)) for c in t.columns) + "</tr>")
     out.append("</tbody></table>")
+    if len(shown) < len(t.rows):
+        out.append(f"<p class='note'>此处列出前 {len(shown):,} 行，共 {len(t.rows):,} 行；完整内容见 .xlsx 格式报告。"
+                   f" First {len(shown):,} of {len(t.rows):,} rows; the .xlsx report holds every row.</p>")
     return "".join(out)
 
 

@@ -4,7 +4,7 @@ organs and institutions, the unemployed; each rebuilt whole in one transaction."
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -54,12 +54,9 @@ def _rows(conn: Connection, sql: str, **binds: Any) -> list[sa.RowMapping]:
     return list(conn.execute(sa.text(sql), binds).mappings())
 
 
-def _replace(conn: Connection, table: str, rows: list[dict], years: Iterable[int] | None = None) -> int:
-    """Replace the rows of a mart table (all of it, or only the given years)."""
-    if years is None:
-        conn.execute(sa.text(f"delete from mart.{table}"))
-    else:
-        conn.execute(sa.text(f"delete from mart.{table} where year = any(:y)"), {"y": list(years)})
+def _replace(conn: Connection, table: str, rows: list[dict]) -> int:
+    """Replace every row of a mart table (a derived table, rebuilt whole)."""
+    conn.execute(sa.text(f"delete from mart.{table}"))
     columns = [c.name for c in metadata.tables[f"mart.{table}"].columns]
     return copy_rows(conn, f"mart.{table}", columns, ([r.get(c) for c in columns] for r in rows))
 
@@ -404,9 +401,6 @@ def build_unemployed_profile(conn: Connection, now: dt.datetime, statuses: Seque
              "wants_work_count": g["wants_work_count"], "computed_at": now}
             for (y, c, n, cat, lvl, need), g in sorted(groups.items())]
     return _replace(conn, "unemployed_profile", rows)
-
-
-BUILDERS: dict[str, Callable[..., Any]] = {}
 
 
 def build_marts(engine: Engine, *, statuses: Sequence[str] = DEFAULT_STATUSES,

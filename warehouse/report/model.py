@@ -24,6 +24,7 @@ class Table:
     columns: list[Col]
     rows: list[dict]
     total: dict | None = None  # a 合计 row, printed last
+    page_limit: int | None = None  # rows shown in html/pdf (the xlsx holds every row)
 
 
 @dataclass(frozen=True)

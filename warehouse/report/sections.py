@@ -33,6 +33,8 @@ FORMS = (("new_quota_count", "按比例"), ("new_concentrated_count", "集中"),
          ("new_self_employed_count", "个体/自主创业"), ("new_flexible_count", "灵活就业"),
          ("new_public_welfare_count", "公益性岗位"), ("new_auxiliary_count", "辅助性就业"),
          ("new_other_count", "其他"))
+# The html/pdf print this many ledger rows (a province has tens of thousands); the xlsx all.
+LEDGER_PAGE_ROWS = 2000
 CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重", "未知")
 
 
@@ -248,7 +250,7 @@ def _graduates(conn: Connection, year: int) -> Section:
         "按比例就业申报或机关在编名册中查到就业的，记为已就业。",
         [Table("状态汇总", [Col("status", "状态", width=12), Col("count", "人数（人）", "count")], summary,
                {"status": "合计", "count": len(rows)}),
-         Table("台账", cols, rows)],
+         Table("台账", cols, rows, page_limit=LEDGER_PAGE_ROWS)],
         Chart("pie", "毕业生就业状态（人）", "status", ("count",), table=0))
 
 
