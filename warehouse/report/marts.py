@@ -157,33 +157,46 @@ left join core.person_xref px on px.source = 'graduates' and px.source_key = s.s
 left join core.person p on p.person_id = px.person_id
 where extract(year from s.expected_graduation)::int - s.year in (0, 1)
 """
-# Per person: every employment spell in any source, as (source, start, end); the ledger
-# keeps those reaching past the graduation date.
-SPELLS_SQL = """
-select px.person_id, 'contribution' as source,
-       make_date(c.period / 100, c.period % 100, 1) as started,
-       (make_date(c.period / 100, c.period % 100, 1) + interval '1 month - 1 day')::date as ended
-from staging.contribution c
-join core.person_xref px on px.source = 'hr' and px.source_key = c.person_key
-where c.is_paid and px.person_id = any(:ids)
-union all
-select px.person_id, 'registration', r.start_date, r.end_date
-from staging.employment_registration r
-join core.person_xref px on px.source = 'employment_service' and px.source_key = r.registration_id
-where not coalesce(r.is_withdrawn, false) and px.person_id = any(:ids)
-union all
-select px.person_id, 'declaration',
-       greatest(coalesce(e.contract_start, make_date(d.declaration_year, 1, 1)), make_date(d.declaration_year, 1, 1)),
-       least(coalesce(e.contract_end, make_date(d.declaration_year, 12, 31)), make_date(d.declaration_year, 12, 31))
-from staging.declared_employment e
-join staging.declaration d on d.declaration_id = e.declaration_id
-join core.person_xref px on px.source = 'quota' and px.source_key = e.employee_record_id
-where d.status = any(:statuses) and d.declaration_year is not null and px.person_id = any(:ids)
-union all
-select px.person_id, 'civil_service', coalesce(cs.joined_on, make_date(cs.year, 12, 31)), make_date(cs.year, 12, 31)
-from staging.civil_service cs
-join core.person_xref px on px.source = 'org' and px.source_key = cs.staff_key
-where px.person_id = any(:ids)
+# Per ledger student: the earliest employment evidence of each source reaching past the
+# graduation month (work that ended before graduating is not employment after it).
+EVIDENCE_SQL = """
+with persons as (select distinct person_id from tmp_ql_grad where person_id is not null),
+spells as (
+    select px.person_id, 'contribution' as source,
+           make_date(c.period / 100, c.period % 100, 1) as started,
+           (make_date(c.period / 100, c.period % 100, 1) + interval '1 month - 1 day')::date as ended
+    from staging.contribution c
+    join core.person_xref px on px.source = 'hr' and px.source_key = c.person_key
+    where c.is_paid and px.person_id in (select person_id from persons)
+    union all
+    select px.person_id, 'registration', r.start_date, r.end_date
+    from staging.employment_registration r
+    join core.person_xref px on px.source = 'employment_service' and px.source_key = r.registration_id
+    where not coalesce(r.is_withdrawn, false) and px.person_id in (select person_id from persons)
+    union all
+    select px.person_id, 'declaration',
+           greatest(coalesce(e.contract_start, make_date(d.declaration_year, 1, 1)),
+                    make_date(d.declaration_year, 1, 1)),
+           least(coalesce(e.contract_end, make_date(d.declaration_year, 12, 31)),
+                 make_date(d.declaration_year, 12, 31))
+    from staging.declared_employment e
+    join staging.declaration d on d.declaration_id = e.declaration_id
+    join core.person_xref px on px.source = 'quota' and px.source_key = e.employee_record_id
+    where d.status = any(:statuses) and d.declaration_year is not null
+      and px.person_id in (select person_id from persons)
+    union all
+    -- A staff register states who is on staff at the end of its year.
+    select px.person_id, 'civil_service', coalesce(cs.joined_on, make_date(cs.year, 12, 31)),
+           make_date(cs.year, 12, 31)
+    from staging.civil_service cs
+    join core.person_xref px on px.source = 'org' and px.source_key = cs.staff_key
+    where px.person_id in (select person_id from persons)
+)
+select distinct on (g.year, g.student_key) g.year, g.student_key, sp.source,
+       greatest(coalesce(sp.started, g.graduated), g.graduated) as since
+from tmp_ql_grad g
+join spells sp on sp.person_id = g.person_id and (sp.ended is null or sp.ended >= g.graduated)
+order by g.year, g.student_key, since, sp.source
 """
 
 
@@ -202,31 +215,27 @@ def graduate_status(destination: str | None, employed_found: bool) -> str:
 def build_graduate_ledger(conn: Connection, now: dt.datetime, statuses: Sequence[str]) -> int:
     """Every student of a year's graduates file graduating that year or the next (一人一策)."""
     students = _rows(conn, GRADUATES_SQL)
-    ids = sorted({s["person_id"] for s in students if s["person_id"]})
-    spells: dict[str, list[sa.RowMapping]] = defaultdict(list)
-    if ids:
-        for r in _rows(conn, SPELLS_SQL, ids=ids, statuses=list(statuses)):
-            spells[r["person_id"]].append(r)
+    conn.execute(sa.text("drop table if exists tmp_ql_grad"))
+    conn.execute(sa.text("create temp table tmp_ql_grad (year int, student_key text, person_id text, "
+                         "graduated date) on commit drop"))
+    copy_rows(conn, "tmp_ql_grad", ["year", "student_key", "person_id", "graduated"],
+              ([s["year"], s["student_key"], s["person_id"], s["expected_graduation"]] for s in students))
+    found = {(r["year"], r["student_key"]): (r["since"], r["source"])
+             for r in _rows(conn, EVIDENCE_SQL, statuses=list(statuses))}
     rows = []
     for s in students:
         graduated = s["expected_graduation"]
-        found: tuple[dt.date, str] | None = None
-        for sp in spells.get(s["person_id"], ()):
-            if sp["ended"] is not None and sp["ended"] < graduated:
-                continue
-            since = max(sp["started"] or graduated, graduated)
-            if found is None or (since, sp["source"]) < found:
-                found = (since, sp["source"])
+        evidence = found.get((s["year"], s["student_key"]))
         rows.append({
             "year": s["year"], "student_key": s["student_key"], "person_id": s["person_id"],
             "city_code": city(s["hukou_region_code"])[0], "school_code": s["school_code"],
             "school_name": s["school_name"], "study_level": s["level"], "major": s["major"],
             "expected_graduation": graduated, "graduates_in_year": graduated.year == s["year"],
-            "destination": s["destination"], "employed_found": found is not None,
-            "employed_source": EVIDENCE_LABELS[found[1]] if found else None,
-            "employed_since": found[0] if found else None,
+            "destination": s["destination"], "employed_found": evidence is not None,
+            "employed_source": EVIDENCE_LABELS[evidence[1]] if evidence else None,
+            "employed_since": evidence[0] if evidence else None,
             "help_measures": s["help_measures"],
-            "status": graduate_status(s["destination"], found is not None), "computed_at": now,
+            "status": graduate_status(s["destination"], evidence is not None), "computed_at": now,
         })
     return _replace(conn, "graduate_ledger", rows)
 

@@ -220,7 +220,7 @@ def _priority(conn: Connection, year: int) -> Section:
         "priority", "三、重点用人单位（用人规模大、安排残疾人差距大、吸收残疾人潜力大）",
         f"未达比例单位 {below[0]} 家，其中同时满足三项条件的重点单位 {below[1]} 家"
         f"（在职职工≥{int(t['priority_min_total_staff'])}人、差距≥{_count(t['priority_min_quota_gap'])}人、"
-        f"核实应缴保障金≥{_yuan(t['priority_min_levy_verified'])}元；阈值见 refdata/data/report_thresholds.csv）。"
+        f"核实应缴保障金≥{int(t['priority_min_levy_verified']):,}元；阈值见 refdata/data/report_thresholds.csv）。"
         f"本表列出前 {size} 家。",
         [Table("重点用人单位名单", cols, rows)],
         Chart("bar", "差距最大的单位（人）", "name", ("quota_gap",), y_title="人", limit=12))
