@@ -6,7 +6,7 @@ from orchestration.progress import step
 from orchestration.resources import WarehouseResource
 
 GROUP = "report"
-# Each report table and what it reads; public_sector and dpf_organ come from one pass.
+# Each report table and what it reads; the establishment-register tables come from one pass.
 REPORT_TABLES: dict[tuple[str, ...], list[list[str]]] = {
     ("city_progress",): [["core", "person"], ["core", "person_xref"], ["core", "employer_xref"],
                          ["staging", "employment_registration"], ["staging", "declared_employment"],
@@ -17,7 +17,8 @@ REPORT_TABLES: dict[tuple[str, ...], list[list[str]]] = {
                            ["staging", "declared_employment"], ["staging", "declaration"],
                            ["staging", "civil_service"]],
     ("priority_employer",): [["mart", "quota_compliance"], ["core", "employer"], ["ref", "report_thresholds"]],
-    ("public_sector", "dpf_organ"): [["staging", "institution"], ["ref", "report_thresholds"]],
+    ("public_sector", "public_unit_without_disabled", "dpf_organ"): [["staging", "institution"],
+                                                                     ["ref", "report_thresholds"]],
     ("unemployed_profile",): [["core", "person"], ["core", "person_xref"], ["staging", "survey"],
                               ["staging", "person_mention"], ["staging", "declared_employment"],
                               ["staging", "employment_registration"]],
@@ -27,6 +28,7 @@ DESCRIPTIONS = {
     "graduate_ledger": "一人一策 ledger: students graduating in the year or the next, employment found after graduation",
     "priority_employer": "Employers below quota ranked by gap, staff and levy; priority = all three thresholds met",
     "public_sector": "Organs and public institutions per city (schools and kindergartens excluded)",
+    "public_unit_without_disabled": "Organs and institutions (no schools) employing no disabled person",
     "dpf_organ": "Federation organs at county level and above against the 15% target",
     "unemployed_profile": "Working-age surveyed persons not employed, by city, category, level and training need",
 }

@@ -463,6 +463,23 @@ public_sector = Table(
     PrimaryKeyConstraint("year", "city_code", "kind"),
     schema="mart",
 )
+public_unit_without_disabled = Table(
+    "public_unit_without_disabled",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("uscc", Text, nullable=False),
+    Column("name", Text),
+    Column("kind", Text, nullable=False),
+    Column("region_code", Text),
+    Column("city_code", Text, nullable=False),
+    Column("admin_level", Text, nullable=False),
+    Column("authorised_posts", Integer),
+    Column("staff_count", Integer),
+    Column("is_large", Boolean, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("year", "uscc"),
+    schema="mart",
+)
 dpf_organ = Table(
     "dpf_organ",
     metadata,

@@ -76,6 +76,7 @@ def test_report_sections_give_exact_figures(filled):
     public = s["public"].tables[0].rows
     assert [(r["city"], r["organ_unit_count"], r["inst_unit_count"], r["disabled_staff_count"],
              r["schools_excluded"]) for r in public] == [("济南市", 3, 1, 8, 1)]
+    assert [(r["name"], r["large"]) for r in s["public"].tables[1].rows] == [("济南市某局", "是")]
     dpf = {r["name"]: r for r in s["dpf"].tables[0].rows}
     assert (dpf["济南市残疾人联合会"]["share"], dpf["济南市残疾人联合会"]["meets"]) == (Decimal("0.1500"), "是")
     assert dpf["历下区残疾人联合会"]["meets"] == "否"

@@ -240,6 +240,10 @@ def test_public_sector_excludes_schools_and_dpf_organ_at_exactly_15_percent(prov
             organ["units_employing_none"], organ["large_units_employing_none"]) == (3, 121, 6, 1, 1)
     assert (inst["unit_count"], inst["staff_count"], inst["disabled_staff_count"],
             inst["units_employing_none"], inst["schools_excluded"]) == (1, 100, 2, 0, 1)
+    none = _all(province, "select uscc, kind, admin_level, is_large from mart.public_unit_without_disabled "
+                          "where year = 2024")
+    # The school employs none too, but schools are not counted.
+    assert none == [{"uscc": "11370100MB0000003X", "kind": "organ", "admin_level": "city", "is_large": True}]
     dpf = {r["uscc"]: r for r in _all(province, "select * from mart.dpf_organ where year = 2024")}
     city_dpf, county_dpf = dpf["13370100MB0000001X"], dpf["13370102MB0000002X"]
     assert (city_dpf["admin_level"], city_dpf["disabled_share"], city_dpf["meets_target"]) == (

@@ -31,7 +31,7 @@ GRADUATE_STATUSES = ("employed", "further_study", "not_employed", "unknown")
 EVIDENCE_LABELS = {"contribution": "社保缴费", "registration": "就业登记",
                    "declaration": "按比例就业申报", "civil_service": "机关在编"}
 MART_TABLES = ("city_progress", "graduate_ledger", "priority_employer", "public_sector",
-               "dpf_organ", "unemployed_profile")
+               "public_unit_without_disabled", "dpf_organ", "unemployed_profile")
 
 
 def thresholds() -> dict[str, Decimal]:
@@ -299,13 +299,14 @@ def admin_level(region_code: str | None) -> str:
     return "county"
 
 
-def build_public_sector(conn: Connection, now: dt.datetime) -> tuple[int, int]:
-    """Organs and institutions per city and year (schools and kindergartens excluded), and
-    each Federation organ at county level and above against the 15% target."""
+def build_public_sector(conn: Connection, now: dt.datetime) -> tuple[int, int, int]:
+    """Organs and institutions per city and year (schools and kindergartens excluded), the
+    units among them employing none, and each Federation organ (county level and above)
+    against the 15% target."""
     t = thresholds()
     large = {"organ": t["organ_large_posts"], "institution": t["institution_large_posts"]}
     groups: dict[tuple[int, str, str], Counter] = defaultdict(Counter)
-    organs = []
+    organs, none = [], []
     for r in _rows(conn, INSTITUTIONS_SQL):
         code, _name = city(r["region_code"])
         kind = KINDS.get(r["kind"] or "", "institution" if (r["uscc"] or "").startswith("12") else "organ")
@@ -319,8 +320,13 @@ def build_public_sector(conn: Connection, now: dt.datetime) -> tuple[int, int]:
         g["disabled_staff_count"] += disabled
         if not disabled:
             g["units_employing_none"] += 1
-            if admin_level(r["region_code"]) != "county" and (r["authorised_posts"] or 0) >= large[kind]:
-                g["large_units_employing_none"] += 1
+            is_large = admin_level(r["region_code"]) != "county" and (r["authorised_posts"] or 0) >= large[kind]
+            g["large_units_employing_none"] += is_large
+            none.append({"year": r["year"], "uscc": r["uscc"], "name": r["name"], "kind": kind,
+                         "region_code": r["region_code"], "city_code": code,
+                         "admin_level": admin_level(r["region_code"]),
+                         "authorised_posts": r["authorised_posts"], "staff_count": r["actual_staff"],
+                         "is_large": is_large, "computed_at": now})
         if r["is_dpf_organ"]:
             organs.append({
                 "year": r["year"], "uscc": r["uscc"], "name": r["name"],
@@ -337,7 +343,8 @@ def build_public_sector(conn: Connection, now: dt.datetime) -> tuple[int, int]:
                                           "units_employing_none", "large_units_employing_none",
                                           "schools_excluded")},
              "computed_at": now} for (y, c, k), g in sorted(groups.items())]
-    return _replace(conn, "public_sector", rows), _replace(conn, "dpf_organ", organs)
+    return (_replace(conn, "public_sector", rows), _replace(conn, "public_unit_without_disabled", none),
+            _replace(conn, "dpf_organ", organs))
 
 
 # ---------------------------------------------------------------- mart.unemployed_profile
@@ -427,8 +434,9 @@ def build_marts(engine: Engine, *, statuses: Sequence[str] = DEFAULT_STATUSES,
             out["graduate_ledger"] = build_graduate_ledger(conn, now, statuses)
         if "priority_employer" in wanted:
             out["priority_employer"] = build_priority_employer(conn, now)
-        if wanted & {"public_sector", "dpf_organ"}:
-            out["public_sector"], out["dpf_organ"] = build_public_sector(conn, now)
+        if wanted & {"public_sector", "public_unit_without_disabled", "dpf_organ"}:
+            (out["public_sector"], out["public_unit_without_disabled"],
+             out["dpf_organ"]) = build_public_sector(conn, now)
         if "unemployed_profile" in wanted:
             out["unemployed_profile"] = build_unemployed_profile(conn, now, statuses)
     return out

@@ -35,6 +35,7 @@ FORMS = (("new_quota_count", "按比例"), ("new_concentrated_count", "集中"),
          ("new_other_count", "其他"))
 # The html/pdf print this many ledger rows (a province has tens of thousands); the xlsx all.
 LEDGER_PAGE_ROWS = 2000
+UNIT_PAGE_ROWS = 500
 CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重", "未知")
 
 
@@ -272,6 +273,15 @@ def _public(conn: Connection, year: int) -> Section:
     for r in rows:
         for k in keys:
             r.setdefault(k, 0)
+    none_rows = [{"name": r["name"], "kind": "机关" if r["kind"] == "organ" else "事业单位",
+                  "level": LEVEL_TITLES.get(r["admin_level"], r["admin_level"]),
+                  "city": city(r["region_code"])[1], "posts": r["authorised_posts"], "staff": r["staff_count"],
+                  "large": "是" if r["is_large"] else "否"}
+                 for r in _rows(conn, """select * from mart.public_unit_without_disabled where year = :y
+                                         order by is_large desc, authorised_posts desc nulls last, uscc""", y=year)]
+    none_cols = [Col("name", "单位名称", width=32), Col("kind", "类别", width=10), Col("level", "层级", width=8),
+                 Col("city", "城市", width=10), Col("posts", "核定编制（个）", "count"),
+                 Col("staff", "实有人数（人）", "count"), Col("large", "省市级大单位", width=12)]
     t = thresholds()
     cols = [Col("city", "城市", width=14),
             Col("organ_unit_count", "机关（个）", "count"), Col("organ_staff_count", "机关在职（人）", "count"),
@@ -287,7 +297,8 @@ def _public(conn: Connection, year: int) -> Section:
         "public", "五、党政机关、事业单位安排残疾人就业（不含中小学、幼儿园）",
         f"据机构编制部门登记的实有人数与残疾人在职人数。省市级大单位：机关编制≥{int(t['organ_large_posts'])}个、"
         f"事业单位编制≥{int(t['institution_large_posts'])}个，2027年底前应至少安排1名残疾人。",
-        [Table("分市情况", cols, rows, _total(rows, "city", keys))],
+        [Table("分市情况", cols, rows, _total(rows, "city", keys)),
+         Table("未安排残疾人的机关、事业单位（省市级大单位在前）", none_cols, none_rows, page_limit=UNIT_PAGE_ROWS)],
         Chart("bar", "各市机关事业单位残疾人在职人数（人）", "city",
               ("organ_disabled_staff_count", "inst_disabled_staff_count"), y_title="人"))
 

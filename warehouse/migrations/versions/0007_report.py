@@ -62,6 +62,11 @@ create table if not exists mart.public_sector (
     large_units_employing_none integer not null, schools_excluded integer not null,
     computed_at timestamptz not null,
     primary key (year, city_code, kind));
+create table if not exists mart.public_unit_without_disabled (
+    year integer not null, uscc text not null, name text, kind text not null, region_code text,
+    city_code text not null, admin_level text not null, authorised_posts integer,
+    staff_count integer, is_large boolean not null, computed_at timestamptz not null,
+    primary key (year, uscc));
 create table if not exists mart.dpf_organ (
     year integer not null, uscc text not null, name text, region_code text,
     city_code text, admin_level text not null, staff_count integer,
@@ -77,7 +82,7 @@ create table if not exists mart.unemployed_profile (
     primary key (year, city_code, category, level, training_need));
 """
 MART_TABLES = ("city_progress", "graduate_ledger", "priority_employer", "public_sector",
-               "dpf_organ", "unemployed_profile")
+               "public_unit_without_disabled", "dpf_organ", "unemployed_profile")
 
 
 def upgrade() -> None:
