@@ -349,7 +349,7 @@ def build_public_sector(conn: Connection, now: dt.datetime) -> tuple[int, int, i
 
 # ---------------------------------------------------------------- mart.unemployed_profile
 SURVEY_SQL = """
-select coalesce(s.survey_year, cast(left(s.period, 4) as integer)) as year, s.questionnaire_id,
+select coalesce(s.survey_year, case when s.period ~ '^[0-9]{4}' then cast(left(s.period, 4) as integer) end) as year, s.questionnaire_id,
        s.interview_date, s.wants_work, s.training_wanted, p.person_id, p.birth_date, p.gender,
        coalesce(p.hukou_region_code, m.hukou_region_code) as hukou_region_code,
        coalesce(p.disability_category, m.disability_category) as disability_category,

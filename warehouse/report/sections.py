@@ -131,7 +131,7 @@ def _highlights(year: int, sections: list[Section]) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- 一、目标任务
 def _progress(conn: Connection, year: int) -> Section:
     rows = []
-    for r in _rows(conn, "select * from mart.city_progress where year = :y order by city_code", y=year):
+    for r in _rows(conn, "select * from mart.city_progress where year = :y order by city_code = '0000', city_code", y=year):
         rows.append({"city": r["city_name"], "target_count": r["target_count"], "new_count": r["new_count"],
                      **{k: r[k] for k, _ in FORMS}, "progress_ratio": r["progress_ratio"],
                      "plan_target_count": r["plan_target_count"], "plan_new_count": r["plan_new_count"]})
