@@ -1,28 +1,12 @@
-"""Assets of the annual report's mart tables (warehouse.report.marts), keys mirroring the tables."""
+"""Assets of the annual report's mart tables (warehouse.report.marts), deps from its READS."""
 
 import dagster as dg
 
+from orchestration.lineage import keys_read
 from orchestration.progress import step
 from orchestration.resources import WarehouseResource
 
 GROUP = "report"
-# Each report table and what it reads; the establishment-register tables come from one pass.
-REPORT_TABLES: dict[tuple[str, ...], list[list[str]]] = {
-    ("city_progress",): [["core", "person"], ["core", "person_xref"], ["core", "employer_xref"],
-                         ["staging", "employment_registration"], ["staging", "declared_employment"],
-                         ["staging", "declaration"], ["staging", "contribution"],
-                         ["ref", "employment_targets"]],
-    ("graduate_ledger",): [["core", "person"], ["core", "person_xref"], ["staging", "study"],
-                           ["staging", "contribution"], ["staging", "employment_registration"],
-                           ["staging", "declared_employment"], ["staging", "declaration"],
-                           ["staging", "civil_service"]],
-    ("priority_employer",): [["mart", "quota_compliance"], ["core", "employer"], ["ref", "report_thresholds"]],
-    ("public_sector", "public_unit_without_disabled", "dpf_organ"): [["staging", "institution"],
-                                                                     ["ref", "report_thresholds"]],
-    ("unemployed_profile",): [["core", "person"], ["core", "person_xref"], ["staging", "survey"],
-                              ["staging", "person_mention"], ["staging", "declared_employment"],
-                              ["staging", "employment_registration"]],
-}
 DESCRIPTIONS = {
     "city_progress": "New employments of certified persons per city and year, by form, against the target",
     "graduate_ledger": "一人一策 ledger: students graduating in the year or the next, employment found after graduation",
@@ -41,7 +25,7 @@ def _statuses() -> list[str]:
     return Params("*").list("statuses")
 
 
-def _report_asset(tables: tuple[str, ...], deps: list[list[str]]) -> dg.AssetsDefinition:
+def _report_asset(tables: tuple[str, ...], deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     specs = [dg.AssetSpec(["mart", t], group_name=GROUP, kinds={"postgres"}, deps=deps,
                           description=DESCRIPTIONS[t]) for t in tables]
 
@@ -58,6 +42,8 @@ def _report_asset(tables: tuple[str, ...], deps: list[list[str]]) -> dg.AssetsDe
     return _build
 
 
-def report_assets() -> list[dg.AssetsDefinition]:
-    """Every asset of the report's mart tables."""
-    return [_report_asset(tables, deps) for tables, deps in REPORT_TABLES.items()]
+def report_assets(produced: set[dg.AssetKey]) -> list[dg.AssetsDefinition]:
+    """Every asset of the report's mart tables, depending on the assets of what they read."""
+    from warehouse.report.marts import READS
+
+    return [_report_asset(tables, keys_read(reads, produced)) for tables, reads in READS.items()]

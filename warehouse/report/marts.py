@@ -32,6 +32,22 @@ EVIDENCE_LABELS = {"contribution": "社保缴费", "registration": "就业登记
                    "declaration": "按比例就业申报", "civil_service": "机关在编"}
 MART_TABLES = ("city_progress", "graduate_ledger", "priority_employer", "public_sector",
                "public_unit_without_disabled", "dpf_organ", "unemployed_profile")
+# Warehouse tables each builder reads (the asset graph is derived from it); the
+# establishment-register tables come from one pass, so they share one entry.
+READS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("city_progress",): ("core.person", "core.person_xref", "core.employer_xref", "core.employer",
+                         "staging.employment_registration", "staging.declared_employment",
+                         "staging.declaration", "staging.contribution", "ref.employment_targets"),
+    ("graduate_ledger",): ("core.person", "core.person_xref", "staging.study", "staging.contribution",
+                           "staging.employment_registration", "staging.declared_employment",
+                           "staging.declaration", "staging.civil_service"),
+    ("priority_employer",): ("mart.quota_compliance", "core.employer", "ref.report_thresholds"),
+    ("public_sector", "public_unit_without_disabled", "dpf_organ"): ("staging.institution",
+                                                                     "ref.report_thresholds"),
+    ("unemployed_profile",): ("core.person", "core.person_xref", "staging.survey", "staging.person_mention",
+                              "staging.declared_employment", "staging.declaration",
+                              "staging.employment_registration"),
+}
 
 
 def thresholds() -> dict[str, Decimal]:
