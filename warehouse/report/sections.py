@@ -93,7 +93,8 @@ def build_report(engine: Engine, year: int, unit: str = DEFAULT_UNIT,
                  now: dt.datetime | None = None) -> Report:
     """Every section of one year's report; raises NoReportData for a year without data."""
     now = now or dt.datetime.now(dt.UTC)
-    with engine.connect() as conn:
+    # One snapshot for every section, even while a pipeline run rebuilds the marts.
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         known = years_with_data(conn)
         if year not in known:
             raise NoReportData(year, known)
@@ -123,7 +124,8 @@ def _highlights(year: int, sections: list[Section]) -> list[tuple[str, str]]:
         ("申报单位（家）", f"{comp.get('employers', 0):,}"),
         ("核实保障金差额（元）", f"{_yuan(comp.get('levy_gap')):,}"),
         ("残疾人大学生台账（人）", f"{grads.get('count', 0):,}"),
-        ("残联机关达到15%（个）", f"{sum(1 for r in dpf if r['meets'] == '是')} / {len(dpf)}"),
+        (f"残联机关达到{thresholds()['dpf_target_share'] * 100:.0f}%（个）",
+         f"{sum(1 for r in dpf if r['meets'] == '是')} / {len(dpf)}"),
     ]
     return out
 
@@ -204,7 +206,7 @@ def _priority(conn: Connection, year: int) -> Section:
     rows = []
     for r in _rows(conn, """select * from mart.priority_employer where year = :y
                             order by is_priority desc, rank limit :n""", y=year, n=size):
-        rows.append({"rank": r["rank"], "name": r["name"], "city": city(r["city_code"])[1] if r["city_code"] != UNKNOWN_CITY[0] else UNKNOWN_CITY[1],
+        rows.append({"rank": r["rank"], "name": r["name"], "city": city(r["city_code"])[1],
                      "unit_type": UNIT_TYPE_TITLES.get(r["unit_type"], r["unit_type"] or ""),
                      "total_staff": r["total_staff"], "required_count": _count(r["required_count"]),
                      "verified_count": _count(r["verified_count"]), "quota_gap": _count(r["quota_gap"]),
