@@ -258,19 +258,20 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the annual implementation report."""
+    """Write the annual implementation report (.xlsx, .html or .pdf)."""
     from quotalink.settings import load_settings
     from warehouse.db import get_engine
-    from warehouse.report import build_report, write_report
+    from warehouse.report import FORMATS, build_report, write_report
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
-        print(f"quotalink report: --out must end in .xlsx or .html, got {out.name}", file=sys.stderr)
+    if out.suffix.lower() not in FORMATS:
+        print(f"quotalink report: --out 须以 .xlsx、.html 或 .pdf 结尾 / must end in .xlsx, .html or .pdf, "
+              f"got {out.name}", file=sys.stderr)
         return 2
-    report = build_report(get_engine(load_settings()), args.year)
-    write_report(report, out, args.year)
-    print(f"report for {args.year} written to {out} "
-          f"({len(report['by_city'])} cities, {len(report['flags_by_rule'])} rules with flags)")
+    report = build_report(get_engine(load_settings()), args.year, unit=args.unit)
+    write_report(report, out)
+    print(f"{args.year}年度报告已写入 {out} / report for {args.year} written to {out} "
+          f"({len(report.sections)} sections)")
     return 0
 
 
@@ -337,11 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     rv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     rv.set_defaults(fn=cmd_review)
-    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx or .html)",
-                        description="Write the annual implementation report of a year.")
-    rp.add_argument("--year", type=int, required=True, help="declaration year, e.g. 2025")
+    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx, .html or .pdf)",
+                        description="Write the annual implementation report of a year (docs/report.md); "
+                                    "a year without data exits 2.")
+    rp.add_argument("--year", type=int, required=True, help="report year, e.g. 2024")
     rp.add_argument("--out", required=True, metavar="FILE",
-                    help="output file; its suffix (.xlsx or .html) picks the format")
+                    help="output file; its suffix (.xlsx, .html or .pdf) picks the format")
+    rp.add_argument("--unit", default="山东省残疾人联合会", help="reporting unit on the cover")
     rp.set_defaults(fn=cmd_report)
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)",
                        description="Serve the Dagster UI on the same assets, checks, schedules "
