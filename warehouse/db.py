@@ -94,8 +94,22 @@ def ensure_schema(engine: Engine) -> None:
         conn.execute(sa.text("select pg_advisory_xact_lock(7313001)"))
         conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS ops"))  # holds alembic_version
         cfg.attributes["connection"] = conn
+        prefix = get_settings().role_prefix
+        cfg.attributes["role_prefix"] = prefix
+        before = _revision(conn)
         command.upgrade(cfg, "head")
+        if _revision(conn) != before and _revision(conn) != "0004_roles_api":
+            # Tables of later revisions get the same owners, grants, policies and comments.
+            from warehouse import api, roles
+
+            roles.sync_access(conn, prefix)
+            api.apply_comments(conn)
     _migrated.add(key)
+
+
+def _revision(conn: Connection) -> str | None:
+    return conn.execute(sa.text("select version_num from ops.alembic_version")).scalar() \
+        if conn.execute(sa.text("select to_regclass('ops.alembic_version')")).scalar() else None
 
 
 def _csv_chunks(rows: Iterable[Sequence], chunk_rows: int) -> Iterable[tuple[io.StringIO, int]]:
