@@ -177,7 +177,7 @@ def anomaly_flag(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
     engine = warehouse.engine()
     with step("audit rules") as summary:
-        counts = expectations.run_rules(engine, dt.datetime.now(dt.UTC)) or {}
+        counts = expectations.run_rules(engine, dt.datetime.now(dt.UTC), run_id=context.run_id) or {}
         summary["flags"] = sum(v for k, v in counts.items() if isinstance(v, int) and not k.startswith("_"))
     meta = {k: v for k, v in counts.items() if isinstance(v, (int, float, str))}
     truth = warehouse.settings().truth_dir

@@ -226,3 +226,24 @@ API_FUNCTIONS = {
     "mask_text(text)": "Masks ID numbers and mobile phone numbers inside free text",
     "mask_jsonb(jsonb)": "Masks ID numbers and phones in every string of a JSON value, names and birth dates by key",
 }
+
+_VERSION_COLS = {"valid_from": "core.person_version.valid_from", "valid_to": "core.person_version.valid_to"}
+API_VIEWS["anomaly_flag"][1]["run_id"] = "mart.anomaly_flag.run_id"
+API_VIEWS.update({
+    "person_history": ("Every published version of each golden person, masked like api.person", {
+        **API_VIEWS["person"][1], **_VERSION_COLS}),
+    "employer_history": ("Every published version of each golden employer", {
+        **API_VIEWS["employer"][1], **_VERSION_COLS}),
+    "person_xref_history": ("Every published version of the person crosswalk", {
+        **API_VIEWS["person_xref"][1], **_VERSION_COLS}),
+    "employer_xref_history": ("Every published version of the employer crosswalk", {
+        **API_VIEWS["employer_xref"][1], **_VERSION_COLS}),
+})
+API_AS_OF_FUNCTIONS = {
+    "person_as_of(date)": "Golden persons as the warehouse published them at the end of that day "
+                          "(China Standard Time): rows of api.person_history",
+    "employer_as_of(date)": "Golden employers as published at the end of that day: rows of api.employer_history",
+    "person_xref_as_of(date)": "The person crosswalk as published at the end of that day",
+    "employer_xref_as_of(date)": "The employer crosswalk as published at the end of that day",
+    "end_of_day(date)": "The instant a date ends in China Standard Time (what the as-of functions compare with)",
+}

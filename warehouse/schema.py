@@ -504,6 +504,25 @@ audit_checkpoint = Table(
     schema="ops",
 )
 
+# As of a date: every published version of the golden records and crosswalks
+# (warehouse.history writes them when entity resolution publishes).
+def _versions(base: Table, key: tuple[str, ...]) -> Table:
+    cols = [Column(c.name, c.type, nullable=c.nullable) for c in base.c]
+    return Table(
+        f"{base.name}_version", metadata, *cols,
+        _ts("valid_from", nullable=False), _ts("valid_to"),
+        PrimaryKeyConstraint(*key, "valid_from"),
+        Index(f"ix_{base.name}_version_open", *key, "valid_to"),
+        schema=base.schema,
+    )
+
+
+person_version = _versions(person, ("person_id",))
+employer_version = _versions(employer, ("employer_id",))
+person_xref_version = _versions(person_xref, ("source", "source_key"))
+employer_xref_version = _versions(employer_xref, ("source", "source_key"))
+anomaly_flag.append_column(Column("run_id", Text))
+
 # ---------------------------------------------------------------- descriptions
 # Every schema, table and column comment comes from warehouse/descriptions.py; the
 # migrations write them with COMMENT ON and docs/downstream.md is generated from them.

@@ -201,6 +201,7 @@ def upgrade() -> None:
         ex(f"create or replace view api.{name} as {body}")
     roles.sync_access(bind, prefix)
     api.apply_comments(bind)
+    op.get_context().config.attributes["access_synced"] = revision
 
 
 def downgrade() -> None:
