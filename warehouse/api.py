@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from warehouse import descriptions
@@ -31,6 +32,7 @@ class ApiColumn:
     name: str
     description: str
     pii: str | None
+    type: str
 
 
 def api_columns(view: str) -> list[ApiColumn]:
@@ -41,11 +43,11 @@ def api_columns(view: str) -> list[ApiColumn]:
         if isinstance(spec, str) and spec.count(".") == 2 and " " not in spec:
             schema, table, col = spec.split(".")
             column = metadata.tables[f"{schema}.{table}"].c[col]
-            out.append(ApiColumn(name, column.comment or "", column.info.get("pii")))
+            out.append(ApiColumn(name, column.comment or "", column.info.get("pii"), type_name(column)))
         elif isinstance(spec, str):
-            out.append(ApiColumn(name, spec, None))
+            out.append(ApiColumn(name, spec, None, descriptions.API_TYPES[name]))
         else:
-            out.append(ApiColumn(name, spec[0], spec[1]))
+            out.append(ApiColumn(name, spec[0], spec[1], descriptions.API_TYPES[name]))
     return out
 
 
@@ -96,11 +98,17 @@ def apply_comments(conn: Connection) -> None:
         conn.execute(sa.text(stmt))
 
 
-def _type_name(column: sa.Column) -> str:
-    try:
-        return str(column.type.compile(dialect=sa.dialects.postgresql.dialect())).lower()
-    except Exception:  # noqa: BLE001 - a type without a PostgreSQL rendering shows its class
-        return type(column.type).__name__.lower()
+_PG_NAMES = {"timestamp with time zone": "timestamp with time zone", "float": "double precision",
+             "bigint": "bigint", "jsonb": "jsonb"}
+
+
+def type_name(column: sa.Column) -> str:
+    """The column's type as PostgreSQL's format_type() names it."""
+    rendered = str(column.type.compile(dialect=postgresql.dialect())).lower()
+    if rendered.startswith("timestamp") and "with time zone" in rendered:
+        return "timestamp with time zone"
+    rendered = rendered.replace("numeric(", "numeric(").replace(", ", ",")
+    return _PG_NAMES.get(rendered, rendered)
 
 
 def _cell(text: str) -> str:
@@ -115,11 +123,11 @@ def render_dictionary() -> str:
             "Masked for `quotalink_reader` and the city roles, in clear for `quotalink_pii_reader`.", ""]
     for view, (comment, _cols) in descriptions.API_VIEWS.items():
         out += [f"### `api.{view}`", "", _cell(comment), "",
-                "| column | meaning | personal data | masked as |", "|---|---|---|---|"]
+                "| column | type | meaning | personal data | masked as |", "|---|---|---|---|---|"]
         for col in api_columns(view):
             masked = descriptions.MASKING[col.pii].split(": ", 1)[-1] if col.pii else ""
-            out.append(f"| `{col.name}` | {_cell(col.description)} | {'yes' if col.pii else ''} "
-                       f"| {_cell(masked)} |")
+            out.append(f"| `{col.name}` | {col.type} | {_cell(col.description)} "
+                       f"| {'yes' if col.pii else ''} | {_cell(masked)} |")
         out.append("")
     as_of = _version_functions()
     if as_of:
@@ -138,7 +146,7 @@ def render_dictionary() -> str:
                 "| column | type | meaning | personal data |", "|---|---|---|---|"]
         for col in table.c:
             pii = col.info.get("pii")
-            out.append(f"| `{col.name}` | {_type_name(col)} | {_cell(col.comment or '')} "
+            out.append(f"| `{col.name}` | {type_name(col)} | {_cell(col.comment or '')} "
                        f"| {pii.replace('_', ' ') if pii else ''} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -247,3 +247,16 @@ API_AS_OF_FUNCTIONS = {
     "employer_xref_as_of(date)": "The employer crosswalk as published at the end of that day",
     "end_of_day(date)": "The instant a date ends in China Standard Time (what the as-of functions compare with)",
 }
+
+# Types of api columns that are not a table column's reference (PostgreSQL's names).
+API_TYPES = {
+    "birth_year": "integer", "city_code": "text", "employee_record_id": "text",
+    "declaration_id": "text", "declaration_year": "integer", "declaration_status": "text",
+    "employer_id": "text", "person_id": "text", "id_token": "text", "full_name": "text",
+    "id_number": "text", "cert_number": "text", "disability_category": "smallint",
+    "disability_level": "smallint", "contract_start": "date", "contract_end": "date",
+    "monthly_wage": "numeric(12,2)", "si_months": "integer", "position": "text",
+    "employment_type": "text", "phone": "text", "updated_at": "timestamp with time zone",
+    "decision": "text", "decision_reason": "text", "reviewer": "text", "decision_note": "text",
+    "decided_at": "timestamp with time zone", "current_id": "text",
+}

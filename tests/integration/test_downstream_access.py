@@ -342,10 +342,14 @@ def test_every_api_column_carries_the_registry_comment(province):
     from warehouse.api import api_columns
 
     with province.engine.connect() as conn:
-        comments = {(r[0], r[1]): r[2] for r in conn.execute(sa.text("""
-            select c.table_name, c.column_name, col_description(
-                format('api.%I', c.table_name)::regclass, c.ordinal_position)
-            from information_schema.columns c where c.table_schema = 'api'"""))}
+        found = conn.execute(sa.text("""
+            select c.relname, a.attname, col_description(c.oid, a.attnum),
+                   format_type(a.atttypid, a.atttypmod)
+            from pg_attribute a join pg_class c on c.oid = a.attrelid
+            join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'api' and c.relkind = 'v' and a.attnum > 0""")).all()
+        comments = {(r[0], r[1]): r[2] for r in found}
+        types = {(r[0], r[1]): r[3] for r in found}
         views = {r[0]: r[1] for r in conn.execute(sa.text(
             "select c.relname, obj_description(c.oid) from pg_class c join pg_namespace n "
             "on n.oid = c.relnamespace where n.nspname = 'api' and c.relkind = 'v'"))}
@@ -358,4 +362,7 @@ def test_every_api_column_carries_the_registry_comment(province):
         described = {c.name for c in api_columns(view)}
         actual = {c for (v, c) in comments if v == view}
         assert described == actual, f"api.{view}: registry and view differ: {described ^ actual}"
+        wrong = {c.name: (c.type, types[(view, c.name)]) for c in api_columns(view)
+                 if types[(view, c.name)] != c.type}
+        assert wrong == {}, f"api.{view}: registry types differ from the view's: {wrong}"
     assert all(schemas.values()) and set(schemas) == set(descriptions.SCHEMA_COMMENTS)

@@ -115,12 +115,15 @@ VIEWS = {
                {_m('d.note', 'mask_text')} as decision_note, d.decided_at
         from mart.anomaly_flag f
         join core.employer e on e.employer_id = f.employer_id
-        left join lateral (
+        -- The latest decision per flag, hash-joined: a per-row lateral lookup made the
+        -- planner's estimate (and JIT) explode at 100k flags.
+        left join (
             -- reason is the console's column; read through jsonb so this view does not need it.
-            select r.decision, to_jsonb(r) ->> 'reason' as reason, r.reviewer, r.note, r.decided_at
-            from review.decision r where r.flag_id = f.flag_id
-            order by r.decided_at desc, r.decision_id desc limit 1
-        ) d on true""",
+            select distinct on (r.flag_id) r.flag_id, r.decision, to_jsonb(r) ->> 'reason' as reason,
+                   r.reviewer, r.note, r.decided_at
+            from review.decision r
+            order by r.flag_id, r.decided_at desc, r.decision_id desc
+        ) d on d.flag_id = f.flag_id""",
     "quota_compliance": """
         select q.employer_id, q.year, api.city_of(e.region_code) as city_code, q.total_staff,
                q.quota_ratio, q.required_count, q.declared_count, q.verified_count,
