@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from quotalink.errors import ConfigError
-from quotalink.settings import Settings, get_settings
+from quotalink.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -47,12 +47,31 @@ def embedded_url(pgdata: Path) -> str:
     return server.get_uri(database=EMBEDDED_DB, driver="psycopg2")
 
 
-def warehouse_url(settings: Settings | None = None) -> str:
+def warehouse_url(settings: Settings) -> str:
     """WAREHOUSE_URL, or the embedded server's URL when it is unset."""
-    settings = settings or get_settings()
     if settings.warehouse_url:
         return settings.warehouse_url
     return embedded_url(settings.embedded_pgdata)
+
+
+def psql_dsn(url: str) -> str:
+    """A libpq connection URI of a warehouse URL, for psql and other clients.
+
+    The driver suffix goes (``postgresql+psycopg2://`` → ``postgresql://``) and so does a
+    password, which psql then takes from PGPASSWORD, ~/.pgpass or a prompt: the URI can be
+    printed and pasted, never leaking the secret nor showing a masked ``***``.
+    """
+    from urllib.parse import quote
+
+    u = sa.engine.make_url(url)
+    if not u.drivername.startswith("postgresql"):
+        raise ConfigError(f"WAREHOUSE_URL: not a PostgreSQL URL ({u.drivername})")
+    user = f"{quote(u.username, safe='')}@" if u.username else ""
+    host = (u.host or "") + (f":{u.port}" if u.port else "")
+    query = "&".join(f"{k}={quote(str(v), safe='/')}" for k, vs in sorted(u.query.items())
+                     for v in ((vs,) if isinstance(vs, str) else vs))
+    return f"postgresql://{user}{host}/{quote(u.database or '', safe='')}" + (
+        f"?{query}" if query else "")
 
 
 @functools.cache
@@ -60,7 +79,7 @@ def _engine_for(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, future=True)
 
 
-def get_engine(settings: Settings | None = None, *, migrate: bool = True) -> Engine:
+def get_engine(settings: Settings, *, migrate: bool = True) -> Engine:
     """A connected engine on the warehouse, migrated to the current schema."""
     url = warehouse_url(settings)
     engine = _engine_for(url)
@@ -72,15 +91,16 @@ def get_engine(settings: Settings | None = None, *, migrate: bool = True) -> Eng
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise ConfigError(f"WAREHOUSE_URL: cannot reach {shown}: {first}") from None
     if migrate:
-        ensure_schema(engine)
+        ensure_schema(engine, settings.role_prefix)
     return engine
 
 
 _migrated: set[str] = set()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Apply the alembic migrations (once per process and URL)."""
+def ensure_schema(engine: Engine, role_prefix: str | None = None) -> None:
+    """Apply the alembic migrations (once per process and URL); ``role_prefix`` is
+    QUOTALINK_ROLE_PREFIX (read from the environment when not given)."""
     key = engine.url.render_as_string(hide_password=False)
     if key in _migrated:
         return
@@ -94,7 +114,7 @@ def ensure_schema(engine: Engine) -> None:
         conn.execute(sa.text("select pg_advisory_xact_lock(7313001)"))
         conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS ops"))  # holds alembic_version
         cfg.attributes["connection"] = conn
-        prefix = get_settings().role_prefix
+        prefix = load_settings().role_prefix if role_prefix is None else role_prefix
         cfg.attributes["role_prefix"] = prefix
         before = _revision(conn)
         command.upgrade(cfg, "head")

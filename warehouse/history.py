@@ -7,7 +7,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from quotalink.settings import get_settings
+from quotalink.settings import load_settings
 from warehouse.schema import metadata
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,14 @@ def refresh_person_city(conn: Connection) -> int:
         ) c where length(city_code) = 4""")).rowcount
 
 
-def after_publish(conn: Connection, kind: str) -> dict[str, int]:
-    """Run inside the publishing transaction of core.<kind> and core.<kind>_xref."""
+def after_publish(conn: Connection, kind: str, id_token_key: str | None = None) -> dict[str, int]:
+    """Run inside the publishing transaction of core.<kind> and core.<kind>_xref.
+
+    ``id_token_key`` defaults to QUOTALINK_ID_TOKEN_KEY from the environment."""
     out: dict[str, int] = {}
     if kind == "person":
-        out["id_tokens"] = write_id_tokens(conn, get_settings().id_token_key)
+        key = id_token_key if id_token_key is not None else load_settings().id_token_key
+        out["id_tokens"] = write_id_tokens(conn, key)
     for table, key in VERSIONED[kind]:
         for what, n in record_versions(conn, table, key).items():
             out[f"{table}.{what}"] = n

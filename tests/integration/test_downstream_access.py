@@ -66,7 +66,7 @@ def province(tmp_path_factory):
         synthetic.generate(root / "sources", root / "truth", persons=PERSONS, seed=5, progress=False,
                            as_of="202610")
         assert main(["run"]) == 0
-        engine = get_engine()
+        engine = get_engine(get_settings())
         with engine.begin() as conn:
             first_persons = _rows(conn, "select * from core.person order by person_id")
             first_xref = _rows(conn, "select source, source_key, person_id, match_probability "
@@ -322,7 +322,7 @@ def test_id_token_joins_across_warehouses_with_the_same_key_only(province, monke
         for key in (KEY, "another-deployment"):
             monkeypatch.setenv("QUOTALINK_ID_TOKEN_KEY", key)
             get_settings.cache_clear()
-            other = get_engine()
+            other = get_engine(get_settings())
             with other.begin() as conn:
                 conn.execute(sa.text("delete from core.person"))
                 for pid, number, _token in persons:
