@@ -70,11 +70,12 @@ def record_versions(conn: Connection, table: str, key: tuple[str, ...]) -> dict[
 
 
 def refresh_person_city(conn: Connection) -> int:
-    """Rebuild core.person_city: the cities of the employers that declared each person, and the
-    city of the person's household registration."""
-    conn.execute(sa.text("delete from core.person_city"))
-    return conn.execute(sa.text("""
-        insert into core.person_city (person_id, city_code)
+    """Bring core.person_city up to date: the cities of the employers that declared each
+    person, and the city of the person's household registration. Only differences are
+    written (every row-level security check of a person reads this table)."""
+    conn.execute(sa.text("drop table if exists tmp_ql_person_city"))
+    conn.execute(sa.text("""
+        create temp table tmp_ql_person_city on commit drop as
         select distinct person_id, city_code from (
             select p.person_id, api.city_of(p.hukou_region_code) as city_code
             from core.person p where p.hukou_region_code like '37%'
@@ -85,7 +86,16 @@ def refresh_person_city(conn: Connection) -> int:
             join core.employer_xref ex on ex.source = 'quota' and ex.source_key = de.declaration_id
             join core.employer e on e.employer_id = ex.employer_id
             where e.region_code like '37%'
-        ) c where length(city_code) = 4""")).rowcount
+        ) c where length(city_code) = 4"""))
+    gone = conn.execute(sa.text("""
+        delete from core.person_city pc where not exists (
+            select 1 from tmp_ql_person_city t
+            where t.person_id = pc.person_id and t.city_code = pc.city_code)""")).rowcount
+    new = conn.execute(sa.text("""
+        insert into core.person_city (person_id, city_code)
+        select person_id, city_code from tmp_ql_person_city
+        on conflict do nothing""")).rowcount
+    return gone + new
 
 
 def after_publish(conn: Connection, kind: str, id_token_key: str | None = None) -> dict[str, int]:
@@ -99,5 +109,5 @@ def after_publish(conn: Connection, kind: str, id_token_key: str | None = None) 
     for table, key in VERSIONED[kind]:
         for what, n in record_versions(conn, table, key).items():
             out[f"{table}.{what}"] = n
-    out["person_cities"] = refresh_person_city(conn)
+    out["person_cities_changed"] = refresh_person_city(conn)
     return out
