@@ -116,21 +116,8 @@ def ensure_schema(engine: Engine, role_prefix: str | None = None) -> None:
         cfg.attributes["connection"] = conn
         prefix = load_settings().role_prefix if role_prefix is None else role_prefix
         cfg.attributes["role_prefix"] = prefix
-        before = _revision(conn)
         command.upgrade(cfg, "head")
-        after = _revision(conn)
-        if after != before and cfg.attributes.get("access_synced") != after:
-            # Tables of later revisions get the same owners, grants, policies and comments.
-            from warehouse import api, roles
-
-            roles.sync_access(conn, prefix)
-            api.apply_comments(conn)
     _migrated.add(key)
-
-
-def _revision(conn: Connection) -> str | None:
-    return conn.execute(sa.text("select version_num from ops.alembic_version")).scalar() \
-        if conn.execute(sa.text("select to_regclass('ops.alembic_version')")).scalar() else None
 
 
 def _csv_chunks(rows: Iterable[Sequence], chunk_rows: int) -> Iterable[tuple[io.StringIO, int]]:

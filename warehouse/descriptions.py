@@ -109,7 +109,6 @@ TABLES: dict[str, tuple[str, dict]] = {
         "decision_id": "Sequence number", "flag_id": "The flag decided on",
         "decision": "confirmed, dismissed or escalated", "reviewer": "Console user who decided",
         "note": "Free-text note", "decided_at": "When",
-        "reason": "Reason code from the console's code list",
         "prev_hash": "row_hash of the previous decision (64 zeros for the first)",
         "row_hash": "SHA-256 of prev_hash and the row's canonical content, computed on insert"}),
     "review.access_log": ("What console users viewed and exported; append-only and hash-chained", {

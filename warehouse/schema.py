@@ -538,7 +538,9 @@ def _describe() -> None:
             table.comment = f"Deliveries of raw.{table.name} as delivered, with delivery and row_ref lineage"
         if described is None:
             continue
-        table.comment, columns = described
+        # A comment the table declares itself wins over the registry's.
+        comment, columns = described
+        table.comment = table.comment or comment
         for name, spec in columns.items():
             if name not in table.c:
                 continue

@@ -3,10 +3,10 @@
 Revision ID: 0004_roles_api
 Revises: 0002
 
-Structure (tables, triggers, views) is written out here. Access (owners, grants, policies)
-and comments are applied by ``warehouse.roles.sync_access`` and ``warehouse.api.apply_comments``,
-which ``warehouse.db.ensure_schema`` runs again after every later upgrade so that tables added
-by later revisions are covered too.
+Structure (tables, triggers, views) is written out here; the roles are created here too.
+Access (owners, grants, policies) and comments are applied after every upgrade that applied
+a revision, by migrations/env.py through ``warehouse.access.after_upgrade``, so tables of
+later revisions are covered too.
 """
 
 import os
@@ -145,12 +145,12 @@ VIEWS["employer_id_lookup"] = LOOKUP.format(entity="employer")
 
 
 def _prefix() -> str:
-    return op.get_context().config.attributes.get("role_prefix",
-                                                  os.environ.get("QUOTALINK_ROLE_PREFIX", ""))
+    prefix = op.get_context().config.attributes.get("role_prefix")
+    return os.environ.get("QUOTALINK_ROLE_PREFIX", "") if prefix is None else prefix
 
 
 def upgrade() -> None:
-    from warehouse import api, roles
+    from warehouse import roles
 
     bind = op.get_bind()
 
@@ -202,9 +202,6 @@ def upgrade() -> None:
         ex(stmt)
     for name, body in VIEWS.items():
         ex(f"create or replace view api.{name} as {body}")
-    roles.sync_access(bind, prefix)
-    api.apply_comments(bind)
-    op.get_context().config.attributes["access_synced"] = revision
 
 
 def downgrade() -> None:

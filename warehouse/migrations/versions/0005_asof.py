@@ -4,8 +4,6 @@ Revision ID: 0005_asof
 Revises: 0004_roles_api
 """
 
-import os
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -62,14 +60,7 @@ HISTORY_VIEWS = {
 }
 
 
-def _prefix() -> str:
-    return op.get_context().config.attributes.get("role_prefix",
-                                                  os.environ.get("QUOTALINK_ROLE_PREFIX", ""))
-
-
 def upgrade() -> None:
-    from warehouse import api, roles
-
     bind = op.get_bind()
 
     def ex(sql: str) -> None:
@@ -120,9 +111,6 @@ def upgrade() -> None:
             from review.decision r
             order by r.flag_id, r.decided_at desc, r.decision_id desc
         ) d on d.flag_id = f.flag_id""")
-    roles.sync_access(bind, _prefix())
-    api.apply_comments(bind)
-    op.get_context().config.attributes["access_synced"] = revision
 
 
 def downgrade() -> None:
