@@ -226,6 +226,11 @@ def test_console_appends_decisions_in_scope_and_cannot_rewrite_them(province, lo
     for sql in ("update review.decision set note = 'rewritten'", "delete from review.decision"):
         with pipeline.begin() as conn, pytest.raises(sa.exc.ProgrammingError, match="append-only"):
             conn.execute(sa.text(sql))
+    # The pipeline owns the tables: row-level security does not narrow what it reads.
+    with pipeline.connect() as conn, province.engine.connect() as admin:
+        for table in ("core.person", "mart.anomaly_flag", "review.decision"):
+            count = f"select count(*) from {table}"
+            assert conn.execute(sa.text(count)).scalar() == admin.execute(sa.text(count)).scalar()
     with province.engine.connect() as conn:
         assert conn.execute(sa.text("select note from review.decision where decision_id = :d"),
                             {"d": new_id}).scalar() == "已核实"
