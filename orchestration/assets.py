@@ -165,7 +165,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
 
         engine, settings = warehouse.engine(), warehouse.settings()
         with step("audit rules") as summary:
-            run = expectations.run_rules(engine, dt.datetime.now(dt.UTC))
+            run = expectations.run_rules(engine, dt.datetime.now(dt.UTC), run_id=context.run_id)
             summary["flags"] = run.total
         meta: dict[str, Any] = {**run.findings, "deactivated": run.deactivated}
         if (settings.truth_dir / "fraud_cases.csv").exists():
