@@ -165,7 +165,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
 
         engine, settings = warehouse.engine(), warehouse.settings()
         with step("audit rules") as summary:
-            run = expectations.run_rules(engine, dt.datetime.now(dt.UTC))
+            run = expectations.run_rules(engine, dt.datetime.now(dt.UTC), run_id=context.run_id)
             summary["flags"] = run.total
         meta: dict[str, Any] = {**run.findings, "deactivated": run.deactivated}
         if (settings.truth_dir / "fraud_cases.csv").exists():
@@ -216,6 +216,8 @@ def _reference_asset() -> dg.AssetsDefinition:
 
 def all_assets() -> list:
     """Every asset of the pipeline, each step's dependencies derived from what it reads."""
+    from orchestration.report_assets import report_assets
+
     assets: list = [*[_raw_asset(s) for s in active_sources()],
                     *[_staging_asset(s) for s in active_sources()], _reference_asset()]
 
@@ -225,6 +227,7 @@ def all_assets() -> list:
     assets += [_resolution_asset("person", produced()), _resolution_asset("employer", produced())]
     assets.append(_anomaly_flag_asset(produced()))
     assets.append(_quota_compliance_asset(produced()))
+    assets += report_assets(produced())
     return assets
 
 

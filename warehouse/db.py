@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from quotalink.errors import ConfigError
-from quotalink.settings import Settings
+from quotalink.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -115,15 +115,16 @@ def get_engine(settings: Settings, *, migrate: bool = True) -> Engine:
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise ConfigError(f"WAREHOUSE_URL: cannot reach {shown}: {first}") from None
     if migrate:
-        ensure_schema(engine)
+        ensure_schema(engine, settings.role_prefix)
     return engine
 
 
 _migrated: set[str] = set()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Apply the alembic migrations (once per process and URL)."""
+def ensure_schema(engine: Engine, role_prefix: str | None = None) -> None:
+    """Apply the alembic migrations (once per process and URL); ``role_prefix`` is
+    QUOTALINK_ROLE_PREFIX (read from the environment when not given)."""
     key = engine.url.render_as_string(hide_password=False)
     if key in _migrated:
         return
@@ -137,6 +138,8 @@ def ensure_schema(engine: Engine) -> None:
         conn.execute(sa.text("select pg_advisory_xact_lock(7313001)"))
         conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS ops"))  # holds alembic_version
         cfg.attributes["connection"] = conn
+        prefix = load_settings().role_prefix if role_prefix is None else role_prefix
+        cfg.attributes["role_prefix"] = prefix
         command.upgrade(cfg, "head")
     _migrated.add(key)
 

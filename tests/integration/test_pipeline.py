@@ -76,3 +76,17 @@ def test_generate_run_rerun_evaluate(warehouse, province, pg_database, tmp_path)
     assert scores["entity_resolution"]["person"]["precision"] >= 0.99
     assert scores["entity_resolution"]["employer"]["f1"] >= 0.9
     assert scores["flags"]["overall"]["recall"] >= 0.9
+
+    # The annual report of the default province, in the three formats.
+    from orchestration.cli import main
+    from tests.integration.test_report import assert_html, assert_pdf, assert_xlsx
+
+    for suffix in ("xlsx", "html", "pdf"):
+        assert main(["report", "--year", "2024", "--out", str(tmp_path / f"report.{suffix}")]) == 0
+    wb = assert_xlsx(tmp_path / "report.xlsx")
+    cities = [row[0] for row in wb["一 目标任务"].iter_rows(min_row=6, max_col=1, values_only=True) if row[0]]
+    assert cities[:2] == ["济南市", "青岛市"] and "合计" in cities
+    assert_html((tmp_path / "report.html").read_text(encoding="utf-8"))
+    pages_dir = tmp_path / "pages"
+    pages_dir.mkdir()
+    assert assert_pdf(tmp_path / "report.pdf", pages_dir) >= 8
