@@ -422,7 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Recompute the hash chains of review.decision, "
                                     "core.link_override and review.access_log.")
     au_sub = au.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
-    av = au_sub.add_parser("verify", help="recompute the hash chains; exit 1 naming the first bad row")
+    av = au_sub.add_parser("verify", help="recompute the hash chains; exit 1 naming the first bad row",
+                           description="Recompute every hash chain; exit 1 naming the first row "
+                                       "whose hash does not match.")
     av.set_defaults(fn=cmd_audit_verify)
     ao = sub.add_parser("asof", help="a golden person as the warehouse published it on a date",
                         description="Print a golden person and its mentions as published at the "

@@ -12,16 +12,23 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return dict(action.choices)
 
 
+def _check(prefix: str, parser: argparse.ArgumentParser) -> None:
+    assert parser.description, f"{prefix} has no description"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                _check(f"{prefix} {name}", sub)
+            continue
+        assert action.help, f"{prefix} {action.option_strings or action.dest}"
+
+
 def test_every_command_and_option_has_help():
     parser = build_parser()
-    commands = _subparsers(parser)
-    assert {"generate", "run", "evaluate", "db", "review", "report", "ui"} <= set(commands)
-    for name, sub in commands.items():
-        assert sub.description, f"{name} has no description"
-        for action in sub._actions:
-            if isinstance(action, argparse._HelpAction):
-                continue
-            assert action.help, f"quotalink {name} {action.option_strings or action.dest}"
+    assert {"generate", "run", "evaluate", "db", "review", "report", "ui"} <= set(
+        _subparsers(parser))
+    _check("quotalink", parser)
 
 
 @pytest.mark.parametrize("command", ["run", "evaluate", "db", "generate"])
