@@ -135,10 +135,38 @@ TABLES: dict[str, tuple[str, dict]] = {
     "core.employer_xref_version": ("Every published version of the employer crosswalk (as of a date)",
                                    {**_XREF, "employer_id": "Golden employer ID the mention belonged to",
                                     **_VERSION}),
-    "ops.load_audit": ("One row per delivery: rows_read = rows_loaded + rows_quarantined", {}),
-    "ops.quarantine": ("Each rejected row or delivery, with source, delivery, row, column and reason", {}),
-    "ops.watermark": ("Pull watermarks of API and database sources", {}),
-    "ops.stage_audit": ("Rows staged per delivery and values that parsed in none of their formats", {}),
+    "ops.load_audit": ("One row per delivery: rows_read = rows_loaded + rows_quarantined", {
+        "load_id": "Sequence number", "source": "Source system", "delivery": "Delivery (file name, API or DB window)",
+        "raw_table": "raw table it landed in", "content_sha256": "SHA-256 of the delivered bytes",
+        "rows_read": "Rows read from the delivery", "rows_loaded": "Rows loaded into raw",
+        "rows_quarantined": "Rows rejected to ops.quarantine", "status": "loaded, rejected, …",
+        "quality": "Data-quality notes of the delivery (JSON)", "loaded_at": "When"}),
+    "ops.quarantine": ("Each rejected row or delivery, with source, delivery, row, column and reason", {
+        "quarantine_id": "Sequence number", "source": "Source system", "delivery": "Delivery",
+        "row_ref": "Row within the delivery (line, sheet!row, item or key)", "column_name": "Column at fault",
+        "reason": "Why it was rejected", "raw_content": ("The rejected content as delivered", "evidence"),
+        "quarantined_at": "When"}),
+    "ops.watermark": ("Pull watermarks of API and database sources", {
+        "source": "Source system", "stream": "Stream within the source", "value": "Watermark value",
+        "updated_at": "When it last moved"}),
+    "ops.stage_audit": ("Rows staged per delivery and values that parsed in none of their formats", {
+        "source": "Source system", "delivery": "Delivery", "raw_table": "raw table staged from",
+        "rows_staged": "Rows written to staging", "rows_unparsed": "Values nulled per column (JSON)",
+        "staged_at": "When"}),
+}
+
+RAW_COLUMNS = {
+    "delivery": "Delivery the row came in (file name, API window or DB window)",
+    "row_ref": "Where in the delivery (CSV line, sheet!row, API item, DB key)",
+    "extra": "Columns delivered beyond the contract (JSON)",
+    "loaded_at": "When the row was landed",
+}
+RAW_COLUMN = "Column {name} as delivered (text, unparsed; source-contracts.md)"
+CORE_VIEWS = {
+    "core.person_id_lookup": {"person_id": "Any person ID, current or retired",
+                              "current_id": "The current golden person ID"},
+    "core.employer_id_lookup": {"employer_id": "Any employer ID, current or retired",
+                                "current_id": "The current golden employer ID"},
 }
 
 STAGING_TABLES = {

@@ -536,6 +536,9 @@ def _describe() -> None:
             table.comment = _descriptions.STAGING_TABLES[table.name]
         if table.schema == "raw":
             table.comment = f"Deliveries of raw.{table.name} as delivered, with delivery and row_ref lineage"
+            for col in table.c:
+                col.comment = col.comment or _descriptions.RAW_COLUMNS.get(
+                    col.name, _descriptions.RAW_COLUMN.format(name=col.name))
         if described is None:
             continue
         # A comment the table declares itself wins over the registry's.
