@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from connectors.base import Delivery, Lander, LoadResult, Record
 from connectors.mentions import employer_mention, person_fields, person_mention
-from connectors.staging import Context, stage_pending, text
+from connectors.staging import Context, StageReport, stage_pending, text
 from quotalink.contracts import QUOTA_DECLARATIONS, QUOTA_EMPLOYEES, RawTable
 from quotalink.errors import SourceAPIError
 from quotalink.standardise import (
@@ -53,10 +53,11 @@ class QuotaClient:
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
         self.retry = retry or RetryPolicy()
-        self._http = httpx.Client(
-            headers={"Authorization": f"Bearer {token or ''}", "Accept": "application/json"},
-            timeout=timeout_s,
-        )
+        headers = {"Accept": "application/json"}
+        # An empty bearer value is not a legal header; without a token the API answers 401.
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(headers=headers, timeout=timeout_s)
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -308,9 +309,8 @@ def stage_employee(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
                          observed_on=updated.date() if updated else None, period=period)
 
 
-def stage(engine: Engine) -> dict:
-    """Stage every pulled window not yet staged."""
-    return {
-        "declarations": stage_pending(engine, QUOTA_DECLARATIONS, stage_declaration),
-        "declared_employees": stage_pending(engine, QUOTA_EMPLOYEES, stage_employee),
-    }
+def stage(engine: Engine) -> StageReport:
+    """Stage every pulled window not yet staged, declarations before their employees
+    (windows are named after their table)."""
+    return {**stage_pending(engine, QUOTA_DECLARATIONS, stage_declaration),
+            **stage_pending(engine, QUOTA_EMPLOYEES, stage_employee)}

@@ -18,8 +18,8 @@ _QUIET_WARNINGS = (
     (FutureWarning, r"PySpark does not yet fully support pandas"),
     # Great Expectations: we use the generic SQL datasource on purpose (unix sockets)
     (UserWarning, r"You are using a generic SQLDatasource"),
-    # jupyter/platformdirs under root or without XDG_RUNTIME_DIR
-    (Warning, r".*[Rr]untime dir"),
+    # platformdirs (through the embedded server's dependencies) in a session without one
+    (Warning, r"XDG_RUNTIME_DIR is not set"),
 )
 
 
@@ -263,19 +263,20 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the annual implementation report."""
+    """Write the annual implementation report (.xlsx, .html or .pdf)."""
     from quotalink.settings import load_settings
     from warehouse.db import get_engine
-    from warehouse.report import build_report, write_report
+    from warehouse.report import FORMATS, build_report, write_report
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
-        print(f"quotalink report: --out must end in .xlsx or .html, got {out.name}", file=sys.stderr)
+    if out.suffix.lower() not in FORMATS:
+        print(f"quotalink report: --out 须以 .xlsx、.html 或 .pdf 结尾 / must end in .xlsx, .html or .pdf, "
+              f"got {out.name}", file=sys.stderr)
         return 2
-    report = build_report(get_engine(load_settings()), args.year)
-    write_report(report, out, args.year)
-    print(f"report for {args.year} written to {out} "
-          f"({len(report['by_city'])} cities, {len(report['flags_by_rule'])} rules with flags)")
+    report = build_report(get_engine(load_settings()), args.year, unit=args.unit)
+    write_report(report, out)
+    print(f"{args.year}年度报告已写入 {out} / report for {args.year} written to {out} "
+          f"({len(report.sections)} sections)")
     return 0
 
 
@@ -398,22 +399,24 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("db", help="open psql on the warehouse (starting the embedded server)",
                        description="Open psql on the warehouse. With the embedded warehouse "
                                    "(WAREHOUSE_URL unset) the server is started for the "
-                                   "session and stopped when psql exits.")
+                                   "session and stopped when psql exits. Any further "
+                                   "arguments go to psql, e.g. quotalink db -c 'select "
+                                   "count(*) from core.person'.")
     d.add_argument("--print", action="store_true", dest="print_only",
                    help="only print the psql-ready connection URI (no password in it)")
-    d.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARGS",
-                   help="passed to psql, e.g. -c 'select count(*) from core.person'")
     d.set_defaults(fn=cmd_db)
     rv = sub.add_parser("review", help="serve the auditors' review console",
                         description="Serve the auditors' review console (FastAPI).")
     rv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     rv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     rv.set_defaults(fn=cmd_review)
-    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx or .html)",
-                        description="Write the annual implementation report of a year.")
-    rp.add_argument("--year", type=int, required=True, help="declaration year, e.g. 2025")
+    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx, .html or .pdf)",
+                        description="Write the annual implementation report of a year (docs/report.md); "
+                                    "a year without data exits 2.")
+    rp.add_argument("--year", type=int, required=True, help="report year, e.g. 2024")
     rp.add_argument("--out", required=True, metavar="FILE",
-                    help="output file; its suffix (.xlsx or .html) picks the format")
+                    help="output file; its suffix (.xlsx, .html or .pdf) picks the format")
+    rp.add_argument("--unit", default="山东省残疾人联合会", help="reporting unit on the cover")
     rp.set_defaults(fn=cmd_report)
     au = sub.add_parser("audit", help="the tamper-evident decision log",
                         description="Recompute the hash chains of review.decision, "
@@ -440,7 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "db":
+        args.psql_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _setup_logging(args.verbose)
     _exit_on_sigterm()
     try:

