@@ -69,6 +69,10 @@ def comment_statements(conn: Connection) -> list[str]:
             if col.comment and (table.schema, table.name, col.name) in existing:
                 stmts.append(f'comment on column {table.schema}."{table.name}"."{col.name}" '
                              f"is {_lit(col.comment)}")
+    for view, columns in descriptions.CORE_VIEWS.items():
+        schema, name = view.split(".")
+        stmts += [f'comment on column {view}."{c}" is {_lit(t)}' for c, t in columns.items()
+                  if (schema, name, c) in existing]
     for view, (comment, _cols) in descriptions.API_VIEWS.items():
         if ("api", view, api_columns(view)[0].name) not in existing:
             continue

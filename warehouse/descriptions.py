@@ -135,10 +135,38 @@ TABLES: dict[str, tuple[str, dict]] = {
     "core.employer_xref_version": ("Every published version of the employer crosswalk (as of a date)",
                                    {**_XREF, "employer_id": "Golden employer ID the mention belonged to",
                                     **_VERSION}),
-    "ops.load_audit": ("One row per delivery: rows_read = rows_loaded + rows_quarantined", {}),
-    "ops.quarantine": ("Each rejected row or delivery, with source, delivery, row, column and reason", {}),
-    "ops.watermark": ("Pull watermarks of API and database sources", {}),
-    "ops.stage_audit": ("Rows staged per delivery and values that parsed in none of their formats", {}),
+    "ops.load_audit": ("One row per delivery: rows_read = rows_loaded + rows_quarantined", {
+        "load_id": "Sequence number", "source": "Source system", "delivery": "Delivery (file name, API or DB window)",
+        "raw_table": "raw table it landed in", "content_sha256": "SHA-256 of the delivered bytes",
+        "rows_read": "Rows read from the delivery", "rows_loaded": "Rows loaded into raw",
+        "rows_quarantined": "Rows rejected to ops.quarantine", "status": "loaded, rejected, …",
+        "quality": "Data-quality notes of the delivery (JSON)", "loaded_at": "When"}),
+    "ops.quarantine": ("Each rejected row or delivery, with source, delivery, row, column and reason", {
+        "quarantine_id": "Sequence number", "source": "Source system", "delivery": "Delivery",
+        "row_ref": "Row within the delivery (line, sheet!row, item or key)", "column_name": "Column at fault",
+        "reason": "Why it was rejected", "raw_content": ("The rejected content as delivered", "evidence"),
+        "quarantined_at": "When"}),
+    "ops.watermark": ("Pull watermarks of API and database sources", {
+        "source": "Source system", "stream": "Stream within the source", "value": "Watermark value",
+        "updated_at": "When it last moved"}),
+    "ops.stage_audit": ("Rows staged per delivery and values that parsed in none of their formats", {
+        "source": "Source system", "delivery": "Delivery", "raw_table": "raw table staged from",
+        "rows_staged": "Rows written to staging", "rows_unparsed": "Values nulled per column (JSON)",
+        "staged_at": "When"}),
+}
+
+RAW_COLUMNS = {
+    "delivery": "Delivery the row came in (file name, API window or DB window)",
+    "row_ref": "Where in the delivery (CSV line, sheet!row, API item, DB key)",
+    "extra": "Columns delivered beyond the contract (JSON)",
+    "loaded_at": "When the row was landed",
+}
+RAW_COLUMN = "Column {name} as delivered (text, unparsed; source-contracts.md)"
+CORE_VIEWS = {
+    "core.person_id_lookup": {"person_id": "Any person ID, current or retired",
+                              "current_id": "The current golden person ID"},
+    "core.employer_id_lookup": {"employer_id": "Any employer ID, current or retired",
+                                "current_id": "The current golden employer ID"},
 }
 
 STAGING_TABLES = {
@@ -258,4 +286,54 @@ API_TYPES = {
     "employment_type": "text", "phone": "text", "updated_at": "timestamp with time zone",
     "decision": "text", "decision_reason": "text", "reviewer": "text", "decision_note": "text",
     "decided_at": "timestamp with time zone", "current_id": "text",
+}
+
+# Staging columns by name (the same name means the same thing in every staging table);
+# (description, personal data kind) where the column is personal data.
+STAGING_COLUMNS: dict[str, str | tuple[str, str]] = {
+    "delivery": "Delivery the row was staged from", "period": "Period of that delivery (YYYYMM or YYYY)",
+    "source": "Source system of the mention", "source_key": ("Key of the mention in its source", "source_key"),
+    "full_name": ("Name, standardised (NFKC, simplified)", "name"), "name_raw": ("Name as delivered", "name"),
+    "id_number": ("Resident ID number, standardised (18 characters) where valid", "id_number"),
+    "id_number_raw": ("ID number as delivered", "id_number"),
+    "id_quality": "How the ID number was obtained or repaired (valid, converted, derived, invalid…)",
+    "cert_number": ("Disability certificate number", "id_number"), "gender": "Sex: M or F",
+    "birth_date": ("Date of birth", "birth_date"),
+    "birth_year_min": "Earliest possible birth year (from an age)", "birth_year_max": "Latest possible birth year",
+    "phone": ("Phone number, standardised", "phone"), "address": ("Address", "name"),
+    "hukou_region_code": "6-digit region code of the household registration",
+    "hukou_text": "Household registration as written", "disability_category": "Disability category 1–7",
+    "disability_level": "Disability level 1–4", "observed_on": "Date the source observed the mention",
+    "name": "Employer name, standardised", "uscc": "Unified social credit code", "org_code": "Organisation code",
+    "region_code": "6-digit region code", "unit_type": "Unit type (enterprise, organ, …)",
+    "unit_name": "Declaring unit's name", "unit_region_code": "Declaring unit's region code",
+    "issued_on": "Date issued", "valid_until": "Valid until", "status": "Status in the source",
+    "cancelled_on": "Date cancelled", "cancel_reason": "Why cancelled", "changed_at": "Last change in the source",
+    "declaration_id": "Quota declaration ID", "declaration_year": "Declaration year",
+    "total_staff": "Staff declared", "avg_annual_wage": "Average annual wage declared (yuan)",
+    "disabled_declared": "Disabled employees declared", "submitted_at": "When submitted",
+    "updated_at": "Last update in the source", "employee_record_id": "Declared employee record ID",
+    "contract_start": "Contract start", "contract_end": "Contract end", "monthly_wage": "Monthly wage (yuan)",
+    "si_months": "Declared months of social insurance", "position": "Position",
+    "employment_type": "全日制 or 非全日制", "contribution_id": "Contribution row ID (hr ac08)",
+    "person_key": "hr person key (aac001)", "employer_key": "hr employer key (aab001)",
+    "insurance": "Insurance type code", "base_yuan": "Contribution base (yuan)", "is_paid": "Payment arrived",
+    "registration_id": "Employment registration ID", "form": "Form of employment (就业形式)",
+    "employer_name": "Employer name as written", "start_date": "Start date", "end_date": "End date",
+    "monthly_income": "Monthly income (yuan)", "office": "Registering office", "registered_on": "Date registered",
+    "operation": "新增, 变更 or 注销", "is_withdrawn": "Withdrawn by a later 注销",
+    "trainee_id": "Trainee record ID", "course": "Course", "kind": "Kind", "provider": "Training provider",
+    "result": "Result", "certified": "Certificate obtained", "city": "City as written",
+    "student_key": "School code and student number", "school_code": "School code", "school_name": "School name",
+    "level": "Level of study", "major": "Major", "enrol_year": "Year enrolled",
+    "expected_graduation": "Expected graduation date", "destination": "Destination after graduation",
+    "updated_on": "Date of the source's update", "year": "Year of the delivery",
+    "help_measures": "Help measures received", "staff_key": "Staff register key", "organ_name": "Organ name",
+    "organ_uscc": "Organ's unified social credit code", "post": "Post", "joined_on": "Date joined",
+    "has_certificate": "Holds a disability certificate", "staffing_type": "Staffing type (编制)",
+    "supervisor": "Supervising organ", "authorised_posts": "Authorised posts", "actual_staff": "Actual staff",
+    "disabled_staff": "Disabled staff", "is_school": "Is a school", "is_dpf_organ": "Is a DPF organ",
+    "questionnaire_id": "Survey questionnaire ID", "survey_year": "Survey year",
+    "reason": "Reason not employed", "wants_work": "Wants work", "training_wanted": "Training wanted",
+    "interview_date": "Interview date", "interviewer": "Interviewer",
 }

@@ -178,7 +178,8 @@ FLAGS_IN_SCOPE = (f"(select f.flag_id from mart.anomaly_flag f "
 def city_predicate(schema: str, table: str, columns: set[str]) -> str | None:
     """SQL over a row of schema.table: true when the row belongs to a city in scope.
 
-    The city of a row is its employer's region; for person-level rows without an employer,
+    The city of a row is its own city_code where it has one, else its employer's region;
+    for person-level rows without an employer,
     the cities of the person (core.person_city: employers that declared them, household
     registration); for review rows, their flag's employer. Each test is an uncorrelated
     IN over a key (a hashed semi-join), never a subquery per row. None: no city (the row is
@@ -186,12 +187,12 @@ def city_predicate(schema: str, table: str, columns: set[str]) -> str | None:
     """
     if (schema, table) == ("core", "employer") or (schema == "core" and table.startswith("employer_version")):
         return f"api.city_of(region_code) = any({IN_SCOPE})"
+    if "city_code" in columns:  # the row names its city (report marts, the console's queue)
+        return f"city_code = any({IN_SCOPE})"
     if "employer_id" in columns:
         return f"employer_id in {EMPLOYERS_IN_SCOPE}"
     if table.startswith("employer_id_history"):
         return f"current_id in {EMPLOYERS_IN_SCOPE}"
-    if (schema, table) == ("core", "person_city"):
-        return f"city_code = any({IN_SCOPE})"
     if "person_id" in columns:
         return f"person_id in {PERSONS_IN_SCOPE}"
     if table.startswith("person_id_history"):

@@ -670,10 +670,19 @@ from warehouse import descriptions as _descriptions  # noqa: E402
 def _describe() -> None:
     for table in metadata.tables.values():
         described = _descriptions.TABLES.get(table.fullname)
-        if table.schema == "staging" and table.name in _descriptions.STAGING_TABLES:
-            table.comment = _descriptions.STAGING_TABLES[table.name]
+        if table.schema == "staging":
+            table.comment = table.comment or _descriptions.STAGING_TABLES.get(table.name)
+            for col in table.c:
+                spec = _descriptions.STAGING_COLUMNS.get(col.name)
+                if spec and not col.comment:
+                    col.comment, pii = (spec, None) if isinstance(spec, str) else spec
+                    if pii:
+                        col.info["pii"] = pii
         if table.schema == "raw":
             table.comment = f"Deliveries of raw.{table.name} as delivered, with delivery and row_ref lineage"
+            for col in table.c:
+                col.comment = col.comment or _descriptions.RAW_COLUMNS.get(
+                    col.name, _descriptions.RAW_COLUMN.format(name=col.name))
         if described is None:
             continue
         # A comment the table declares itself wins over the registry's.
