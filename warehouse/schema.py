@@ -281,6 +281,7 @@ person = Table(
     Column("hukou_region_code", Text),
     Column("phone", Text),
     _ts("updated_at"),
+    Column("id_token", Text),
     schema="core",
 )
 person_xref = Table(
@@ -340,6 +341,8 @@ link_override = Table(
     Column("decided_by", Text, nullable=False),
     Column("reason", Text, nullable=False),
     _ts("decided_at", nullable=False, server_default=func.now()),
+    Column("prev_hash", Text),
+    Column("row_hash", Text),
     schema="core",
 )
 
@@ -525,7 +528,25 @@ decision = Table(
     Column("reviewer", Text, nullable=False),
     Column("note", Text),
     _ts("decided_at", nullable=False, server_default=func.now()),
+    Column("prev_hash", Text),
+    Column("row_hash", Text),
     Index("ix_decision_flag", "flag_id"),
+    schema="review",
+)
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("access_id", BigInteger, primary_key=True, autoincrement=True),
+    _ts("accessed_at", nullable=False, server_default=func.now()),
+    Column("username", Text, nullable=False),
+    Column("client_addr", Text),
+    Column("action", Text, nullable=False),
+    Column("flag_id", Text),
+    Column("person_id", Text),
+    Column("employer_id", Text),
+    Column("detail", JSONB),
+    Column("prev_hash", Text),
+    Column("row_hash", Text),
     schema="review",
 )
 
@@ -586,3 +607,85 @@ stage_audit = Table(
 
 # ---------------------------------------------------------------- ref (reference data)
 # ref.<name> mirrors refdata/data/<name>.csv (text columns); written by warehouse.reference.
+
+# ---------------------------------------------------------------- downstream access
+# Row-level security: the cities whose auditors may see a person (warehouse.history).
+person_city = Table(
+    "person_city",
+    metadata,
+    Column("person_id", Text, nullable=False),
+    Column("city_code", Text, nullable=False),
+    PrimaryKeyConstraint("person_id", "city_code"),
+    Index("ix_person_city_city", "city_code"),
+    schema="core",
+)
+# Hash chains (review.decision, core.link_override, review.access_log): head per chain,
+# and the heads each run publishes.
+chain_head = Table(
+    "chain_head",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    Column("length", BigInteger, nullable=False),
+    Column("head_hash", Text, nullable=False),
+    _ts("updated_at", nullable=False, server_default=func.now()),
+    schema="ops",
+)
+audit_checkpoint = Table(
+    "audit_checkpoint",
+    metadata,
+    Column("checkpoint_id", BigInteger, primary_key=True, autoincrement=True),
+    _ts("taken_at", nullable=False, server_default=func.now()),
+    Column("run_id", Text),
+    Column("chain", Text, nullable=False),
+    Column("length", BigInteger, nullable=False),
+    Column("head_hash", Text, nullable=False),
+    schema="ops",
+)
+
+# As of a date: every published version of the golden records and crosswalks
+# (warehouse.history writes them when entity resolution publishes).
+def _versions(base: Table, key: tuple[str, ...]) -> Table:
+    cols = [Column(c.name, c.type, nullable=c.nullable) for c in base.c]
+    return Table(
+        f"{base.name}_version", metadata, *cols,
+        _ts("valid_from", nullable=False), _ts("valid_to"),
+        PrimaryKeyConstraint(*key, "valid_from"),
+        Index(f"ix_{base.name}_version_open", *key, "valid_to"),
+        schema=base.schema,
+    )
+
+
+person_version = _versions(person, ("person_id",))
+employer_version = _versions(employer, ("employer_id",))
+person_xref_version = _versions(person_xref, ("source", "source_key"))
+employer_xref_version = _versions(employer_xref, ("source", "source_key"))
+anomaly_flag.append_column(Column("run_id", Text))
+
+# ---------------------------------------------------------------- descriptions
+# Every schema, table and column comment comes from warehouse/descriptions.py; the
+# migrations write them with COMMENT ON and docs/downstream.md is generated from them.
+from warehouse import descriptions as _descriptions  # noqa: E402
+
+
+def _describe() -> None:
+    for table in metadata.tables.values():
+        described = _descriptions.TABLES.get(table.fullname)
+        if table.schema == "staging" and table.name in _descriptions.STAGING_TABLES:
+            table.comment = _descriptions.STAGING_TABLES[table.name]
+        if table.schema == "raw":
+            table.comment = f"Deliveries of raw.{table.name} as delivered, with delivery and row_ref lineage"
+        if described is None:
+            continue
+        # A comment the table declares itself wins over the registry's.
+        comment, columns = described
+        table.comment = table.comment or comment
+        for name, spec in columns.items():
+            if name not in table.c:
+                continue
+            text, pii = (spec, None) if isinstance(spec, str) else spec
+            table.c[name].comment = text
+            if pii:
+                table.c[name].info["pii"] = pii
+
+
+_describe()

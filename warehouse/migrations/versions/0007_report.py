@@ -1,14 +1,14 @@
 """The annual report: yearly staging keys, help measures of graduates, the report's mart tables.
 
 Revision ID: 0007_report
-Revises: 0002
+Revises: 0005_asof
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_report"
-down_revision = "0002"
+down_revision = "0005_asof"
 branch_labels = None
 depends_on = None
 
