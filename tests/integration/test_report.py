@@ -56,7 +56,7 @@ def test_report_sections_give_exact_figures(filled):
     progress = s["progress"].tables[0]
     jinan = next(r for r in progress.rows if r["city"] == "济南市")
     assert (jinan["new_count"], jinan["target_count"]) == (2, targets()[("3701", 2024)])
-    assert progress.total["new_count"] == 5
+    assert progress.total["new_count"] == 6
     assert progress.total["target_count"] == sum(v for (_c, y), v in targets().items() if y == 2024)
 
     comp = {r["city"]: r for r in s["compliance"].tables[0].rows}

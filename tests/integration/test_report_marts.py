@@ -23,7 +23,7 @@ def _insert(conn, table: str, rows: list[dict]) -> None:
                  [{c: r.get(c) for c in cols} for r in rows])
 
 
-def person(pid: str, hukou: str, cert: bool = True, birth: str = "1990-01-01", gender: str = "M",
+def person(pid: str, hukou: str | None, cert: bool = True, birth: str = "1990-01-01", gender: str = "M",
            category: int = 4, level: int = 3) -> dict:
     return {"person_id": pid, "full_name": "某" + pid, "cert_number": f"3701021990010112{pid[-2:]:>02}43" if cert else None,
             "gender": gender, "birth_date": dt.date.fromisoformat(birth), "disability_category": category,
@@ -44,7 +44,7 @@ def fill(conn) -> None:
         person("P11", "370102", birth="1990-05-01"), person("P12", "370102", birth="1960-01-01"),
         person("P13", "370104", birth="1995-03-01", gender="F"), person("P14", "370102"),
         person("P15", "370202", category=1, level=1),
-        person("P16", "370502"), person("P17", "370502"),
+        person("P16", "370502"), person("P17", "370502"), person("P18", None),
     ])
     _insert(conn, "core.person_xref", [
         xref("graduates", "10422-001", "P01"), xref("graduates", "10422-002", "P02"),
@@ -57,6 +57,7 @@ def fill(conn) -> None:
         *[xref("unemployed_survey", f"WJ{n}", f"P{n}") for n in (11, 12, 13, 14, 15)],
         xref("graduates", "10422-016", "P16"), xref("employment_service", "R16", "P16"),
         xref("hr", "A16", "P16"), xref("graduates", "10422-017", "P17"), xref("org", "S17", "P17"),
+        xref("quota", "E-18", "P18"),
     ])
     _insert(conn, "core.employer", [
         {"employer_id": "E1", "name": "=cmd|'/c calc'!A1", "region_code": "370102", "unit_type": "enterprise"},
@@ -125,6 +126,7 @@ def fill(conn) -> None:
         {"delivery": "t", "employee_record_id": "E-06", "declaration_id": "D1", "contract_start": dt.date(2024, 3, 1)},
         {"delivery": "t", "employee_record_id": "E-08", "declaration_id": "D1", "contract_start": dt.date(2024, 2, 1)},
         {"delivery": "t", "employee_record_id": "E-09", "declaration_id": "D2", "contract_start": dt.date(2024, 2, 1)},
+        {"delivery": "t", "employee_record_id": "E-18", "declaration_id": "D1", "contract_start": dt.date(2024, 4, 1)},
         {"delivery": "t", "employee_record_id": "E-14", "declaration_id": "D1", "contract_start": dt.date(2023, 1, 1),
          "contract_end": dt.date(2025, 12, 31)},
     ])
@@ -191,8 +193,9 @@ def test_city_progress_counts_each_new_employment_once_by_form(province):
     assert (jinan["new_count"], jinan["new_quota_count"], jinan["new_concentrated_count"]) == (2, 2, 0)
     # P06: a registration (灵活就业) and a declaration in the same year count once, as the registration.
     assert (qingdao["new_count"], qingdao["new_flexible_count"], qingdao["new_quota_count"]) == (1, 1, 0)
-    # P08: a declared contract begun in the declaration year; P09's declaration was rejected.
-    assert (zibo["new_count"], zibo["new_quota_count"]) == (1, 1)
+    # P08: a declared contract begun in the declaration year; P18, household registration
+    # unknown, counts in the employer's city; P09's declaration was rejected.
+    assert (zibo["new_count"], zibo["new_quota_count"]) == (2, 2)
     goal = targets()
     assert jinan["target_count"] == goal[("3701", 2024)]
     assert jinan["progress_ratio"] == (Decimal(2) / goal[("3701", 2024)]).quantize(Decimal("0.0001"))
@@ -201,7 +204,7 @@ def test_city_progress_counts_each_new_employment_once_by_form(province):
     # P16: a registration (自主创业) and later contributions: once, as the registration. P17's
     # post on an organ's register is no new-employment event.
     assert (rows["3705"]["new_count"], rows["3705"]["new_self_employed_count"]) == (1, 1)
-    assert sum(r["new_count"] for r in rows.values()) == 5
+    assert sum(r["new_count"] for r in rows.values()) == 6
 
 
 def test_graduate_ledger_status_from_every_source(province):

@@ -123,13 +123,21 @@ order by ev.person_id, extract(year from ev.started), ev.priority, ev.started
 
 def build_city_progress(conn: Connection, now: dt.datetime, statuses: Sequence[str]) -> int:
     """New employments of certified persons per city and year, by form, against the target."""
+    # Counted in the database (a province has millions of events): only the few distinct region
+    # codes go through refdata's city mapping (historical codes included).
+    _city_table(conn, "select hukou_region_code from core.person union select region_code from core.employer "
+                      "union select unit_region_code from staging.declaration")
     counts: dict[tuple[str, int], Counter] = defaultdict(Counter)
-    for r in _rows(conn, NEW_EMPLOYMENT_SQL, statuses=list(statuses)):
-        code, _name = city(r["hukou_region_code"])
-        if code == UNKNOWN_CITY[0]:
-            code, _name = city(r["employer_region"])
-        form = REGISTRATION_FORMS.get(r["form"] or "", "quota" if r["priority"] > 1 else "other")
-        counts[(code, r["year"])][form] += 1
+    sql = f"""
+        select coalesce(hc.city_code, ec.city_code, '{UNKNOWN_CITY[0]}') as city_code, ne.year, ne.form,
+               ne.priority > 1 as in_unit, count(*) as n
+        from ({NEW_EMPLOYMENT_SQL}) ne
+        left join tmp_ql_city hc on hc.region_code = ne.hukou_region_code
+        left join tmp_ql_city ec on ec.region_code = ne.employer_region
+        group by 1, 2, 3, 4"""
+    for r in _rows(conn, sql, statuses=list(statuses)):
+        form = REGISTRATION_FORMS.get(r["form"] or "", "quota" if r["in_unit"] else "other")
+        counts[(r["city_code"], r["year"])][form] += r["n"]
     goal = targets()
     plan_years = sorted({y for _c, y in goal})
     keys = set(counts) | set(goal)
@@ -157,6 +165,16 @@ def build_city_progress(conn: Connection, now: dt.datetime, statuses: Sequence[s
                 "computed_at": now,
             })
     return _replace(conn, "city_progress", rows)
+
+
+def _city_table(conn: Connection, codes_sql: str) -> None:
+    """tmp_ql_city(region_code, city_code): today's city of every region code the query lists."""
+    codes = [c for c in conn.execute(sa.text(codes_sql)).scalars() if c]
+    conn.execute(sa.text("drop table if exists tmp_ql_city"))
+    conn.execute(sa.text("create temp table tmp_ql_city (region_code text primary key, city_code text) "
+                         "on commit drop"))
+    copy_rows(conn, "tmp_ql_city", ["region_code", "city_code"],
+              ([c, refdata.city_of(c)] for c in dict.fromkeys(codes) if refdata.city_of(c)))
 
 
 def _ratio(part: int | Decimal | None, whole: int | Decimal | None) -> Decimal | None:
@@ -365,28 +383,37 @@ def build_public_sector(conn: Connection, now: dt.datetime) -> tuple[int, int, i
 
 # ---------------------------------------------------------------- mart.unemployed_profile
 SURVEY_SQL = """
-select coalesce(s.survey_year, case when s.period ~ '^[0-9]{4}' then cast(left(s.period, 4) as integer) end) as year, s.questionnaire_id,
-       s.interview_date, s.wants_work, s.training_wanted, p.person_id, p.birth_date, p.gender,
+with spells as (
+    select ex.person_id, coalesce(e.contract_start, make_date(d.declaration_year, 1, 1)) as started,
+           coalesce(e.contract_end, make_date(d.declaration_year, 12, 31)) as ended
+    from staging.declared_employment e
+    join staging.declaration d on d.declaration_id = e.declaration_id
+    join core.person_xref ex on ex.source = 'quota' and ex.source_key = e.employee_record_id
+    where d.status = any(:statuses) and d.declaration_year is not null
+    union all
+    select rx.person_id, r.start_date, coalesce(r.end_date, 'infinity'::date)
+    from staging.employment_registration r
+    join core.person_xref rx on rx.source = 'employment_service' and rx.source_key = r.registration_id
+    where not coalesce(r.is_withdrawn, false) and r.start_date is not null
+), employed as (
+    -- Questionnaires whose person held a declared or registered job on the interview day.
+    select distinct s.questionnaire_id
+    from staging.survey s
+    join core.person_xref px on px.source = 'unemployed_survey' and px.source_key = s.questionnaire_id
+    join spells sp on sp.person_id = px.person_id
+    where s.interview_date between sp.started and sp.ended
+)
+select coalesce(s.survey_year, case when s.period ~ '^[0-9]{4}' then cast(left(s.period, 4) as integer) end) as year,
+       s.questionnaire_id, s.interview_date, s.wants_work, s.training_wanted, p.person_id, p.birth_date, p.gender,
        coalesce(p.hukou_region_code, m.hukou_region_code) as hukou_region_code,
        coalesce(p.disability_category, m.disability_category) as disability_category,
        coalesce(p.disability_level, m.disability_level) as disability_level,
-       exists (
-           select 1 from staging.declared_employment e
-           join staging.declaration d on d.declaration_id = e.declaration_id
-           join core.person_xref ex on ex.source = 'quota' and ex.source_key = e.employee_record_id
-           where ex.person_id = p.person_id and d.status = any(:statuses)
-             and s.interview_date between coalesce(e.contract_start, make_date(d.declaration_year, 1, 1))
-                 and coalesce(e.contract_end, make_date(d.declaration_year, 12, 31))
-       ) or exists (
-           select 1 from staging.employment_registration r
-           join core.person_xref rx on rx.source = 'employment_service' and rx.source_key = r.registration_id
-           where rx.person_id = p.person_id and not coalesce(r.is_withdrawn, false)
-             and s.interview_date between r.start_date and coalesce(r.end_date, 'infinity'::date)
-       ) as employed_elsewhere
+       em.questionnaire_id is not null as employed_elsewhere
 from staging.survey s
 left join staging.person_mention m on m.source = 'unemployed_survey' and m.source_key = s.questionnaire_id
 left join core.person_xref px on px.source = 'unemployed_survey' and px.source_key = s.questionnaire_id
 left join core.person p on p.person_id = px.person_id
+left join employed em on em.questionnaire_id = s.questionnaire_id
 """
 
 
