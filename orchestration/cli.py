@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--truth", required=True)
     g.add_argument("--persons", type=int, default=3000)
     g.add_argument("--seed", type=int, default=42)
-    g.add_argument("--scenario", default="default", help="default, clean or noisy")
+    g.add_argument("--scenario", default="default", help="default, clean, noisy or hard")
     g.add_argument("--as-of", default="202610", dest="as_of",
                    help="last delivered month: 202611 adds one more month to the same province")
     g.add_argument("--quiet", action="store_true")
