@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from entity_resolution.clustering import ClusterResult, cluster
+from entity_resolution.context import EmployerContext, apply_links, build_context, link_by_context
 from entity_resolution.linking import predict_edges, save_charts
 from entity_resolution.model import Model, load_model
 from entity_resolution.prepare import (
@@ -102,6 +103,19 @@ def _write_edges(kind: str, features: pd.DataFrame, edges: pd.DataFrame, var_dir
     return out
 
 
+def _write_links(kind: str, features: pd.DataFrame, reasons: pd.DataFrame | None,
+                 var_dir: Path) -> None:
+    """Keep the run's context and repair links (by mention key) beside the edges."""
+    if reasons is None:
+        return
+    rows = reasons["unique_id"].to_numpy(dtype=np.int64)
+    pd.DataFrame({"source": features["source"].to_numpy()[rows],
+                  "source_key": features["source_key"].to_numpy()[rows],
+                  "link_kind": reasons["link_kind"].to_numpy(),
+                  "rule": reasons["rule"].to_numpy()}).to_parquet(
+        var_dir / "er" / f"{kind}_links.parquet", index=False)
+
+
 def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
     """Mention attributes as survivorship sees them (valid IDs only; certificate status)."""
     m = features[["source", "source_key", "cluster", "full_name", "gender", "birth_date",
@@ -147,6 +161,8 @@ class Resolution:
     previous_ids: list[str | None]
     timings: dict[str, float]
     repaired: int = 0  # mentions given their key by the deterministic repair
+    # Why a mention got its key other than by its own value: unique_id, link_kind, rule.
+    link_reasons: pd.DataFrame | None = None
 
 
 def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
@@ -154,7 +170,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                   known_ids: set[str] | None = None,
                   overrides: pd.DataFrame | None = None,
                   certificates: pd.DataFrame | None = None,
-                  prepared: bool = False) -> Resolution:
+                  prepared: bool = False,
+                  context: EmployerContext | None = None) -> Resolution:
     """The whole resolution on in-memory frames (no database): features → edges →
     clusters → stable IDs → golden records and xref. With `prepared`, `mentions` is
     already the output of prepare_persons / prepare_employers."""
@@ -173,7 +190,19 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     must, cannot, unknown = _override_pairs(overrides, features)
     # After scoring, so the model sees the mentions as delivered; before clustering, so
     # a repaired key is an exact link (and a cannot-link override undoes the repair).
+    reasons: list[tuple[int, str, str]] = []
+    links = None
+    if kind.name == "employer" and context is not None:
+        # Found on the mentions' own keys; the repair below sees those keys only, and
+        # context evidence (the person's employer, the office) wins over a name alone.
+        links = link_by_context(features, context, cannot)
     repaired = repair_keys(kind.name, features, cannot)
+    if links is not None:
+        repaired[np.fromiter(links.rows, dtype=np.int64)] = False
+        repaired |= apply_links(features, links)
+    for i in np.flatnonzero(repaired).tolist():
+        kind_rule = links.reasons.get(i) if links is not None else None
+        reasons.append((int(i), *(kind_rule or ("repair", _REPAIR_RULE[kind.name]))))
     result = cluster(
         len(features), exact_keys=features[kind.exact_key],
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
@@ -208,7 +237,14 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     timings["golden_s"] = time.perf_counter() - t
     timings["overrides_unknown"] = unknown
     return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings,
-                      int(repaired.sum()))
+                      int(repaired.sum()),
+                      pd.DataFrame(reasons, columns=["unique_id", "link_kind", "rule"]))
+
+
+_REPAIR_RULE = {
+    "person": "typed ID one typo from the only valid ID of the same name",
+    "employer": "cityless name of the only identified employer with that trade name",
+}
 
 
 def repair_keys(kind: str, features: pd.DataFrame,
@@ -261,12 +297,14 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Mod
         overrides = _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
                                 "decision, decided_at FROM core.link_override "
                                 "WHERE entity = :e", e=kind.name)
+        context = _employer_context(conn) if kind.name == "employer" else None
     read_s = time.perf_counter() - started
     known = set(old_golden[kind.id_col]) if len(old_golden) else set()
     known |= set(history["retired_id"]) | set(history["current_id"])
 
     run = resolve_frame(kind, mentions, model, er_engine=er_engine, previous=previous,
-                        known_ids=known, overrides=overrides, certificates=certificates)
+                        known_ids=known, overrides=overrides, certificates=certificates,
+                        context=context)
     golden = _keep_updated_at(run.golden, old_golden, kind)
 
     t = time.perf_counter()
@@ -275,6 +313,7 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Mod
     if var_dir is not None:
         try:
             _write_edges(kind.name, run.features, run.edges, Path(var_dir))
+            _write_links(kind.name, run.features, run.link_reasons, Path(var_dir))
         except Exception as exc:  # the edge file is a by-product; never fail the run on it
             log.warning("could not write %s edges: %s", kind.name, type(exc).__name__)
         t = time.perf_counter()
@@ -287,6 +326,24 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Mod
     return _metrics(kind, model, er_engine, run, golden, overrides,
                     {"read_s": read_s, **run.timings, "write_s": write_s,
                      "total_s": time.perf_counter() - started})
+
+
+def _employer_context(conn) -> EmployerContext:
+    """The facts the context rules read: offices, golden persons, employment months."""
+    registrations = _read_bulk(
+        conn, "SELECT r.registration_id, r.office, r.start_date, r.end_date, "
+              "m.hukou_region_code FROM staging.employment_registration r "
+              "LEFT JOIN staging.person_mention m ON m.source = 'employment_service' "
+              "AND m.source_key = r.registration_id")
+    person_xref = _read_bulk(conn, "SELECT source, source_key, person_id FROM core.person_xref "
+                                   "WHERE source IN ('employment_service', 'quota', 'hr', 'org')")
+    declared = _read_bulk(conn, "SELECT employee_record_id, declaration_id, declaration_year, "
+                                "contract_start, contract_end FROM staging.declared_employment")
+    contributions = _read_bulk(conn, "SELECT person_key, employer_key, min(period) AS first, "
+                                     "max(period) AS last FROM staging.contribution "
+                                     "GROUP BY person_key, employer_key")
+    civil = _read_bulk(conn, "SELECT staff_key, joined_on, year FROM staging.civil_service")
+    return build_context(registrations, person_xref, declared, contributions, civil)
 
 
 def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, golden: pd.DataFrame,
@@ -309,6 +366,8 @@ def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, go
         f"{kind.name}s": int(golden.shape[0]),
         "exact_mentions": int(result.exact.sum()),
         "repaired_key_mentions": run.repaired,
+        "relational_mentions": int((run.link_reasons["link_kind"] == "relational").sum())
+        if run.link_reasons is not None else 0,
         "probabilistic_mentions": int(probability.notna().sum()),
         "scored_pairs": int(len(edges)),
         "pairs_above_threshold": int((edges["match_probability"] >= model.threshold).sum()),

@@ -30,6 +30,9 @@ from entity_resolution.standardise import (
 _UNKNOWN_PREFIX_LENGTHS = (2, 3)
 # Shorter trade names are too generic to match by their end.
 _MIN_SUFFIX_CORE = 4
+# Clerks typing an employer's name from the person's words swap 有限公司 / 有限责任公司:
+# there the legal form cannot choose between two employers of one trade name.
+_FORM_UNRELIABLE = ("employment_service",)
 
 
 def _objects(series: pd.Series) -> list:
@@ -167,6 +170,7 @@ def attach_keyless_employers(features: pd.DataFrame,
     cities = _objects(features["city_code"])
     labels = _objects(features["branch_label"])
     names = _objects(features["name"])
+    sources = _objects(features["source"])
     form_of = {v: legal_form(v) for v in set(names) if v is not None}
     forms = [form_of.get(v) if v is not None else None for v in names]
 
@@ -200,7 +204,7 @@ def attach_keyless_employers(features: pd.DataFrame,
         known_cities = set().union(*(org_cities.get(o, set()) for o in candidates))
         if keyless_cities.get(sig, set()) - known_cities:
             continue
-        if len(candidates) > 1:
+        if len(candidates) > 1 and sources[i] not in _FORM_UNRELIABLE:
             candidates = {o: fs for o, fs in candidates.items()
                           if forms[i] is not None and forms[i] in fs}
         if len(candidates) != 1:

@@ -158,7 +158,12 @@ def _evaluation(engine, truth_dir, kind: str) -> dict:
 
 
 persons = _resolution_asset("person", [["staging", "certificate"]])
-employers = _resolution_asset("employer", [["staging", "institution"]])
+# The context rules read the golden persons: persons are resolved first.
+employers = _resolution_asset("employer", [["staging", "institution"], ["core", "person_xref"],
+                                           ["staging", "employment_registration"],
+                                           ["staging", "declared_employment"],
+                                           ["staging", "contribution"],
+                                           ["staging", "civil_service"]])
 
 
 @dg.asset(

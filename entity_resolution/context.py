@@ -1,0 +1,245 @@
+"""Employer links from context: the person's employer in the same months, the registering office's region, organs by name within their region."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+import numpy as np
+import pandas as pd
+
+from entity_resolution.standardise import legal_form
+from entity_resolution.standardise.regions import region_from_text
+
+# Sources whose employer mention shares its key with the person mention of the same row.
+_SAME_ROW_SOURCES = ("employment_service", "org", "graduates")
+# Two trade-name cores this similar (after the place prefix) name the same employer.
+_CORE_SIMILARITY = 0.8
+
+
+@dataclass
+class EmployerContext:
+    """What other tables say about employer mentions (read once per run)."""
+
+    # employment_service registration → registering office and its region code
+    office_region: dict[str, str] = field(default_factory=dict)
+    # employment_service registration → the person's household registration (county)
+    hukou_region: dict[str, str] = field(default_factory=dict)
+    # (source, key) of an employer mention → golden person it employs and its months
+    person_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    months_of: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    # golden person → [(employer source, employer key, first month, last month)]
+    employments: dict[str, list[tuple[str, str, int, int]]] = field(default_factory=dict)
+
+
+@dataclass
+class ContextLinks:
+    """Mentions given an org code by context, with the rule and the evidence."""
+
+    rows: dict[int, str] = field(default_factory=dict)  # record → org code
+    reasons: dict[int, tuple[str, str]] = field(default_factory=dict)  # record → (kind, rule)
+
+
+def _month(value: object) -> int | None:
+    text = str(value) if value is not None and not (isinstance(value, float)
+                                                    and np.isnan(value)) else ""
+    digits = text.replace("-", "")[:6]
+    return int(digits) if len(digits) == 6 and digits.isdigit() else None
+
+
+def _months(first: object, last: object, default_last: int = 209912) -> tuple[int, int] | None:
+    a = _month(first)
+    if a is None:
+        return None
+    b = _month(last)
+    return a, (b if b is not None else default_last)
+
+
+def build_context(registrations: pd.DataFrame, person_xref: pd.DataFrame,
+                  declared: pd.DataFrame, contributions: pd.DataFrame,
+                  civil_service: pd.DataFrame) -> EmployerContext:
+    """Join the facts behind the relational rule.
+
+    registrations: registration_id, office, start_date, end_date, hukou_region_code
+    (employment_service, the last from its person mention);
+    person_xref: source, source_key, person_id; declared: employee_record_id,
+    declaration_id, declaration_year, contract_start, contract_end; contributions:
+    person_key, employer_key, first, last (YYYYMM); civil_service: staff_key, joined_on, year.
+    """
+    ctx = EmployerContext()
+    golden = dict(zip(zip(person_xref["source"], person_xref["source_key"], strict=True),
+                      person_xref["person_id"], strict=True)) if len(person_xref) else {}
+
+    def employ(person_source: str, person_key: str, employer_source: str, employer_key: str,
+               months: tuple[int, int] | None) -> None:
+        pid = golden.get((person_source, person_key))
+        if pid is None or months is None:
+            return
+        ctx.person_of[(employer_source, employer_key)] = pid
+        ctx.months_of[(employer_source, employer_key)] = months
+        ctx.employments.setdefault(pid, []).append((employer_source, employer_key, *months))
+
+    for r in registrations.itertuples(index=False):
+        region = region_from_text(r.office) if isinstance(r.office, str) else None
+        if region:
+            ctx.office_region[r.registration_id] = region
+        if isinstance(getattr(r, "hukou_region_code", None), str):
+            ctx.hukou_region[r.registration_id] = r.hukou_region_code
+        employ("employment_service", r.registration_id, "employment_service",
+               r.registration_id, _months(r.start_date, r.end_date))
+    for r in declared.itertuples(index=False):
+        year = pd.to_numeric(r.declaration_year, errors="coerce")
+        if pd.isna(year):
+            continue
+        year = int(year)
+        span = _months(r.contract_start, r.contract_end) or (year * 100 + 1, year * 100 + 12)
+        first, last = max(span[0], year * 100 + 1), min(span[1], year * 100 + 12)
+        if first <= last:
+            employ("quota", r.employee_record_id, "quota", r.declaration_id, (first, last))
+    for r in contributions.itertuples(index=False):
+        employ("hr", r.person_key, "hr", r.employer_key, _months(r.first, r.last))
+    for r in civil_service.itertuples(index=False):
+        year = pd.to_numeric(r.year, errors="coerce")
+        last = int(year) * 100 + 12 if not pd.isna(year) else None
+        joined = _month(r.joined_on)
+        if last is not None:
+            employ("org", r.staff_key, "org", r.staff_key, (joined or last, last))
+    return ctx
+
+
+def cores_compatible(a: str | None, b: str | None) -> bool:
+    """Two trade-name cores that can name one employer (place prefixes aside)."""
+    if not a or not b:
+        return False
+    if a == b or (len(a) >= 4 and a in b) or (len(b) >= 4 and b in a):
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= _CORE_SIMILARITY
+
+
+def _org_index(features: pd.DataFrame) -> tuple[dict[tuple[str, str], int], list, list, list]:
+    keys = {(s, k): i for i, (s, k) in enumerate(zip(features["source"], features["source_key"],
+                                                     strict=True))}
+    orgs = [v if isinstance(v, str) else None for v in features["org_code"].astype("object")]
+    cores = [v if isinstance(v, str) else None for v in features["name_core"].astype("object")]
+    labels = [v if isinstance(v, str) else None
+              for v in features["branch_label"].astype("object")]
+    return keys, orgs, cores, labels
+
+
+def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
+                    cannot_link: Iterable[tuple[int, int]] = ()) -> ContextLinks:
+    """Org codes for keyless employer mentions from the context, each with its reason.
+
+    1. relational: the mention's golden person is employed, in overlapping months, by
+       exactly one identified employer whose trade-name core fits the mention's name;
+    2. office region: the mention's core (and branch label) is the core of exactly one
+       identified employer in the city of the registering office, and of none elsewhere
+       in that county when the office names one.
+    A cannot-link override against a mention holding the code vetoes the link.
+    """
+    out = ContextLinks()
+    if len(features) == 0:
+        return out
+    keys, orgs, cores, labels = _org_index(features)
+    cities = [v if isinstance(v, str) else None for v in features["city_code"].astype("object")]
+    names = [v if isinstance(v, str) else None for v in features["name"].astype("object")]
+    # The cores and regions each org code is known by (mentions holding it).
+    org_cores: dict[str, set[str]] = {}
+    org_labels: dict[str, set[str | None]] = {}
+    org_cities: dict[str, set[str]] = {}
+    org_forms: dict[str, set[str | None]] = {}
+    by_core_city: dict[tuple[str, str | None, str], set[str]] = {}
+    regions = [v if isinstance(v, str) else None
+               for v in features["region_code"].astype("object")]
+    org_counties: dict[str, set[str]] = {}
+    for org, core, label, city, name, region in zip(orgs, cores, labels, cities, names,
+                                                    regions, strict=True):
+        if org is None:
+            continue
+        if core:
+            org_cores.setdefault(org, set()).add(core)
+            if city:
+                by_core_city.setdefault((core, label, city), set()).add(org)
+        org_labels.setdefault(org, set()).add(label)
+        if city:
+            org_cities.setdefault(org, set()).add(city)
+        if region:
+            org_counties.setdefault(org, set()).add(region)
+        org_forms.setdefault(org, set()).add(legal_form(name) if name else None)
+    veto: dict[int, set[int]] = {}
+    for a, b in cannot_link:
+        veto.setdefault(a, set()).add(b)
+        veto.setdefault(b, set()).add(a)
+
+    def vetoed(i: int, org: str) -> bool:
+        return any(orgs[j] == org for j in veto.get(i, ()))
+
+    for i in range(len(features)):
+        if orgs[i] is not None:
+            continue
+        source, key = features["source"].iat[i], features["source_key"].iat[i]
+        if source not in _SAME_ROW_SOURCES:
+            continue
+        core = cores[i]
+        # 1. relational evidence
+        pid = ctx.person_of.get((source, key)) or (
+            ctx.person_of.get(("employment_service", key)) if source == "employment_service"
+            else None)
+        months = ctx.months_of.get((source, key))
+        if pid is not None and core:
+            found: dict[str, set[str]] = {}
+            for e_source, e_key, first, last in ctx.employments.get(pid, ()):
+                if (e_source, e_key) == (source, key):
+                    continue
+                if months is not None and (last < months[0] or first > months[1]):
+                    continue
+                j = keys.get((e_source, e_key))
+                org = orgs[j] if j is not None else None
+                if org is None or labels[i] not in org_labels.get(org, {None}):
+                    continue
+                if any(cores_compatible(core, c) for c in org_cores.get(org, ())):
+                    found.setdefault(org, set()).add(e_source)
+            if len(found) > 1 and len(features):
+                # Two employers of one person in those months: the name must decide alone.
+                exact = {o: s for o, s in found.items() if core in org_cores.get(o, ())}
+                found = exact if len(exact) == 1 else found
+            if len(found) == 1:
+                (org, via), = found.items()
+                if not vetoed(i, org):
+                    out.rows[i] = org
+                    out.reasons[i] = ("relational",
+                                      "same golden person employed there in the same months ("
+                                      + ", ".join(sorted(via)) + ")")
+                    continue
+        # 2. name core within the registering office's city
+        if source != "employment_service" or not core or cities[i] is not None:
+            continue
+        region = ctx.office_region.get(key)
+        # An office in the person's own county may be their home office, not the
+        # employer's: only an office elsewhere places the employer.
+        if region is None or len(region) < 6 or ctx.hukou_region.get(key) == region:
+            continue
+        cands = by_core_city.get((core, labels[i], region[:4]), set())
+        if len(cands) > 1:
+            form = legal_form(names[i]) if names[i] else None
+            narrowed = {o for o in cands if form is not None and form in org_forms.get(o, ())}
+            cands = narrowed if len(narrowed) == 1 else cands
+        if len(cands) == 1:
+            (org,) = cands
+            if not vetoed(i, org):
+                out.rows[i] = org
+                out.reasons[i] = ("repair", "name core of one employer in the registering "
+                                            "office's city")
+    return out
+
+
+def apply_links(features: pd.DataFrame, links: ContextLinks) -> np.ndarray:
+    """Write context org codes into the features; mask of linked records."""
+    mask = np.zeros(len(features), dtype=bool)
+    if not links.rows:
+        return mask
+    rows = np.fromiter(links.rows, dtype=np.int64)
+    if features["org_code"].dtype != "string":
+        features["org_code"] = features["org_code"].astype("string")
+    features.iloc[rows, features.columns.get_loc("org_code")] = list(links.rows.values())
+    mask[rows] = True
+    return mask
