@@ -214,11 +214,15 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
         if source != "employment_service" or not core or cities[i] is not None:
             continue
         region = ctx.office_region.get(key)
-        # An office in the person's own county may be their home office, not the
-        # employer's: only an office elsewhere places the employer.
-        if region is None or len(region) < 6 or ctx.hukou_region.get(key) == region:
+        if region is None or len(region) < 6:
             continue
         cands = by_core_city.get((core, labels[i], region[:4]), set())
+        # An office in the person's own county may be their home office rather than the
+        # employer's: then only an employer in that very county qualifies.
+        home_office = ctx.hukou_region.get(key) == region
+        if home_office or len(cands) > 1:
+            in_county = {o for o in cands if region in org_counties.get(o, ())}
+            cands = in_county if home_office or len(in_county) == 1 else cands
         if len(cands) > 1:
             form = legal_form(names[i]) if names[i] else None
             narrowed = {o for o in cands if form is not None and form in org_forms.get(o, ())}
@@ -243,3 +247,21 @@ def apply_links(features: pd.DataFrame, links: ContextLinks) -> np.ndarray:
     features.iloc[rows, features.columns.get_loc("org_code")] = list(links.rows.values())
     mask[rows] = True
     return mask
+
+
+def ambiguous_name_records(features: pd.DataFrame) -> np.ndarray:
+    """Mask of mentions with no identifier and no city whose trade-name core (and branch
+    label) several identified employers carry: the name alone cannot say which one, so no
+    model edge may place them (a context rule still can, by its own evidence)."""
+    if len(features) == 0:
+        return np.zeros(0, dtype=bool)
+    keyed = features[features["org_code"].notna() & features["name_core"].notna()]
+    per_core = keyed.groupby(["name_core", "branch_label"], dropna=False)["org_code"].nunique()
+    shared = {k for k, v in per_core.items() if v > 1}
+    free = (features["org_code"].isna() & features["city_code"].isna()
+            & features["name_core"].notna()).to_numpy()
+    sig = list(zip(features["name_core"].astype("object"),
+                   features["branch_label"].astype("object"), strict=True))
+    hit = np.fromiter(((c, None if isinstance(b, float) or b is pd.NA else b) in shared
+                       or (c, b) in shared for c, b in sig), dtype=bool, count=len(sig))
+    return free & hit

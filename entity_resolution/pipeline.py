@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from entity_resolution.clustering import ClusterResult, cluster
-from entity_resolution.context import EmployerContext, apply_links, build_context, link_by_context
+from entity_resolution.context import (
+    EmployerContext,
+    ambiguous_name_records,
+    apply_links,
+    build_context,
+    link_by_context,
+)
 from entity_resolution.linking import predict_edges, save_charts
 from entity_resolution.model import Model, load_model
 from entity_resolution.prepare import (
@@ -203,6 +209,12 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     for i in np.flatnonzero(repaired).tolist():
         kind_rule = links.reasons.get(i) if links is not None else None
         reasons.append((int(i), *(kind_rule or ("repair", _REPAIR_RULE[kind.name]))))
+    if kind.name == "employer":
+        # A cityless, keyless name that several employers carry is no evidence for any.
+        blind = ambiguous_name_records(features)
+        if blind.any():
+            keep = ~(blind[edges["unique_id_l"].to_numpy()] | blind[edges["unique_id_r"].to_numpy()])
+            edges = edges[keep].reset_index(drop=True)
     result = cluster(
         len(features), exact_keys=features[kind.exact_key],
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
