@@ -106,6 +106,14 @@ def build_context(registrations: pd.DataFrame, person_xref: pd.DataFrame,
     return ctx
 
 
+def _county_named(name: str | None) -> str | None:
+    """The county a name names unambiguously (a 6-digit code not ending in 00), else None."""
+    if not name:
+        return None
+    code = region_from_text(name)
+    return code if code and len(code) == 6 and not code.endswith("00") else None
+
+
 def cores_compatible(a: str | None, b: str | None) -> bool:
     """Two trade-name cores that can name one employer (place prefixes aside)."""
     if not a or not b:
@@ -131,9 +139,11 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
 
     1. relational: the mention's golden person is employed, in overlapping months, by
        exactly one identified employer whose trade-name core fits the mention's name;
-    2. office region: the mention's core (and branch label) is the core of exactly one
-       identified employer in the city of the registering office, and of none elsewhere
-       in that county when the office names one.
+    2. county named: the name names its county unambiguously and exactly one identified
+       employer with that core is registered there (organs: '黄岛区自然资源局');
+    3. office region: the mention's core (and branch label) is the core of exactly one
+       identified employer in the registering office's city — in the office's own county
+       when that is also the person's home county (it may be their home office).
     A cannot-link override against a mention holding the code vetoes the link.
     """
     out = ContextLinks()
@@ -151,6 +161,7 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
     regions = [v if isinstance(v, str) else None
                for v in features["region_code"].astype("object")]
     org_counties: dict[str, set[str]] = {}
+    by_core_county: dict[tuple[str, str | None, str], set[str]] = {}
     for org, core, label, city, name, region in zip(orgs, cores, labels, cities, names,
                                                     regions, strict=True):
         if org is None:
@@ -159,6 +170,8 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
             org_cores.setdefault(org, set()).add(core)
             if city:
                 by_core_city.setdefault((core, label, city), set()).add(org)
+            if region:
+                by_core_county.setdefault((core, label, region), set()).add(org)
         org_labels.setdefault(org, set()).add(label)
         if city:
             org_cities.setdefault(org, set()).add(city)
@@ -210,12 +223,26 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
                                       "same golden person employed there in the same months ("
                                       + ", ".join(sorted(via)) + ")")
                     continue
-        # 2. name core within the registering office's city
-        if source != "employment_service" or not core or cities[i] is not None:
+        # 2. an organ's (or any) name that names its county: the one employer of that
+        # name core registered in that county ('黄岛区自然资源局')
+        county = _county_named(names[i])
+        if core and county:
+            cands = by_core_county.get((core, labels[i], county), set())
+            if len(cands) == 1:
+                (org,) = cands
+                if not vetoed(i, org):
+                    out.rows[i] = org
+                    out.reasons[i] = ("repair", "name core of the one employer registered in "
+                                                "the county its name names")
+                    continue
+        # 3. name core within the registering office's city
+        if source != "employment_service" or not core:
             continue
         region = ctx.office_region.get(key)
         if region is None or len(region) < 6:
             continue
+        if cities[i] is not None and cities[i] != region[:4]:
+            continue  # the name places the employer in another city: the model decides
         cands = by_core_city.get((core, labels[i], region[:4]), set())
         # An office in the person's own county may be their home office rather than the
         # employer's: then only an employer in that very county qualifies.
