@@ -292,3 +292,68 @@ def ambiguous_name_records(features: pd.DataFrame) -> np.ndarray:
     hit = np.fromiter(((c, None if isinstance(b, float) or b is pd.NA else b) in shared
                        or (c, b) in shared for c, b in sig), dtype=bool, count=len(sig))
     return free & hit
+
+
+# Sources whose rows may carry neither ID nor certificate number (issue: ID-less rows).
+IDLESS_SOURCES = ("employment_service", "unemployed_survey")
+
+
+def _codes(series: pd.Series) -> list:
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+            for v in series.astype("object").tolist()]
+
+
+def link_idless_persons(features: pd.DataFrame) -> tuple[dict[int, str], np.ndarray]:
+    """Valid IDs for mentions that carry no ID at all, from the golden person they can only be.
+
+    A mention of an ID-less source without ID, certificate or ID head is matched on its
+    standardised name against the persons holding a valid ID: a candidate must agree on
+    every field both sides give (gender, disability category and level) and share the
+    household-registration county or the phone number with one of its mentions. Exactly
+    one candidate links the mention; two or more leave it on its own — and no model edge
+    may join it to anyone — since a coin toss between namesakes is not evidence. Returns
+    (record → ID, mask of ambiguous records).
+    """
+    n = len(features)
+    ambiguous = np.zeros(n, dtype=bool)
+    fixed: dict[int, str] = {}
+    if n == 0:
+        return fixed, ambiguous
+    free = (features["id_key"].isna() & features["id_head14"].isna()
+            & features["cert_number"].isna() & features["full_name"].notna()
+            & features["source"].isin(IDLESS_SOURCES)).to_numpy()
+    if not free.any():
+        return fixed, ambiguous
+    keyed = features[features["id_key"].notna() & features["full_name"].isin(
+        set(features.loc[free, "full_name"]))]
+    by_name: dict[str, dict[str, dict[str, set]]] = {}
+    for name, key, sex, cat, lvl, hukou, phone in zip(
+            keyed["full_name"], keyed["id_key"], _codes(keyed["gender"]),
+            _codes(keyed["disability_category"]), _codes(keyed["disability_level"]),
+            _codes(keyed["hukou_region_code"]), _codes(keyed["phone"]), strict=True):
+        facts = by_name.setdefault(name, {}).setdefault(
+            key, {"sex": set(), "cat": set(), "lvl": set(), "hukou": set(), "phone": set()})
+        for field_name, value in (("sex", sex), ("cat", cat), ("lvl", lvl),
+                                  ("hukou", hukou), ("phone", phone)):
+            if value is not None:
+                facts[field_name].add(value)
+    rows = np.flatnonzero(free)
+    sub = features.iloc[rows]
+    for i, name, sex, cat, lvl, hukou, phone in zip(
+            rows.tolist(), sub["full_name"], _codes(sub["gender"]),
+            _codes(sub["disability_category"]), _codes(sub["disability_level"]),
+            _codes(sub["hukou_region_code"]), _codes(sub["phone"]), strict=True):
+        cands = []
+        for key, facts in by_name.get(name, {}).items():
+            if any(v is not None and facts[f] and v not in facts[f]
+                   for f, v in (("sex", sex), ("cat", cat), ("lvl", lvl))):
+                continue
+            if (hukou is not None and hukou in facts["hukou"]) or (
+                    phone is not None and phone in facts["phone"]):
+                cands.append(key)
+        if len(cands) == 1:
+            fixed[i] = cands[0]
+        elif len(cands) > 1 or len(by_name.get(name, {})) > 1:
+            # Several persons of that name: without a deciding fact it stays unlinked.
+            ambiguous[i] = not cands or len(cands) > 1
+    return fixed, ambiguous

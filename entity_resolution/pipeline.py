@@ -19,6 +19,7 @@ from entity_resolution.context import (
     apply_links,
     build_context,
     link_by_context,
+    link_idless_persons,
 )
 from entity_resolution.linking import predict_edges, save_charts
 from entity_resolution.model import Model, load_model
@@ -203,11 +204,30 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
         # context evidence (the person's employer, the office) wins over a name alone.
         links = link_by_context(features, context, cannot)
     repaired = repair_keys(kind.name, features, cannot)
+    idless_rules: dict[int, tuple[str, str]] = {}
+    if kind.name == "person":
+        fixed, blind = link_idless_persons(features)
+        fixed = {i: k for i, k in fixed.items() if not any(
+            (a == i and features["id_key"].iat[b] == k) or (b == i and features["id_key"].iat[a] == k)
+            for a, b in cannot)}
+        if fixed:
+            features["id_key"] = features["id_key"].astype("string")
+            features.iloc[np.fromiter(fixed, dtype=np.int64),
+                          features.columns.get_loc("id_key")] = list(fixed.values())
+            for i in fixed:
+                repaired[i] = True
+                idless_rules[i] = ("repair", "no ID: same name, gender, category and level as "
+                                             "one golden person, same county or phone")
+        if blind.any():
+            keep = ~(blind[edges["unique_id_l"].to_numpy()] | blind[edges["unique_id_r"].to_numpy()])
+            edges = edges[keep].reset_index(drop=True)
+        timings["idless_linked"] = len(fixed)
+        timings["idless_ambiguous"] = int(blind.sum())
     if links is not None:
         repaired[np.fromiter(links.rows, dtype=np.int64)] = False
         repaired |= apply_links(features, links)
     for i in np.flatnonzero(repaired).tolist():
-        kind_rule = links.reasons.get(i) if links is not None else None
+        kind_rule = (links.reasons.get(i) if links is not None else None) or idless_rules.get(i)
         reasons.append((int(i), *(kind_rule or ("repair", _REPAIR_RULE[kind.name]))))
     if kind.name == "employer":
         # A cityless, keyless name that several employers carry is no evidence for any.
