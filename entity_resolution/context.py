@@ -282,15 +282,17 @@ def ambiguous_name_records(features: pd.DataFrame) -> np.ndarray:
     model edge may place them (a context rule still can, by its own evidence)."""
     if len(features) == 0:
         return np.zeros(0, dtype=bool)
-    keyed = features[features["org_code"].notna() & features["name_core"].notna()]
-    per_core = keyed.groupby(["name_core", "branch_label"], dropna=False)["org_code"].nunique()
-    shared = {k for k, v in per_core.items() if v > 1}
+    orgs: dict[tuple[str, str | None], set[str]] = {}
+    cores = _codes(features["name_core"])
+    labels = _codes(features["branch_label"])
+    for org, core, label in zip(_codes(features["org_code"]), cores, labels, strict=True):
+        if org is not None and core is not None:
+            orgs.setdefault((core, label), set()).add(org)
     free = (features["org_code"].isna() & features["city_code"].isna()
             & features["name_core"].notna()).to_numpy()
-    sig = list(zip(features["name_core"].astype("object"),
-                   features["branch_label"].astype("object"), strict=True))
-    hit = np.fromiter(((c, None if isinstance(b, float) or b is pd.NA else b) in shared
-                       or (c, b) in shared for c, b in sig), dtype=bool, count=len(sig))
+    hit = np.fromiter((len(orgs.get((c, lb), ())) > 1 for c, lb in zip(cores, labels,
+                                                                        strict=True)),
+                      dtype=bool, count=len(cores))
     return free & hit
 
 

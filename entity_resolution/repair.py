@@ -31,8 +31,14 @@ _UNKNOWN_PREFIX_LENGTHS = (2, 3)
 # Shorter trade names are too generic to match by their end.
 _MIN_SUFFIX_CORE = 4
 # Clerks typing an employer's name from the person's words swap 有限公司 / 有限责任公司:
-# there the legal form cannot choose between two employers of one trade name.
+# there only 股份有限公司 against the two can choose between employers of one trade name.
 _FORM_UNRELIABLE = ("employment_service",)
+_SWAPPED_FORMS = {"有限责任公司": "有限公司"}
+
+
+def _loose(form: str | None) -> str | None:
+    """A legal form with the two a clerk confuses (有限公司, 有限责任公司) taken as one."""
+    return _SWAPPED_FORMS.get(form, form) if form else form
 
 
 def _objects(series: pd.Series) -> list:
@@ -204,9 +210,13 @@ def attach_keyless_employers(features: pd.DataFrame,
         known_cities = set().union(*(org_cities.get(o, set()) for o in candidates))
         if keyless_cities.get(sig, set()) - known_cities:
             continue
-        if len(candidates) > 1 and sources[i] not in _FORM_UNRELIABLE:
-            candidates = {o: fs for o, fs in candidates.items()
-                          if forms[i] is not None and forms[i] in fs}
+        if len(candidates) > 1:
+            if sources[i] in _FORM_UNRELIABLE:
+                candidates = {o: fs for o, fs in candidates.items()
+                              if forms[i] is not None and _loose(forms[i]) in {_loose(f) for f in fs}}
+            else:
+                candidates = {o: fs for o, fs in candidates.items()
+                              if forms[i] is not None and forms[i] in fs}
         if len(candidates) != 1:
             continue
         (org,) = candidates
