@@ -31,6 +31,7 @@ run: generate
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q -n 2 --dist loadfile tests
 
 unit: $(STAMP)
@@ -47,6 +48,7 @@ review: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_registry_load.py --rows 100000

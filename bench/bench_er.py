@@ -39,7 +39,7 @@ def simulate_mentions(n_mentions: int, seed: int = 7):
     """Staging-shaped person mentions (~3.5 per person) and their true person."""
     import pandas as pd
 
-    from entity_resolution.standardise import check_character, normalise_id
+    from quotalink.standardise import check_character, normalise_id
 
     rng = random.Random(seed)
     rows: list[dict] = []

@@ -23,8 +23,8 @@ def peak_rss_mb() -> float:
 
 
 def write_snapshot(path: Path, rows: int, seed: int = 7) -> None:
-    from connectors.contracts import DISABILITY_REGISTRY
-    from entity_resolution.standardise import check_character
+    from quotalink.contracts import DISABILITY_REGISTRY
+    from quotalink.standardise import check_character
 
     rnd = random.Random(seed)
     cats = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from connectors.contracts import RawTable
+from quotalink.contracts import RawTable
 from quotalink.errors import DeliveryError
 from quotalink.privacy import mask_text
 from warehouse.db import copy_rows, upsert_rows

@@ -2,11 +2,11 @@
 
 from collections.abc import Iterator
 
-from connectors.contracts import DISABILITY_REGISTRY as SPEC
 from connectors.files import FileSource
 from connectors.mentions import person_fields, person_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import (
+from quotalink.contracts import DISABILITY_REGISTRY as SPEC
+from quotalink.standardise import (
     normalise_region_code,
     parse_category,
     parse_level,

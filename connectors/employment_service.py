@@ -2,11 +2,11 @@
 
 from collections.abc import Iterator
 
-from connectors.contracts import EMPLOYMENT_SERVICE as SPEC
 from connectors.files import FileSource
 from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import (
+from quotalink.contracts import EMPLOYMENT_SERVICE as SPEC
+from quotalink.standardise import (
     normalise_uscc,
     parse_category,
     parse_level,

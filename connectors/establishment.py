@@ -2,11 +2,11 @@
 
 from collections.abc import Iterator
 
-from connectors.contracts import ESTABLISHMENT as SPEC
 from connectors.files import FileSource
 from connectors.mentions import employer_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import (
+from quotalink.contracts import ESTABLISHMENT as SPEC
+from quotalink.standardise import (
     normalise_region_code,
     normalise_uscc,
 )

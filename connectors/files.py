@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from connectors.base import Lander, LoadResult, discover, land_csv, land_xlsx, load_file_delivery
-from connectors.contracts import RawTable
 from connectors.staging import RowFn, stage_pending
+from quotalink.contracts import RawTable
 
 log = logging.getLogger(__name__)
 

@@ -2,11 +2,11 @@
 
 from collections.abc import Iterator
 
-from connectors.contracts import GRADUATES as SPEC
 from connectors.files import FileSource
 from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import parse_category
+from quotalink.contracts import GRADUATES as SPEC
+from quotalink.standardise import parse_category
 
 # The contract's formats, plus the ISO date a spreadsheet makes of a cell it took for a date.
 BIRTH_MONTH = ("%Y.%m", "%Y-%m-%d")

@@ -21,16 +21,16 @@ from connectors.base import (
     write_audit,
     write_quarantine,
 )
-from connectors.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
 from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, stage_pending, text
-from entity_resolution.standardise import (
+from quotalink.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
+from quotalink.errors import ConfigError
+from quotalink.standardise import (
     normalise_org_code,
     normalise_region_code,
     normalise_uscc,
     org_code_of_uscc,
 )
-from quotalink.errors import ConfigError
 
 log = logging.getLogger(__name__)
 SOURCE = "hr"

@@ -1,7 +1,7 @@
 """Person and employer mentions: the one shape every source's mentions take in staging."""
 
 from connectors.staging import Context, text
-from entity_resolution.standardise import (
+from quotalink.standardise import (
     id_from_cert,
     normalise_cert,
     normalise_employer_name,

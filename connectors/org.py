@@ -3,11 +3,11 @@
 import datetime as dt
 from collections.abc import Iterator
 
-from connectors.contracts import ORG as SPEC
 from connectors.files import FileSource
 from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import (
+from quotalink.contracts import ORG as SPEC
+from quotalink.standardise import (
     normalise_uscc,
 )
 

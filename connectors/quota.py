@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from connectors.base import Delivery, Lander, LoadResult, Record
-from connectors.contracts import QUOTA_DECLARATIONS, QUOTA_EMPLOYEES, RawTable
 from connectors.mentions import employer_mention, person_fields, person_mention
 from connectors.staging import Context, stage_pending, text
-from entity_resolution.standardise import (
+from quotalink.contracts import QUOTA_DECLARATIONS, QUOTA_EMPLOYEES, RawTable
+from quotalink.errors import SourceAPIError
+from quotalink.standardise import (
     normalise_org_code,
     normalise_region_code,
     normalise_uscc,
@@ -23,7 +24,6 @@ from entity_resolution.standardise import (
     parse_category,
     parse_level,
 )
-from quotalink.errors import SourceAPIError
 
 log = logging.getLogger(__name__)
 UNIT_TYPES = {

@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from connectors.base import LoadResult
-from connectors.contracts import RAW_TABLES, SOURCES, RawTable
+from quotalink.contracts import RAW_TABLES, SOURCES, RawTable
 from quotalink.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from connectors.contracts import RawTable
-from entity_resolution.standardise import parse_date
+from quotalink.contracts import RawTable
+from quotalink.standardise import parse_date
 from warehouse.db import upsert_rows
 from warehouse.schema import metadata
 

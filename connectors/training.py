@@ -3,11 +3,11 @@
 import datetime as dt
 from collections.abc import Iterator
 
-from connectors.contracts import TRAINING as SPEC
 from connectors.files import FileSource
 from connectors.mentions import person_fields, person_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import birth_year_window, cert_category_level
+from quotalink.contracts import TRAINING as SPEC
+from quotalink.standardise import birth_year_window, cert_category_level
 
 YES_NO = {"是": True, "否": False}
 DOCUMENT_TYPES = {"身份证": "id", "残疾证": "cert"}

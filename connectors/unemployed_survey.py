@@ -2,11 +2,11 @@
 
 from collections.abc import Iterator
 
-from connectors.contracts import UNEMPLOYED_SURVEY as SPEC
 from connectors.files import FileSource
 from connectors.mentions import person_fields, person_mention
 from connectors.staging import Context, text
-from entity_resolution.standardise import parse_category, parse_level, region_from_text
+from quotalink.contracts import UNEMPLOYED_SURVEY as SPEC
+from quotalink.standardise import parse_category, parse_level, region_from_text
 
 
 def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:

@@ -31,8 +31,8 @@ from entity_resolution.prepare import (
 )
 from entity_resolution.repair import attach_keyless_employers, repair_person_keys
 from entity_resolution.stable_ids import IdAssignment, assign_ids
-from entity_resolution.standardise import normalise_id
 from entity_resolution.survivorship import golden_values
+from quotalink.standardise import normalise_id
 
 log = logging.getLogger(__name__)
 _LOCK_KEY = 7313101  # serialises entity-resolution writers across processes

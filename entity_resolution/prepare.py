@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from entity_resolution.standardise import (
+from quotalink.standardise import (
     check_character,
     employer_name_key,
     id_core17,
@@ -18,7 +18,7 @@ from entity_resolution.standardise import (
     normalise_uscc,
     org_code_of_uscc,
 )
-from entity_resolution.standardise.regions import city_names
+from quotalink.standardise.regions import city_names
 
 PERSON_COLUMNS = (
     "source", "source_key", "full_name", "id_number", "id_number_raw", "id_quality",

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from entity_resolution.standardise import (
+from quotalink.standardise import (
     check_character,
     legal_form,
     looks_float_damaged,

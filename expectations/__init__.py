@@ -1,8 +1,6 @@
-"""Data quality (Great Expectations suites) and audit rules for quota employment."""
+"""Data quality (``quality/``: Great Expectations suites) and audit rules (``rules/``)."""
 
 from typing import Any
-
-from expectations.levy import levy
 
 __all__ = [
     "CheckOutcome",
@@ -15,12 +13,13 @@ __all__ = [
 ]
 
 _LAZY = {
-    "run_rules": "expectations.runner",
-    "build_quota_compliance": "expectations.compliance",
-    "validate_table": "expectations.suites",
-    "CheckOutcome": "expectations.suites",
-    "build_data_docs": "expectations.suites",
-    "evaluate_flags": "expectations.evaluate",
+    "run_rules": "expectations.rules.runner",
+    "build_quota_compliance": "expectations.rules.compliance",
+    "levy": "expectations.rules.levy",
+    "evaluate_flags": "expectations.rules.evaluate",
+    "validate_table": "expectations.quality.suites",
+    "CheckOutcome": "expectations.quality.suites",
+    "build_data_docs": "expectations.quality.suites",
 }
 
 

@@ -5,10 +5,10 @@ import datetime as dt
 import dagster as dg
 import sqlalchemy as sa
 
-from connectors.contracts import SOURCES
 from connectors.registry import SOURCE_OBJECTS, STAGING_FEEDS, raw_tables
 from orchestration.progress import step
 from orchestration.resources import WarehouseResource
+from quotalink.contracts import SOURCES
 
 STAGING_TABLES = (
     "person_mention", "employer_mention", "certificate", "declaration", "declared_employment",

@@ -40,7 +40,7 @@ def _suite_check(table: str, blocking: bool) -> dg.AssetChecksDefinition:
 
 def suite_checks(asset_keys: list[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """Two checks per table asset: its blocking part and its warning part."""
-    from expectations.suites import has_blocking_checks
+    from expectations.quality.suites import has_blocking_checks
     from warehouse.schema import metadata
 
     checks = []

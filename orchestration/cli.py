@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     docs = None
     if result.success:
         import expectations
-        from expectations.suites import merge_outcomes
+        from expectations.quality.suites import merge_outcomes
         from orchestration.checks import OUTCOMES
         from orchestration.progress import step
 

@@ -4,8 +4,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from connectors.base import discover
-from connectors.contracts import FILE_SOURCES
 from orchestration.assets import active_sources
+from quotalink.contracts import FILE_SOURCES
 from quotalink.settings import get_settings
 from warehouse.db import get_engine
 

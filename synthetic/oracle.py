@@ -10,7 +10,6 @@ from datetime import date
 from decimal import Decimal
 
 import refdata
-from expectations.config import Params
 from synthetic.declarations import Declaration, DeclRecord
 from synthetic.model import YEAR_END, Chunk
 
@@ -20,6 +19,18 @@ RULES = (
     "LEVEL_MISMATCH", "CONCURRENT_STUDENT", "CONCURRENT_UNEMPLOYED", "CIVIL_SERVANT_CONFLICT",
     "SHORT_CONTRACT", "DISTANT_RESIDENCE", "IMPLAUSIBLE_RATIO", "SHARED_CONTACT",
 )
+
+# The contract's thresholds (warehouse-contract.md), held by the oracle itself: the grader
+# must not read the configuration of the system it grades, or a wrong threshold there would
+# move the ground truth with it. tests/unit/test_synthetic_oracle.py compares both.
+THRESHOLDS: dict[str, dict[str, Decimal]] = {
+    "IMPLAUSIBLE_RATIO": {"max_ratio": Decimal("0.30")},
+    "DISTANT_RESIDENCE": {"wage_multiple": Decimal("1.2")},
+    "NO_SOCIAL_INSURANCE": {"months_short": Decimal(3)},
+    "AGE_INELIGIBLE": {"min_age": Decimal(16)},
+    "SHORT_CONTRACT": {"late_start_month": Decimal(10)},
+    "SHARED_CONTACT": {"min_employers": Decimal(3)},
+}
 
 Finding = tuple[str, str, str, int]  # rule, person id ('' for employer rules), employer id, year
 
@@ -45,13 +56,12 @@ def evaluate(chunk: Chunk, decls: list[Declaration]) -> set[Finding]:
     """Every finding of the 13 rules over the chunk's true facts."""
     found: set[Finding] = set()
     recs = active_records(decls)
-    # The contract's thresholds, read from the one table the audit rules use too.
-    ratio_max = Params("IMPLAUSIBLE_RATIO").dec("max_ratio")
-    distant_factor = Params("DISTANT_RESIDENCE").dec("wage_multiple")
-    si_short = Params("NO_SOCIAL_INSURANCE").int("months_short")
-    min_age = Params("AGE_INELIGIBLE").int("min_age")
-    late_month = Params("SHORT_CONTRACT").int("late_start_month")
-    n_shared = Params("SHARED_CONTACT").int("min_employers")
+    ratio_max = THRESHOLDS["IMPLAUSIBLE_RATIO"]["max_ratio"]
+    distant_factor = THRESHOLDS["DISTANT_RESIDENCE"]["wage_multiple"]
+    si_short = int(THRESHOLDS["NO_SOCIAL_INSURANCE"]["months_short"])
+    min_age = int(THRESHOLDS["AGE_INELIGIBLE"]["min_age"])
+    late_month = int(THRESHOLDS["SHORT_CONTRACT"]["late_start_month"])
+    n_shared = int(THRESHOLDS["SHARED_CONTACT"]["min_employers"])
 
     concentrated = {r.employer.eid for r in chunk.registrations
                     if r.form == "集中就业" and r.employer is not None}

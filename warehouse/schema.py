@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from connectors.contracts import RAW_TABLES
+from quotalink.contracts import RAW_TABLES
 
 SCHEMAS = ("raw", "staging", "core", "mart", "review", "ops", "ref")
 metadata = MetaData()

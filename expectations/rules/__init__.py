@@ -1,29 +1,34 @@
-"""The 13 audit rules of the warehouse contract, one module each, in contract order."""
+"""Audit rules (one module per code of ``data/rules.csv``), their runner, parameters and levy."""
 
-from expectations.rules import (
-    age_ineligible,
-    below_min_wage,
-    cert_invalid,
-    civil_servant_conflict,
-    concurrent_student,
-    concurrent_unemployed,
-    distant_residence,
-    implausible_ratio,
-    level_mismatch,
-    multi_employer,
-    no_social_insurance,
-    shared_contact,
-    short_contract,
-)
-from expectations.rules.base import Finding, RuleContext, RuleFn
+import importlib
+from typing import TYPE_CHECKING, Any
 
-RULES: dict[str, RuleFn] = {
-    m.RULE: m.find
-    for m in (
-        multi_employer, no_social_insurance, below_min_wage, age_ineligible, cert_invalid,
-        level_mismatch, concurrent_student, concurrent_unemployed, civil_servant_conflict,
-        short_contract, distant_residence, implausible_ratio, shared_contact,
-    )
-}
+if TYPE_CHECKING:
+    from expectations.rules.base import Finding, RuleContext, RuleFn
 
 __all__ = ["RULES", "Finding", "RuleContext"]
+
+
+def _registry() -> "dict[str, RuleFn]":
+    from expectations.rules.config import rule_specs
+
+    # A rule is its row in rules.csv plus the module named after its code, in contract order.
+    found: dict[str, RuleFn] = {}
+    for code in rule_specs():
+        module = importlib.import_module(f"expectations.rules.{code.lower()}")
+        if module.RULE != code:
+            raise ValueError(f"expectations.rules.{code.lower()} declares {module.RULE}")
+        found[code] = module.find
+    return found
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the levy and the parameters live here too and must not pull pandas in.
+    if name == "RULES":
+        globals()["RULES"] = rules = _registry()
+        return rules
+    if name in ("Finding", "RuleContext"):
+        from expectations.rules import base
+
+        return getattr(base, name)
+    raise AttributeError(name)

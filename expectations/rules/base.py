@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from expectations.config import Params, rule_specs
+from expectations.rules.config import Params, rule_specs
 
 # Temp tables every rule may read (created by ``prepare`` inside the run's transaction).
 DECL = "tmp_ql_decl"
@@ -36,7 +36,7 @@ class RuleContext:
     """What a rule needs: an open connection (with the temp tables) and reference data."""
 
     conn: Connection
-    reference: Any  # expectations.reference.Reference
+    reference: Any  # expectations.rules.reference.Reference
     _made: set[str] = field(default_factory=set)
 
     def params(self, rule: str) -> Params:

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 import entity_resolution
-from entity_resolution.standardise import check_character
+from quotalink.standardise import check_character
 from warehouse.db import copy_frame
 
 
@@ -59,7 +59,7 @@ def _person_frame(rows) -> pd.DataFrame:
             "birth_date", "phone", "hukou_region_code", "disability_category",
             "disability_level"]
     df = pd.DataFrame(rows, columns=cols)
-    from entity_resolution.standardise import normalise_id
+    from quotalink.standardise import normalise_id
 
     parsed = [normalise_id(v) for v in df["id_number_raw"]]
     df["id_number"] = [p.value for p in parsed]

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from expectations import run_rules
-from expectations._refdata_adapter import retirement_date
-from expectations.testing import Fixture, flags, reset, scratch_warehouse, small_reference
+from expectations.rules.reference import retirement_date
+from expectations.rules.testing import Fixture, flags, reset, scratch_warehouse, small_reference
 
 pytestmark = pytest.mark.integration
 D = dt.date

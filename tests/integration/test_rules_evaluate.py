@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from expectations import evaluate_flags, run_rules
-from expectations._refdata_adapter import retirement_date
-from expectations.testing import Fixture, scratch_warehouse, small_reference
+from expectations.rules.reference import retirement_date
+from expectations.rules.testing import Fixture, scratch_warehouse, small_reference
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from expectations import CheckOutcome, build_data_docs, validate_table
-from expectations.testing import Fixture, reset, scratch_warehouse
+from expectations.rules.testing import Fixture, reset, scratch_warehouse
 
 pytestmark = pytest.mark.integration
 ID_OK = "11010519491231002X"  # valid check character

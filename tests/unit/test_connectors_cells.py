@@ -3,7 +3,7 @@
 import datetime as dt
 
 from connectors.base import _cell
-from entity_resolution.standardise import normalise_id
+from quotalink.standardise import normalise_id
 
 
 def test_excel_float_id_stays_recognisably_damaged():

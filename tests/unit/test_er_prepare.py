@@ -3,7 +3,7 @@
 import pandas as pd
 
 from entity_resolution.prepare import prepare_employers, prepare_persons
-from entity_resolution.standardise import check_character, normalise_id
+from quotalink.standardise import check_character, normalise_id
 
 
 def _id(core17: str) -> str:

@@ -6,7 +6,7 @@ from entity_resolution.model import load_model
 from entity_resolution.pipeline import PERSON, resolve_frame
 from entity_resolution.prepare import prepare_employers, prepare_persons
 from entity_resolution.repair import attach_keyless_employers, repair_person_keys
-from entity_resolution.standardise import check_character, normalise_id, one_typo_apart
+from quotalink.standardise import check_character, normalise_id, one_typo_apart
 
 
 def _id(core17: str) -> str:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from expectations import levy
-from expectations.levy import capped_wage, employee_weight
+from expectations.rules.levy import capped_wage, employee_weight
 
 
 def test_worked_example_of_domain_md():

@@ -4,11 +4,11 @@ import datetime as dt
 
 import pandas as pd
 
-from expectations.config import Params, rule_specs
 from expectations.rules import RULES
 from expectations.rules._certs import covered_days, valid_interval
 from expectations.rules.age_ineligible import add_years
-from expectations.runner import flag_id
+from expectations.rules.config import Params, rule_specs
+from expectations.rules.runner import flag_id
 
 CONTRACT_CODES = {
     "MULTI_EMPLOYER", "NO_SOCIAL_INSURANCE", "BELOW_MIN_WAGE", "AGE_INELIGIBLE",

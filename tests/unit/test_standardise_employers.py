@@ -2,7 +2,7 @@
 
 import pytest
 
-from entity_resolution.standardise import (
+from quotalink.standardise import (
     employer_name_key,
     normalise_employer_name,
     normalise_org_code,

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from entity_resolution.standardise import (
+from quotalink.standardise import (
     birth_year_window,
     cert_category_level,
     check_character,
@@ -136,13 +136,13 @@ def test_birth_year_window_from_age():
             3.70102198503124e17, "370102198503124000", VALID + "42"]
 )
 def test_head14_survives_typos_and_excel(raw):
-    from entity_resolution.standardise import id_head14
+    from quotalink.standardise import id_head14
 
     assert id_head14(raw) == "37010219850312"
 
 
 def test_head14_of_garbage_is_none():
-    from entity_resolution.standardise import id_head14
+    from quotalink.standardise import id_head14
 
     assert id_head14("abc") is None
     assert id_head14(None) is None
@@ -151,7 +151,7 @@ def test_head14_of_garbage_is_none():
 
 @pytest.mark.parametrize("value", ["371428196711035008", "370102198503124000"])
 def test_float_read_back_ids_are_recognised(value):
-    from entity_resolution.standardise import looks_float_damaged
+    from quotalink.standardise import looks_float_damaged
 
     assert looks_float_damaged(value)
     assert id_core17(value) is None
@@ -160,7 +160,7 @@ def test_float_read_back_ids_are_recognised(value):
 
 
 def test_real_id_ending_in_zeros_stays_valid_but_is_marked_ambiguous():
-    from entity_resolution.standardise import looks_float_damaged
+    from quotalink.standardise import looks_float_damaged
 
     # A genuine ID may end in 000 (1 in ~1100): it passes its check, so it stays valid;
     # looks_float_damaged tells the linker not to trust it without corroboration.

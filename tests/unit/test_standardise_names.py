@@ -2,7 +2,7 @@
 
 import pytest
 
-from entity_resolution.standardise import (
+from quotalink.standardise import (
     city_code,
     name_pinyin,
     normalise_gender,

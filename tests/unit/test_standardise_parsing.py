@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from entity_resolution.standardise import parse_category, parse_date, parse_level
+from quotalink.standardise import parse_category, parse_date, parse_level
 
 D = dt.date
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from expectations.suites import check_specs, has_blocking_checks, personal_columns, tables
+from expectations.quality.suites import check_specs, has_blocking_checks, personal_columns, tables
 
 
 def test_every_layer_table_gets_a_suite_with_its_key():
@@ -21,7 +21,7 @@ def test_building_specs_does_not_import_great_expectations(tmp_path):
     # A fresh interpreter: other tests of the session may have imported GE already.
     script = tmp_path / "probe.py"
     script.write_text(
-        "import sys\nimport expectations\nfrom expectations.suites import check_specs\n"
+        "import sys\nimport expectations\nfrom expectations.quality.suites import check_specs\n"
         "check_specs('core.person_xref')\n"
         "print('great_expectations' in sys.modules, 'pandas' in sys.modules)\n")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,

@@ -161,3 +161,14 @@ def test_ratio_rejected_and_shared_phone():
     assert not any(e == "E2" for _r, _p, e, _y in found)
     shared = {p for r, p, _e, _y in found if r == "SHARED_CONTACT"}
     assert shared == {"P4", "P5", "P6"}
+
+
+def test_oracle_thresholds_agree_with_the_rules_parameters():
+    # The oracle keeps its own copy of the contract's thresholds; a change on one side only
+    # would silently move either the ground truth or the rules.
+    from expectations.rules.config import Params
+    from synthetic.oracle import THRESHOLDS
+
+    for rule, params in THRESHOLDS.items():
+        for name, value in params.items():
+            assert Params(rule).dec(name) == value, (rule, name)

@@ -1,4 +1,4 @@
-"""Rule, threshold and levy parameters read from the CSV tables in ``expectations/data``."""
+"""Rule, threshold and levy parameters read from the CSV tables in ``expectations/rules/data``."""
 
 import csv
 from dataclasses import dataclass

@@ -2,7 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from expectations.config import levy_params
+from expectations.rules.config import levy_params
 
 CENT = Decimal("0.01")
 

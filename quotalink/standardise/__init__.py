@@ -1,8 +1,8 @@
 """Standardisers: pure, fast functions that turn raw source values into canonical ones."""
 
-from entity_resolution.standardise.codes import parse_category, parse_level
-from entity_resolution.standardise.dates import parse_date
-from entity_resolution.standardise.employers import (
+from quotalink.standardise.codes import parse_category, parse_level
+from quotalink.standardise.dates import parse_date
+from quotalink.standardise.employers import (
     EmployerNameKey,
     employer_name_key,
     legal_form,
@@ -13,7 +13,7 @@ from entity_resolution.standardise.employers import (
     org_code_of_uscc,
     uscc_check_ok,
 )
-from entity_resolution.standardise.ids import (
+from quotalink.standardise.ids import (
     ID_QUALITIES,
     IdResult,
     birth_year_window,
@@ -28,9 +28,9 @@ from entity_resolution.standardise.ids import (
     one_typo_apart,
     typed_id18,
 )
-from entity_resolution.standardise.names import name_pinyin, normalise_gender, normalise_name
-from entity_resolution.standardise.phones import normalise_phone
-from entity_resolution.standardise.regions import (
+from quotalink.standardise.names import name_pinyin, normalise_gender, normalise_name
+from quotalink.standardise.phones import normalise_phone
+from quotalink.standardise.regions import (
     city_code,
     normalise_region_code,
     region_from_text,

@@ -2,7 +2,7 @@
 
 import re
 
-from entity_resolution.standardise._text import fold
+from quotalink.standardise._text import fold
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}[2-9]\d{6,7}$")

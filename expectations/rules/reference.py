@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Connection, text
 
+import refdata
+
 RetirementFn = Callable[[dt.date, str, str], dt.date]
 
 
@@ -26,7 +28,7 @@ class Reference:
     names: dict[str, str] = field(default_factory=lambda: {
         "regions": "ref.region", "min_wage": "ref.min_wage",
         "social_avg_wage": "ref.social_avg_wage", "retirement": "ref.retirement",
-        "thresholds": "expectations/data/thresholds.csv",
+        "thresholds": "expectations/rules/data/thresholds.csv",
     })
 
     def load_temp_tables(self, conn: Connection, region_table: str, min_wage_table: str) -> None:
@@ -84,8 +86,38 @@ class Reference:
         return None
 
 
-def load_reference() -> Reference:
-    """Reference data from the shared ``refdata`` package."""
-    from expectations import _refdata_adapter  # noqa: PLC0415 - isolates refdata's API
+# Our kinds (worker / cadre) onto refdata's retirement kinds.
+_KINDS = {("M", "worker"): "man", ("M", "cadre"): "man",
+          ("F", "worker"): "woman_worker", ("F", "cadre"): "woman_cadre"}
 
-    return _refdata_adapter.load()
+
+def retirement_date(birth: dt.date, sex: str, kind: str) -> dt.date:
+    """``refdata.retirement_date`` with kind ``worker``/``cadre``."""
+    return refdata.retirement_date(birth, sex, _KINDS[(sex, kind)])
+
+
+def load_reference() -> Reference:
+    """Regions (current and historical county codes), minimum wages, average wages, from ``refdata``."""
+    regions = pd.DataFrame(refdata.load_table("region"))[["county_code", "city_code",
+                                                          "wage_tier"]]
+    regions = regions.rename(columns={"wage_tier": "tier"})
+    hist = []
+    for row in refdata.load_table("region_historical"):
+        current = row["current_county_code"]
+        reg = refdata.region(current) if current else None
+        if reg is not None:
+            hist.append({"county_code": row["old_code"], "city_code": reg.city_code,
+                         "tier": reg.wage_tier})
+    regions = pd.concat([regions, pd.DataFrame(hist, columns=regions.columns)],
+                        ignore_index=True)
+    regions["tier"] = regions["tier"].astype(int)
+    min_wage = pd.DataFrame(refdata.load_table("min_wage"))[
+        ["effective_from", "tier", "monthly_yuan"]]
+    min_wage["effective_from"] = pd.to_datetime(min_wage["effective_from"]).dt.date
+    min_wage["tier"] = min_wage["tier"].astype(int)
+    min_wage["monthly_yuan"] = min_wage["monthly_yuan"].astype(float)
+    social = pd.DataFrame(refdata.load_table("social_avg_wage"))[["city_code", "year", "yuan"]]
+    social["year"] = social["year"].astype(int)
+    social["yuan"] = social["yuan"].astype(float)
+    return Reference(regions=regions, min_wage=min_wage, social_avg_wage=social,
+                     retirement_date=retirement_date)

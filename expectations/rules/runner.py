@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from expectations.config import rule_specs
-from expectations.reference import Reference, load_reference
 from expectations.rules import RULES
 from expectations.rules.base import Finding, RuleContext, iso, prepare
+from expectations.rules.config import rule_specs
+from expectations.rules.reference import Reference, load_reference
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _row(f: Finding, now: dt.datetime, reference: Reference) -> dict[str, Any]:
     evidence["rule"] = f.rule
     evidence["rule_version"] = spec.version
     evidence["reference_tables"] = sorted(
-        {"expectations/data/thresholds.csv", *f.reference_tables})
+        {"expectations/rules/data/thresholds.csv", *f.reference_tables})
     return {
         "flag_id": flag_id(f.rule, f.year, f.person_id, f.employer_id), "rule": f.rule,
         "year": f.year, "person_id": f.person_id, "employer_id": f.employer_id,

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from entity_resolution.standardise._text import fold, strip_spaces, to_simplified
+from quotalink.standardise._text import fold, strip_spaces, to_simplified
 
 _CODE = re.compile(r"^\d{6}$")
 

@@ -3,7 +3,7 @@
 import re
 from functools import cache
 
-from entity_resolution.standardise._text import fold, read_table, strip_spaces
+from quotalink.standardise._text import fold, read_table, strip_spaces
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "壹": 1, "贰": 2, "叁": 3, "肆": 4}
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from stdnum.cn import ric
 
-from entity_resolution.standardise._text import fold, is_missing, read_table, strip_spaces
+from quotalink.standardise._text import fold, is_missing, read_table, strip_spaces
 
 ID_QUALITIES = ("valid", "from_15", "from_cert", "bad_check", "excel_damaged", "malformed",
                 "missing")

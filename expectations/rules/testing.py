@@ -11,7 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from expectations.reference import Reference
+from expectations.rules.reference import Reference
 from warehouse.schema import metadata
 
 SERVER_URL = os.environ.get("QL_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")

@@ -3,7 +3,7 @@
 import re
 from functools import lru_cache
 
-from entity_resolution.standardise._text import fold, read_table, to_simplified
+from quotalink.standardise._text import fold, read_table, to_simplified
 
 # Middle dots of minority and foreign names (· • ‧ ・ and the half-width katakana dot).
 _DOTS = re.compile(r"[\s\u00b7\u2022\u2027\u30fb\uff65\u2219\u22c5\u0387]+")

@@ -4,8 +4,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from entity_resolution.standardise._text import fold, read_table, strip_spaces, to_simplified
-from entity_resolution.standardise.regions import city_names
+from quotalink.standardise._text import fold, read_table, strip_spaces, to_simplified
+from quotalink.standardise.regions import city_names
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC = re.compile(f"^[{USCC_ALPHABET}]{{18}}$")
@@ -119,7 +119,7 @@ def _prefixes() -> tuple[str, ...]:
 @cache
 def _place_names() -> tuple[str, ...]:
     """County and city names (full and short, at least two characters), longest first."""
-    from entity_resolution.standardise.regions import _places
+    from quotalink.standardise.regions import _places
 
     names = {p.name for p in _places()} | {p.short for p in _places() if len(p.short) >= 2}
     return tuple(sorted(names, key=len, reverse=True))

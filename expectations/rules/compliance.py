@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from expectations.config import Params, levy_params
-from expectations.levy import employee_weight, levy
-from expectations.reference import Reference, load_reference
+from expectations.rules.config import Params, levy_params
+from expectations.rules.levy import employee_weight, levy
+from expectations.rules.reference import Reference, load_reference
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def build_quota_compliance(engine: Engine, *, reference: Reference | None = None
     ``declared_count``: employees of the employer-year's declaration weighted by declared
     level (1-2 count double). ``verified_count``: the same without employees holding an
     active ``high`` flag of that employer and year, and weighted 1 where LEVEL_MISMATCH
-    says the register holds level 3-4. Levies by ``expectations.levy``; ``levy_gap`` =
+    says the register holds level 3-4. Levies by ``expectations.rules.levy``; ``levy_gap`` =
     verified − declared. Employer-years whose only declaration was rejected count nobody.
     """
     reference = reference or load_reference()

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from expectations.config import rule_specs
+from expectations.rules.config import rule_specs
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Data-quality suites: Great Expectations checks generated from the suite registry."""
