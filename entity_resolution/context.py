@@ -7,8 +7,8 @@ from difflib import SequenceMatcher
 import numpy as np
 import pandas as pd
 
-from entity_resolution.standardise import legal_form
-from entity_resolution.standardise.regions import region_from_text
+from quotalink.standardise import legal_form
+from quotalink.standardise.regions import region_from_text
 
 # Sources whose employer mention shares its key with the person mention of the same row.
 _SAME_ROW_SOURCES = ("employment_service", "org", "graduates")

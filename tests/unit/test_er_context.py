@@ -11,8 +11,8 @@ from entity_resolution.context import (
 )
 from entity_resolution.evaluation import breakdown
 from entity_resolution.prepare import prepare_employers, prepare_persons
-from entity_resolution.standardise import check_character, normalise_id
-from entity_resolution.standardise.regions import region_from_text
+from quotalink.standardise import check_character, normalise_id
+from quotalink.standardise.regions import region_from_text
 
 HUAXIN_JN = "9137010249382104X1"
 HUAXIN_QD = "913702124938210571"
