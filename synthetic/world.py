@@ -69,6 +69,7 @@ class WorldBuilder:
         self.next_spell = 0
         self.seq_slot = chunk_index % SEQ_SLOTS
         self.used_ids: set[tuple[str, date, int]] = set()
+        self.city_names: set[tuple[str, str, str]] = set()  # hard: (city, trade, industry)
         self.counties = refdata.counties()
         self.county_weights = [
             {"district": 3.0, "county_city": 2.0, "county": 1.5}[c.kind] for c in self.counties
@@ -213,9 +214,20 @@ class WorldBuilder:
         else:
             region = region or self.county().code
             city_short = refdata.region(region).city_name.removesuffix("市")
-        trade = trade or rng.choice(tables.lines("trade_names"))
         ind_rows = tables.rows("industries")
+        if self.scn.hard and trade is None and name is None and not outside:
+            # Registration keeps names unique within a city: a wider stock of two-character
+            # trade names, drawn again when the city already has that trade and industry.
+            industry = industry or rng.choice(ind_rows)["industry"]
+            chars = tables.lines("trade_chars")
+            while True:
+                trade = rng.choice(chars) + rng.choice(chars)
+                if trade[0] != trade[1] and (region[:4], trade, industry) not in self.city_names:
+                    break
+        trade = trade or rng.choice(tables.lines("trade_names"))
         industry = industry or rng.choice(ind_rows)["industry"]
+        if self.scn.hard:
+            self.city_names.add((region[:4], trade, industry))
         org_code = make_org_code(idx)
         uscc = make_uscc(_TYPE_PREFIX[kind], region, org_code)
         if name is None:
