@@ -305,17 +305,52 @@ def _codes(series: pd.Series) -> list:
             for v in series.astype("object").tolist()]
 
 
-def link_idless_persons(features: pd.DataFrame) -> tuple[dict[int, str], np.ndarray]:
+def person_employer_cores(employer_mentions: pd.DataFrame, declared: pd.DataFrame,
+                          contributions: pd.DataFrame) -> dict[tuple[str, str], set[str]]:
+    """Trade-name cores of the employers each person mention is employed by.
+
+    employer_mentions: source, source_key, name; declared: employee_record_id,
+    declaration_id; contributions: person_key, employer_key (distinct pairs).
+    """
+    from quotalink.standardise import employer_name_key
+
+    core_of: dict[tuple[str, str], str] = {}
+    for src, key, name in zip(employer_mentions["source"], employer_mentions["source_key"],
+                              employer_mentions["name"], strict=True):
+        core = employer_name_key(name).core if isinstance(name, str) else None
+        if core:
+            core_of[(src, key)] = core
+    out: dict[tuple[str, str], set[str]] = {}
+    for (src, key), core in core_of.items():
+        if src == "employment_service":
+            out.setdefault((src, key), set()).add(core)
+    for rec, decl in zip(declared["employee_record_id"], declared["declaration_id"], strict=True):
+        core = core_of.get(("quota", decl))
+        if core:
+            out.setdefault(("quota", rec), set()).add(core)
+    for person, employer in zip(contributions["person_key"], contributions["employer_key"],
+                                strict=True):
+        core = core_of.get(("hr", employer))
+        if core:
+            out.setdefault(("hr", person), set()).add(core)
+    return out
+
+
+def link_idless_persons(features: pd.DataFrame,
+                        employer_cores: dict[tuple[str, str], set[str]] | None = None
+                        ) -> tuple[dict[int, str], np.ndarray]:
     """Valid IDs for mentions that carry no ID at all, from the golden person they can only be.
 
     A mention of an ID-less source without ID, certificate or ID head is matched on its
     standardised name against the persons holding a valid ID: a candidate must agree on
     every field both sides give (gender, disability category and level) and share the
     household-registration county or the phone number with one of its mentions. Exactly
-    one candidate links the mention; two or more leave it on its own — and no model edge
-    may join it to anyone — since a coin toss between namesakes is not evidence. Returns
-    (record → ID, mask of ambiguous records).
+    one candidate links the mention; of several, the one employed by an employer whose
+    trade-name core fits the mention's employer (`employer_cores`, by mention) does; else
+    the mention stays on its own — and no model edge may join it to anyone — since a coin
+    toss between namesakes is not evidence. Returns (record → ID, mask of ambiguous records).
     """
+    employer_cores = employer_cores or {}
     n = len(features)
     ambiguous = np.zeros(n, dtype=bool)
     fixed: dict[int, str] = {}
@@ -329,20 +364,24 @@ def link_idless_persons(features: pd.DataFrame) -> tuple[dict[int, str], np.ndar
     keyed = features[features["id_key"].notna() & features["full_name"].isin(
         set(features.loc[free, "full_name"]))]
     by_name: dict[str, dict[str, dict[str, set]]] = {}
-    for name, key, sex, cat, lvl, hukou, phone in zip(
+    for src, skey, name, key, sex, cat, lvl, hukou, phone in zip(
+            keyed["source"], keyed["source_key"],
             keyed["full_name"], keyed["id_key"], _codes(keyed["gender"]),
             _codes(keyed["disability_category"]), _codes(keyed["disability_level"]),
             _codes(keyed["hukou_region_code"]), _codes(keyed["phone"]), strict=True):
         facts = by_name.setdefault(name, {}).setdefault(
-            key, {"sex": set(), "cat": set(), "lvl": set(), "hukou": set(), "phone": set()})
+            key, {"sex": set(), "cat": set(), "lvl": set(), "hukou": set(), "phone": set(),
+                  "emp": set()})
+        facts["emp"].update(employer_cores.get((src, skey), ()))
         for field_name, value in (("sex", sex), ("cat", cat), ("lvl", lvl),
                                   ("hukou", hukou), ("phone", phone)):
             if value is not None:
                 facts[field_name].add(value)
     rows = np.flatnonzero(free)
     sub = features.iloc[rows]
-    for i, name, sex, cat, lvl, hukou, phone in zip(
-            rows.tolist(), sub["full_name"], _codes(sub["gender"]),
+    for i, src, skey, name, sex, cat, lvl, hukou, phone in zip(
+            rows.tolist(), sub["source"], sub["source_key"], sub["full_name"],
+            _codes(sub["gender"]),
             _codes(sub["disability_category"]), _codes(sub["disability_level"]),
             _codes(sub["hukou_region_code"]), _codes(sub["phone"]), strict=True):
         cands = []
@@ -353,6 +392,13 @@ def link_idless_persons(features: pd.DataFrame) -> tuple[dict[int, str], np.ndar
             if (hukou is not None and hukou in facts["hukou"]) or (
                     phone is not None and phone in facts["phone"]):
                 cands.append(key)
+        mine = employer_cores.get((src, skey), set())
+        if len(cands) > 1 and mine:
+            persons = by_name[name]
+            at_employer = [k for k in cands if any(cores_compatible(a, b) for a in mine
+                                                   for b in persons[k]["emp"])]
+            if len(at_employer) == 1:
+                cands = at_employer
         if len(cands) == 1:
             fixed[i] = cands[0]
         elif len(cands) > 1 or len(by_name.get(name, {})) > 1:

@@ -20,6 +20,7 @@ from entity_resolution.context import (
     build_context,
     link_by_context,
     link_idless_persons,
+    person_employer_cores,
 )
 from entity_resolution.linking import predict_edges, save_charts
 from entity_resolution.model import Model, load_model
@@ -178,7 +179,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                   overrides: pd.DataFrame | None = None,
                   certificates: pd.DataFrame | None = None,
                   prepared: bool = False,
-                  context: EmployerContext | None = None) -> Resolution:
+                  context: EmployerContext | None = None,
+                  employer_cores: dict | None = None) -> Resolution:
     """The whole resolution on in-memory frames (no database): features → edges →
     clusters → stable IDs → golden records and xref. With `prepared`, `mentions` is
     already the output of prepare_persons / prepare_employers."""
@@ -206,7 +208,7 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     repaired = repair_keys(kind.name, features, cannot)
     idless_rules: dict[int, tuple[str, str]] = {}
     if kind.name == "person":
-        fixed, blind = link_idless_persons(features)
+        fixed, blind = link_idless_persons(features, employer_cores)
         fixed = {i: k for i, k in fixed.items() if not any(
             (a == i and features["id_key"].iat[b] == k) or (b == i and features["id_key"].iat[a] == k)
             for a, b in cannot)}
@@ -216,8 +218,9 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                           features.columns.get_loc("id_key")] = list(fixed.values())
             for i in fixed:
                 repaired[i] = True
-                idless_rules[i] = ("repair", "no ID: same name, gender, category and level as "
-                                             "one golden person, same county or phone")
+                idless_rules[i] = ("repair", "no ID: the one person of that name, gender, "
+                                             "category and level with its county or phone "
+                                             "(or its employer)")
         if blind.any():
             keep = ~(blind[edges["unique_id_l"].to_numpy()] | blind[edges["unique_id_r"].to_numpy()])
             edges = edges[keep].reset_index(drop=True)
@@ -330,13 +333,14 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Mod
                                 "decision, decided_at FROM core.link_override "
                                 "WHERE entity = :e", e=kind.name)
         context = _employer_context(conn) if kind.name == "employer" else None
+        employer_cores = _person_employers(conn) if kind.name == "person" else None
     read_s = time.perf_counter() - started
     known = set(old_golden[kind.id_col]) if len(old_golden) else set()
     known |= set(history["retired_id"]) | set(history["current_id"])
 
     run = resolve_frame(kind, mentions, model, er_engine=er_engine, previous=previous,
                         known_ids=known, overrides=overrides, certificates=certificates,
-                        context=context)
+                        context=context, employer_cores=employer_cores)
     golden = _keep_updated_at(run.golden, old_golden, kind)
 
     t = time.perf_counter()
@@ -358,6 +362,16 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Mod
     return _metrics(kind, model, er_engine, run, golden, overrides,
                     {"read_s": read_s, **run.timings, "write_s": write_s,
                      "total_s": time.perf_counter() - started})
+
+
+def _person_employers(conn) -> dict:
+    """Trade-name cores of the employers of each person mention (ID-less persons' evidence)."""
+    employers = _read_bulk(conn, "SELECT source, source_key, name FROM staging.employer_mention "
+                                 "WHERE source IN ('quota', 'hr', 'employment_service')")
+    declared = _read_bulk(conn, "SELECT employee_record_id, declaration_id "
+                                "FROM staging.declared_employment")
+    pairs = _read_bulk(conn, "SELECT DISTINCT person_key, employer_key FROM staging.contribution")
+    return person_employer_cores(employers, declared, pairs)
 
 
 def _employer_context(conn) -> EmployerContext:

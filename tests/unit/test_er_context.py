@@ -8,6 +8,7 @@ from entity_resolution.context import (
     cores_compatible,
     link_by_context,
     link_idless_persons,
+    person_employer_cores,
 )
 from entity_resolution.evaluation import breakdown
 from entity_resolution.prepare import prepare_employers, prepare_persons
@@ -195,3 +196,28 @@ def test_breakdown_names_split_and_mixed_mentions_per_source_and_tag():
     assert out["by_source"]["employment_service"] == {"mentions": 2, "split": 2, "mixed": 1}
     assert out["by_source"]["quota"] == {"mentions": 3, "split": 0, "mixed": 0}
     assert out["by_tag"]["clerk_typed_name"] == {"mentions": 2, "split": 2, "mixed": 1}
+
+
+def test_idless_namesakes_told_apart_by_their_employer():
+    a, b = _id("37010219850312452"), _id("37010219850312453")
+    f = _persons([
+        {"source": "disability_registry", "source_key": "r1", "full_name": "王秀英",
+         "id_number_raw": a, "gender": "F", "hukou_region_code": "370102"},
+        {"source": "disability_registry", "source_key": "r2", "full_name": "王秀英",
+         "id_number_raw": b, "gender": "F", "hukou_region_code": "370102"},
+        {"source": "quota", "source_key": "E-1", "full_name": "王秀英", "id_number_raw": b},
+        {"source": "employment_service", "source_key": "j1", "full_name": "王秀英",
+         "gender": "F", "hukou_region_code": "370102"},
+    ])
+    cores = person_employer_cores(
+        pd.DataFrame({"source": ["quota", "employment_service"],
+                      "source_key": ["D1", "j1"],
+                      "name": ["济南华信文化传媒集团有限公司", "华信文化传媒集团有限责任公司"]}),
+        pd.DataFrame({"employee_record_id": ["E-1"], "declaration_id": ["D1"]}),
+        pd.DataFrame({"person_key": [], "employer_key": []}))
+    row = {k: int(i) for i, k in zip(f.index, f["source_key"], strict=True)}
+    # Without the employer: two namesakes of one county fit, so none is chosen.
+    fixed, ambiguous = link_idless_persons(f)
+    assert fixed == {} and ambiguous[row["j1"]]
+    fixed, ambiguous = link_idless_persons(f, cores)
+    assert fixed == {row["j1"]: b} and not ambiguous.any()
