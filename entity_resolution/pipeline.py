@@ -232,6 +232,13 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     for i in np.flatnonzero(repaired).tolist():
         kind_rule = (links.reasons.get(i) if links is not None else None) or idless_rules.get(i)
         reasons.append((int(i), *(kind_rule or ("repair", _REPAIR_RULE[kind.name]))))
+    # The explanation of a record keyed by a rule rather than by its own value travels
+    # with the features (explain.py reads them for the match-edge tables).
+    link_kind = np.full(len(features), None, dtype=object)
+    link_rule = np.full(len(features), None, dtype=object)
+    for i, k, r in reasons:
+        link_kind[i], link_rule[i] = k, r
+    features["link_kind"], features["link_rule"] = link_kind, link_rule
     if kind.name == "employer":
         # A cityless, keyless name that several employers carry is no evidence for any.
         blind = ambiguous_name_records(features)
