@@ -10,7 +10,7 @@ SOURCES_DIR ?= data/sources
 TRUTH_DIR ?= data/truth
 export SOURCES_DIR TRUTH_DIR
 
-.PHONY: run test unit integration ui review lint bench generate install clean-warehouse
+.PHONY: run test unit integration ui review lint bench generate install system-deps clean-warehouse
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# Chromium, CJK fonts and poppler-utils through apt, when missing (the same script as .ci/run).
+system-deps:
+	./scripts/install-system-deps.sh
+
 generate: $(STAMP)
 	@if [ ! -d "$(SOURCES_DIR)" ]; then \
 	  $(BIN)/quotalink generate --out $(SOURCES_DIR) --truth $(TRUTH_DIR) --persons $(PERSONS) --seed $(SEED); \
@@ -29,7 +33,7 @@ generate: $(STAMP)
 run: generate
 	$(BIN)/quotalink run
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -n 2 --dist loadfile tests
@@ -37,7 +41,7 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) system-deps
 	$(BIN)/pytest -q tests/integration
 
 ui: $(STAMP)

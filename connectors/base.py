@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -55,13 +56,27 @@ class Record:
     typed: bool = False  # values may be numbers/dates (XLSX, JSON), not only text
 
 
+LoadStatus = Literal["loaded", "rejected", "skipped"]
+
+
+class QuarantineRow(NamedTuple):
+    """One record set aside, as ``ops.quarantine`` stores it."""
+
+    source: str
+    delivery: str
+    row_ref: str | None
+    column: str | None
+    reason: str
+    raw_content: str | None
+
+
 @dataclass
 class LoadResult:
     """What loading one delivery did; rows_read = rows_loaded + rows_quarantined."""
 
     source: str
     delivery: str
-    status: str  # loaded, rejected, skipped
+    status: LoadStatus
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -239,7 +254,7 @@ class Lander:
     def __init__(self, conn: Connection, spec: RawTable, delivery: Delivery):
         self.conn, self.spec, self.delivery = conn, spec, delivery
         self.rows_read = self.rows_loaded = 0
-        self.quarantined: list[tuple] = []
+        self.quarantined: list[QuarantineRow] = []
         self._raw_columns = ["delivery", "row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
         self._known = set(spec.columns) | set(spec.extra_raw_columns)
         self._unknown: list[str] | None = None  # extra headers of the current file or sheet
@@ -260,7 +275,7 @@ class Lander:
         """Set one record aside with why; it counts as read and quarantined."""
         content = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
         self.quarantined.append(
-            (self.spec.source, self.delivery.name, row_ref, column, reason, content)
+            QuarantineRow(self.spec.source, self.delivery.name, row_ref, column, reason, content)
         )
 
     def rows(self, records: Iterable[Record], extra_values: dict[str, str] | None = None) -> Iterator[list]:
@@ -314,16 +329,16 @@ class Lander:
         if n_q:
             log.warning(
                 "%s/%s: %d row(s) quarantined, first: %s", self.spec.source, self.delivery.name,
-                n_q, mask_text(self.quarantined[0][4]),
+                n_q, mask_text(self.quarantined[0].reason),
             )
         return LoadResult(
             self.spec.source, self.delivery.name, status, self.rows_read, self.rows_loaded, n_q,
-            problems=[f"row {q[2]}: {q[4]}" for q in self.quarantined[:5]],
+            problems=[f"row {q.row_ref}: {q.reason}" for q in self.quarantined[:5]],
         )
 
 
-def write_quarantine(conn: Connection, rows: list[tuple]) -> None:
-    """Append quarantine rows (source, delivery, row_ref, column, reason, raw content)."""
+def write_quarantine(conn: Connection, rows: list[QuarantineRow]) -> None:
+    """Append quarantine rows to ``ops.quarantine``."""
     if rows:
         copy_rows(
             conn, "ops.quarantine",

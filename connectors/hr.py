@@ -16,6 +16,7 @@ from connectors.base import (
     Delivery,
     Lander,
     LoadResult,
+    QuarantineRow,
     Record,
     audit_state,
     write_audit,
@@ -212,7 +213,8 @@ def _reject_table(conn: Connection, spec: RawTable, reason: str) -> LoadResult |
     if state is not None and state["content_sha256"] == digest:
         return None
     log.error("hr/%s rejected: %s", spec.table, reason)
-    write_quarantine(conn, [(SOURCE, name, None, None, f"delivery rejected: {reason}", source_table(spec))])
+    write_quarantine(conn, [QuarantineRow(SOURCE, name, None, None, f"delivery rejected: {reason}",
+                                          source_table(spec))])
     write_audit(conn, SOURCE, name, spec.table, digest, 0, 0, 0, "rejected", {"reason": reason})
     return LoadResult(SOURCE, name, "rejected", reason=reason)
 

@@ -112,15 +112,15 @@ def raw_tables(source: str) -> list[RawTable]:
     return [t for t in RAW_TABLES if t.source == source]
 
 
-# Which staging tables each source feeds (lineage for the asset graph).
-STAGING_FEEDS: dict[str, tuple[str, ...]] = {
-    "disability_registry": ("certificate", "person_mention"),
-    "quota": ("declaration", "declared_employment", "person_mention", "employer_mention"),
-    "hr": ("contribution", "person_mention", "employer_mention"),
-    "employment_service": ("employment_registration", "person_mention", "employer_mention"),
-    "training": ("training", "person_mention"),
-    "graduates": ("study", "person_mention", "employer_mention"),
-    "org": ("civil_service", "person_mention", "employer_mention"),
-    "establishment": ("institution", "employer_mention"),
-    "unemployed_survey": ("survey", "person_mention"),
-}
+def staged_tables(source: str) -> list[str]:
+    """The staging tables a source's raw tables declare (``RawTable.stages``), in order."""
+    return list(dict.fromkeys(t for r in raw_tables(source) for t in r.stages))
+
+
+def staging_writers() -> dict[str, list[str]]:
+    """Every staging table and the sources staging rows into it."""
+    writers: dict[str, list[str]] = {}
+    for source in SOURCES:
+        for table in staged_tables(source):
+            writers.setdefault(table, []).append(source)
+    return writers

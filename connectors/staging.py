@@ -5,7 +5,7 @@ import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -201,6 +201,11 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str, f
                     values.setdefault("delivery", delivery)
                     buffers[table].append(values)
             for table, rows in buffers.items():
+                if table not in spec.stages:
+                    # The asset graph is derived from the contract's declaration; a row
+                    # for an undeclared table would be written outside the lineage.
+                    raise ValueError(f"{spec.source}: raw.{spec.table} staged a row for {table}, "
+                                     f"which its contract does not declare (stages={spec.stages})")
                 _flush(conn, table, rows)
                 staged[table] += len(rows)
             buffers.clear()
@@ -236,14 +241,3 @@ def stage_pending(engine: Engine, spec: RawTable, fn: RowFn) -> dict:
         summary[delivery] = stage_delivery(engine, spec, delivery, period, fn)
     return summary
 
-
-def iter_chunks(it: Iterable, n: int) -> Iterator[list]:
-    """Split an iterable into lists of n."""
-    buf: list = []
-    for x in it:
-        buf.append(x)
-        if len(buf) == n:
-            yield buf
-            buf = []
-    if buf:
-        yield buf

@@ -7,6 +7,24 @@ Public entry points (called by the Dagster assets and the CLI):
 
 from typing import Any
 
+# The warehouse tables each resolution reads and writes, by entity kind: the asset graph is
+# derived from these (tests/unit/test_lineage.py holds them to the SQL of pipeline.py).
+READS: dict[str, tuple[str, ...]] = {
+    # ID-less persons: the employers of each mention (quota, hr, registrations).
+    "person": ("staging.person_mention", "staging.certificate", "core.link_override",
+               "staging.employer_mention", "staging.declared_employment",
+               "staging.contribution"),
+    # Context rules: golden persons and their employment in the same months, offices.
+    "employer": ("staging.employer_mention", "core.link_override", "core.person_xref",
+                 "staging.person_mention", "staging.employment_registration",
+                 "staging.declared_employment", "staging.contribution",
+                 "staging.civil_service"),
+}
+WRITES: dict[str, tuple[str, ...]] = {
+    "person": ("core.person", "core.person_xref", "core.person_id_history"),
+    "employer": ("core.employer", "core.employer_xref", "core.employer_id_history"),
+}
+
 
 def resolve_persons(engine, **kwargs: Any) -> dict[str, Any]:
     """Link staging person mentions; write core.person and core.person_xref; metrics."""
@@ -43,4 +61,4 @@ def train(kind: str, engine, truth_dir=None, **kwargs: Any):
     return run(kind, engine, truth_dir, **kwargs)
 
 
-__all__ = ["evaluate", "evaluation_summary", "resolve_employers", "resolve_persons", "train"]
+__all__ = ["READS", "WRITES", "evaluate", "evaluation_summary", "resolve_employers", "resolve_persons", "train"]

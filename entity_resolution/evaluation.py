@@ -183,10 +183,6 @@ def evaluate(engine: Engine, truth_dir: str | Path, *, var_dir: Path | None = No
              limit: int = 10) -> dict[str, Any]:
     """Pairwise precision / recall / F1, cluster counts and worst errors for both kinds."""
     truth_dir = Path(truth_dir)
-    if var_dir is None:
-        from quotalink.settings import get_settings
-
-        var_dir = get_settings().var_dir
     out: dict[str, Any] = {}
     for kind, xref, id_col, truth_col in (
         ("person", "core.person_xref", "person_id", "person"),
@@ -197,7 +193,8 @@ def evaluate(engine: Engine, truth_dir: str | Path, *, var_dir: Path | None = No
             out[kind] = {"error": f"{truth_file.name} not found in the truth directory"}
             continue
         out[kind] = evaluate_kind(engine, truth_file, xref, id_col, truth_col,
-                                  Path(var_dir) / "er" / f"{kind}_edges.parquet", limit)
+                                  Path(var_dir) / "er" / f"{kind}_edges.parquet" if var_dir
+                                  else None, limit)
     return out
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,38 +38,6 @@ from quotalink.standardise import normalise_id
 
 log = logging.getLogger(__name__)
 _LOCK_KEY = 7313101  # serialises entity-resolution writers across processes
-
-
-@dataclass(frozen=True)
-class EntityKind:
-    """Where an entity kind's mentions, golden records, xref and ID history live."""
-
-    name: str
-    prefix: str
-    staging: str
-    columns: tuple[str, ...]
-    golden: str
-    xref: str
-    history: str
-    id_col: str
-    exact_key: str
-    attributes: tuple[str, ...]
-
-
-PERSON = EntityKind("person", "P", "staging.person_mention", PERSON_COLUMNS, "core.person",
-               "core.person_xref", "core.person_id_history", "person_id", "id_key",
-               ("full_name", "id_number", "cert_number", "gender", "birth_date",
-                "disability_category", "disability_level", "cert_status", "hukou_region_code",
-                "phone"))
-EMPLOYER = EntityKind("employer", "E", "staging.employer_mention", EMPLOYER_COLUMNS, "core.employer",
-                 "core.employer_xref", "core.employer_id_history", "employer_id", "org_code",
-                 ("name", "uscc", "org_code", "region_code", "unit_type"))
-
-
-def _settings():
-    from quotalink.settings import get_settings
-
-    return get_settings()
 
 
 def _read(conn, sql: str, **params) -> pd.DataFrame:
@@ -150,10 +119,47 @@ def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.Da
     return golden
 
 
-def _golden_employers(features: pd.DataFrame) -> pd.DataFrame:
+def _golden_employers(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
     m = features[["source", "source_key", "cluster", "name", "uscc", "org_code", "region_code",
                   "unit_type", "observed_on"]]
     return golden_values(m, "cluster", "employer")
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    """Where an entity kind's mentions, golden records, xref and ID history live, and the
+    kind's own steps (features, key repair, survivorship)."""
+
+    name: str
+    prefix: str
+    staging: str
+    columns: tuple[str, ...]
+    golden: str
+    xref: str
+    history: str
+    id_col: str
+    exact_key: str
+    attributes: tuple[str, ...]
+    prepare: Callable[[pd.DataFrame], pd.DataFrame]
+    repair: Callable[[pd.DataFrame, list[tuple[int, int]]], np.ndarray]
+    # survivorship: mention features with cluster labels (and certificates) → golden rows
+    survive: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
+    # the certificate table whose status survivorship reads (persons only)
+    certificates: str | None = None
+
+
+PERSON = EntityKind("person", "P", "staging.person_mention", PERSON_COLUMNS, "core.person",
+                    "core.person_xref", "core.person_id_history", "person_id", "id_key",
+                    ("full_name", "id_number", "cert_number", "gender", "birth_date",
+                     "disability_category", "disability_level", "cert_status",
+                     "hukou_region_code", "phone"),
+                    prepare_persons, repair_person_keys, _golden_persons, "staging.certificate")
+EMPLOYER = EntityKind("employer", "E", "staging.employer_mention", EMPLOYER_COLUMNS,
+                      "core.employer", "core.employer_xref", "core.employer_id_history",
+                      "employer_id", "org_code", ("name", "uscc", "org_code", "region_code",
+                                                  "unit_type"),
+                      prepare_employers, attach_keyless_employers, _golden_employers)
+KINDS = {k.name: k for k in (PERSON, EMPLOYER)}
 
 
 @dataclass
@@ -186,9 +192,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     already the output of prepare_persons / prepare_employers."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    prepare = prepare_persons if kind.name == "person" else prepare_employers
     # A prepared frame is used as is (and gains cluster and ID columns): no second copy.
-    features = mentions if prepared else prepare(mentions)
+    features = mentions if prepared else kind.prepare(mentions)
     timings["prepare_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -205,7 +210,7 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
         # Found on the mentions' own keys; the repair below sees those keys only, and
         # context evidence (the person's employer, the office) wins over a name alone.
         links = link_by_context(features, context, cannot)
-    repaired = repair_keys(kind.name, features, cannot)
+    repaired = kind.repair(features, cannot)
     idless_rules: dict[int, tuple[str, str]] = {}
     if kind.name == "person":
         fixed, blind = link_idless_persons(features, employer_cores)
@@ -264,11 +269,7 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     assignment = assign_ids(result.labels.tolist(), prev_list, prefix=kind.prefix,
                             known_ids=known_ids or ())
     features[kind.id_col] = features["cluster"].map(assignment.ids)
-    if kind.name == "person":
-        golden = _golden_persons(features, certificates if certificates is not None
-                                 else pd.DataFrame())
-    else:
-        golden = _golden_employers(features)
+    golden = kind.survive(features, certificates if certificates is not None else pd.DataFrame())
     golden[kind.id_col] = golden["cluster"].map(assignment.ids)
     golden = golden[[kind.id_col, *kind.attributes]]
     probability = np.where(result.exact | np.isnan(result.probability), np.nan,
@@ -292,8 +293,7 @@ _REPAIR_RULE = {
 def repair_keys(kind: str, features: pd.DataFrame,
                 cannot_link: list[tuple[int, int]] | None = None) -> np.ndarray:
     """The deterministic key repair of an entity kind (see repair.py); repaired mask."""
-    repair = repair_person_keys if kind == "person" else attach_keyless_employers
-    return repair(features, cannot_link or ())
+    return KINDS[kind].repair(features, cannot_link or [])
 
 
 def _override_pairs(overrides: pd.DataFrame | None, features: pd.DataFrame):
@@ -320,19 +320,15 @@ def _override_pairs(overrides: pd.DataFrame | None, features: pd.DataFrame):
     return must, cannot, unknown
 
 
-def _resolve(kind: EntityKind, engine: Engine, er_engine: str | None, model: Model | None,
+def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | None,
              var_dir: Path | None) -> dict[str, Any]:
     started = time.perf_counter()
-    if er_engine is None or var_dir is None:
-        settings = _settings()
-        er_engine = er_engine or settings.er_engine
-        var_dir = var_dir or settings.var_dir
     model = model or load_model(kind.name)
 
     with engine.connect() as conn:
         mentions = _read_bulk(conn, f"SELECT {', '.join(kind.columns)} FROM {kind.staging}")
-        certificates = (_read_bulk(conn, "SELECT cert_number, status FROM staging.certificate")
-                        if kind.name == "person" else None)
+        certificates = (_read_bulk(conn, f"SELECT cert_number, status FROM {kind.certificates}")
+                        if kind.certificates else None)
         previous = _read_bulk(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
         old_golden = _read_bulk(conn, f"SELECT * FROM {kind.golden}")
         history = _read(conn, f"SELECT retired_id, current_id FROM {kind.history}")
@@ -482,13 +478,17 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
                          {"new": new, "old": old})
 
 
-def resolve_persons(engine: Engine, *, er_engine: str | None = None, model: Model | None = None,
+def resolve_persons(engine: Engine, *, er_engine: str = "duckdb", model: Model | None = None,
                     var_dir: Path | None = None) -> dict[str, Any]:
-    """Link person mentions in staging and publish core.person and core.person_xref."""
+    """Link person mentions in staging and publish core.person and core.person_xref.
+
+    ``var_dir`` (the settings' QUOTALINK_VAR_DIR) receives the run's edges and charts;
+    without it none are written."""
     return _resolve(PERSON, engine, er_engine, model, var_dir)
 
 
-def resolve_employers(engine: Engine, *, er_engine: str | None = None,
+def resolve_employers(engine: Engine, *, er_engine: str = "duckdb",
                       model: Model | None = None, var_dir: Path | None = None) -> dict[str, Any]:
-    """Link employer mentions in staging and publish core.employer and core.employer_xref."""
+    """Link employer mentions in staging and publish core.employer and core.employer_xref
+    (``var_dir`` as for resolve_persons)."""
     return _resolve(EMPLOYER, engine, er_engine, model, var_dir)

@@ -1,20 +1,21 @@
-"""Assets: one per warehouse table, keys mirroring schema.table; thin wrappers over domain code."""
+"""Assets: one per warehouse table (per source where several stage it); deps derived.
+
+Each raw table's contract declares the staging tables it feeds (``RawTable.stages``), each
+audit rule the tables it reads (``rules.csv``), entity resolution its reads
+(``entity_resolution.READS``): the dependencies below come from those declarations.
+"""
 
 import datetime as dt
+from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
 
-from connectors.registry import SOURCE_OBJECTS, STAGING_FEEDS, raw_tables
+from connectors.registry import SOURCE_OBJECTS, raw_tables
+from orchestration.lineage import keys_read, staging_specs, table_of
 from orchestration.progress import step
 from orchestration.resources import WarehouseResource
 from quotalink.contracts import SOURCES
-
-STAGING_TABLES = (
-    "person_mention", "employer_mention", "certificate", "declaration", "declared_employment",
-    "contribution", "employment_registration", "training", "study", "civil_service",
-    "institution", "survey",
-)
 
 
 def active_sources() -> list[str]:
@@ -58,6 +59,7 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
                 },
             )
 
+    _load.__doc__ = f"Land new {source} deliveries in raw (delivery ledger, quarantine)."
     return _load
 
 
@@ -81,51 +83,54 @@ def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-@dg.multi_asset(
-    name="staging",
-    specs=[
-        dg.AssetSpec(["staging", t], group_name="staging", kinds={"postgres"},
-                     deps=[dg.AssetKey(["raw", r.table]) for s in active_sources()
-                           if t in STAGING_FEEDS[s] for r in raw_tables(s)])
-        for t in STAGING_TABLES
-    ],
-    pool="warehouse",
-    can_subset=False,
-)
-def staging_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Typed, canonical staging tables from every landed, not yet staged delivery."""
-    engine = warehouse.engine()
-    per_source = {}
-    for source in active_sources():
+def _staged_rows(out: Any, into: dict[str, int]) -> int:
+    """Rows staged per table from a source's stage() report (nested per raw table and
+    delivery); returns the number of deliveries staged."""
+    if not isinstance(out, dict):
+        return 0
+    if isinstance(out.get("staged"), dict):
+        for table, n in out["staged"].items():
+            into[table] = into.get(table, 0) + int(n)
+        return 1
+    return sum(_staged_rows(v, into) for v in out.values())
+
+
+def _staging_asset(source: str) -> dg.AssetsDefinition:
+    """One staging asset per source: a failed source blocks only what reads its tables."""
+    specs = staging_specs(source)
+
+    @dg.multi_asset(name=f"stage_{source}", specs=specs, pool="warehouse", can_subset=False)
+    def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        engine = warehouse.engine()
+        staged: dict[str, int] = {}
         with step(f"stage {source}") as summary:
             out = SOURCE_OBJECTS[source].stage(engine)
-            per_source[source] = out
-            summary["deliveries"] = _count_deliveries(out)
-    with engine.connect() as conn:
-        counts = {
-            t: conn.execute(sa.text(f'select count(*) from staging."{t}"')).scalar() for t in STAGING_TABLES
-        }
-    for t in STAGING_TABLES:
-        yield dg.MaterializeResult(asset_key=["staging", t], metadata={"rows": counts[t]})
+            summary["deliveries"] = _staged_rows(out, staged)
+        with engine.connect() as conn:
+            for spec in specs:
+                table, part = table_of(spec.key)
+                sql = f"select count(*) from {table}" + (" where source = :s" if part else "")
+                rows = conn.execute(sa.text(sql), {"s": source}).scalar()
+                yield dg.MaterializeResult(asset_key=spec.key, metadata={
+                    "rows": rows, "rows_staged_this_run": staged.get(table, 0)})
+
+    _stage.__doc__ = f"Typed, canonical staging rows from every landed, not yet staged {source} delivery."
+    return _stage
 
 
-def _count_deliveries(out: dict) -> int:
-    if all(isinstance(v, dict) and ("staged" in v) for v in out.values()):
-        return len(out)
-    return sum(_count_deliveries(v) for v in out.values() if isinstance(v, dict))
-
-
-def _resolution_asset(kind: str, extra_deps: list[list[str]]) -> dg.AssetsDefinition:
+def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
     """Golden records and crosswalk of one entity kind, with the run's ER figures attached."""
+    import entity_resolution
+
     golden, xref = ["core", kind], ["core", f"{kind}_xref"]
-    mentions = ["staging", f"{kind}_mention"]
+    deps = keys_read(entity_resolution.READS[kind], produced)
 
     @dg.multi_asset(
         name=f"{kind}s",
         specs=[
             dg.AssetSpec(golden, group_name="entity_resolution", kinds={"postgres", "splink"},
-                         deps=[mentions, *extra_deps]),
-            dg.AssetSpec(xref, group_name="entity_resolution", kinds={"postgres"}, deps=[mentions]),
+                         deps=deps),
+            dg.AssetSpec(xref, group_name="entity_resolution", kinds={"postgres"}, deps=deps),
         ],
         pool="warehouse",
         can_subset=False,
@@ -133,13 +138,13 @@ def _resolution_asset(kind: str, extra_deps: list[list[str]]) -> dg.AssetsDefini
     def _resolve(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         import entity_resolution
 
-        engine = warehouse.engine()
+        engine, settings = warehouse.engine(), warehouse.settings()
         resolve = getattr(entity_resolution, f"resolve_{kind}s")
         with step(f"resolve {kind}s") as summary:
-            metrics = resolve(engine) or {}
+            metrics = resolve(engine, er_engine=settings.er_engine, var_dir=settings.var_dir) or {}
             summary.update({k: v for k, v in metrics.items() if k in (f"{kind}s", "mentions")})
         meta = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}
-        meta.update(_evaluation(engine, warehouse.settings().truth_dir, kind))
+        meta.update(_evaluation(engine, settings, kind))
         yield dg.MaterializeResult(asset_key=golden, metadata=meta)
         yield dg.MaterializeResult(asset_key=xref, metadata=meta)
 
@@ -147,66 +152,56 @@ def _resolution_asset(kind: str, extra_deps: list[list[str]]) -> dg.AssetsDefini
     return _resolve
 
 
-def _evaluation(engine, truth_dir, kind: str) -> dict:
+def _evaluation(engine, settings, kind: str) -> dict:
     """Pairwise precision/recall/F1 against ground truth, when a synthetic truth is present."""
-    if not (truth_dir / f"{kind}_mentions.csv").exists():
+    if not (settings.truth_dir / f"{kind}_mentions.csv").exists():
         return {}
     import entity_resolution
 
-    scores = entity_resolution.evaluate(engine, truth_dir).get(kind) or {}
+    scores = entity_resolution.evaluate(engine, settings.truth_dir,
+                                        var_dir=settings.var_dir).get(kind) or {}
     return {f"eval_{k}": v for k, v in scores.items() if isinstance(v, (int, float))}
 
 
-persons = _resolution_asset("person", [["staging", "certificate"]])
-# The context rules read the golden persons: persons are resolved first.
-employers = _resolution_asset("employer", [["staging", "institution"], ["core", "person_xref"],
-                                           ["staging", "employment_registration"],
-                                           ["staging", "declared_employment"],
-                                           ["staging", "contribution"],
-                                           ["staging", "civil_service"]])
+def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
+    from expectations.rules.config import rules_read
+
+    @dg.asset(key=["mart", "anomaly_flag"], group_name="audit", kinds={"postgres"},
+              deps=keys_read(rules_read(), produced), pool="warehouse")
+    def anomaly_flag(context: dg.AssetExecutionContext,
+                     warehouse: WarehouseResource) -> dg.MaterializeResult:
+        """Findings of fake or ineligible quota employment, with evidence (upserted, never deleted)."""
+        import expectations
+
+        engine, settings = warehouse.engine(), warehouse.settings()
+        with step("audit rules") as summary:
+            run = expectations.run_rules(engine, dt.datetime.now(dt.UTC))
+            summary["flags"] = run.total
+        meta: dict[str, Any] = {**run.findings, "deactivated": run.deactivated}
+        if (settings.truth_dir / "fraud_cases.csv").exists():
+            overall = expectations.evaluate_flags(engine, settings.truth_dir).get("overall") or {}
+            meta.update({f"eval_{k}": v for k, v in overall.items() if isinstance(v, (int, float))})
+        return dg.MaterializeResult(metadata=meta)
+
+    return anomaly_flag
 
 
-@dg.asset(
-    key=["mart", "anomaly_flag"],
-    group_name="audit",
-    kinds={"postgres"},
-    deps=[["core", "person_xref"], ["core", "employer_xref"], ["staging", "declared_employment"],
-          ["staging", "declaration"], ["staging", "contribution"], ["staging", "certificate"],
-          ["staging", "study"], ["staging", "survey"], ["staging", "civil_service"],
-          ["staging", "employment_registration"]],
-    pool="warehouse",
-)
-def anomaly_flag(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Findings of fake or ineligible quota employment, with evidence (upserted, never deleted)."""
-    import expectations
+def _quota_compliance_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
+    from expectations.rules.config import COMPLIANCE_READS
 
-    engine = warehouse.engine()
-    with step("audit rules") as summary:
-        counts = expectations.run_rules(engine, dt.datetime.now(dt.UTC)) or {}
-        summary["flags"] = sum(v for k, v in counts.items() if isinstance(v, int) and not k.startswith("_"))
-    meta = {k: v for k, v in counts.items() if isinstance(v, (int, float, str))}
-    truth = warehouse.settings().truth_dir
-    if (truth / "fraud_cases.csv").exists():
-        overall = expectations.evaluate_flags(engine, truth).get("overall") or {}
-        meta.update({f"eval_{k}": v for k, v in overall.items() if isinstance(v, (int, float))})
-    return dg.MaterializeResult(metadata=meta)
+    @dg.asset(key=["mart", "quota_compliance"], group_name="audit", kinds={"postgres"},
+              deps=keys_read(COMPLIANCE_READS, produced), pool="warehouse")
+    def quota_compliance(context: dg.AssetExecutionContext,
+                         warehouse: WarehouseResource) -> dg.MaterializeResult:
+        """Quota compliance and levy per employer and year, declared vs verified."""
+        import expectations
 
+        with step("quota compliance and levy") as summary:
+            out = expectations.build_quota_compliance(warehouse.engine()) or {}
+            summary.update({k: v for k, v in out.items() if isinstance(v, int)})
+        return dg.MaterializeResult(metadata={k: v for k, v in out.items() if isinstance(v, (int, float, str))})
 
-@dg.asset(
-    key=["mart", "quota_compliance"],
-    group_name="audit",
-    kinds={"postgres"},
-    deps=[["mart", "anomaly_flag"], ["core", "employer_xref"], ["staging", "declaration"]],
-    pool="warehouse",
-)
-def quota_compliance(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Quota compliance and levy per employer and year, declared vs verified."""
-    import expectations
-
-    with step("quota compliance and levy") as summary:
-        out = expectations.build_quota_compliance(warehouse.engine()) or {}
-        summary.update({k: v for k, v in out.items() if isinstance(v, int)})
-    return dg.MaterializeResult(metadata={k: v for k, v in out.items() if isinstance(v, (int, float, str))})
+    return quota_compliance
 
 
 def _reference_asset() -> dg.AssetsDefinition:
@@ -230,11 +225,19 @@ def _reference_asset() -> dg.AssetsDefinition:
 
 
 def all_assets() -> list:
-    """Every asset of the pipeline."""
-    return [
-        *[_raw_asset(s) for s in active_sources()],
-        staging_tables, persons, employers, anomaly_flag, quota_compliance, _reference_asset(),
-    ]
+    """Every asset of the pipeline, each step's dependencies derived from what it reads."""
+    assets: list = [*[_raw_asset(s) for s in active_sources()],
+                    *[_staging_asset(s) for s in active_sources()], _reference_asset()]
+
+    def produced() -> set[dg.AssetKey]:
+        return {k for a in assets for k in a.keys}
+
+    # One after the other: employer resolution reads the golden persons (context rules).
+    assets.append(_resolution_asset("person", produced()))
+    assets.append(_resolution_asset("employer", produced()))
+    assets.append(_anomaly_flag_asset(produced()))
+    assets.append(_quota_compliance_asset(produced()))
+    return assets
 
 
 def all_checks(assets: list) -> list:

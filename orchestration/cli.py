@@ -1,13 +1,26 @@
-"""The `quotalink` command line: generate, run, evaluate, review, report."""
+"""The `quotalink` command line: generate, run, evaluate, db, review, report, ui."""
 
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 
 from quotalink.errors import QuotaLinkError
+
+# Third-party notices that say nothing to an operator (they stay in `-v` runs).
+_QUIET_WARNINGS = (
+    # pyspark (installed for the Spark ER engine) on pandas 3, even when Spark is unused
+    (FutureWarning, r"PySpark does not yet fully support pandas"),
+    # Great Expectations: we use the generic SQL datasource on purpose (unix sockets)
+    (UserWarning, r"You are using a generic SQLDatasource"),
+    # jupyter/platformdirs under root or without XDG_RUNTIME_DIR
+    (Warning, r".*[Rr]untime dir"),
+)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -22,6 +35,18 @@ def _setup_logging(verbose: bool) -> None:
     if not verbose:
         for noisy in ("splink", "great_expectations", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        for category, message in _QUIET_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category)
+
+
+def _exit_on_sigterm() -> None:
+    # Python dies on SIGTERM without running atexit: the embedded PostgreSQL would keep
+    # running with our PID in its handle list. SystemExit unwinds like Ctrl-C does.
+    def _handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _handler)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -39,17 +64,56 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_run(result, defs) -> tuple[list[str], list[str]]:
+    """Print failed steps, failed checks and what was not materialised; return the failed
+    steps and the blocking checks that failed."""
+    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    blocking: list[str] = []
+    for e in result.all_events:
+        if e.event_type_value != "ASSET_CHECK_EVALUATION" or e.event_specific_data.passed:
+            continue
+        ev = e.event_specific_data
+        name = f"{ev.asset_check_key.asset_key.to_user_string()} / {ev.asset_check_key.name}"
+        level = getattr(ev.severity, "value", ev.severity)
+        print(f"check failed: {name} ({level})", file=sys.stderr)
+        if level == "ERROR":
+            blocking.append(name)
+    if blocking:
+        print(f"blocking check(s) failed: {', '.join(blocking)}; downstream assets were not "
+              "materialised", file=sys.stderr)
+    for step_key in failed_steps:
+        print(f"step failed: {step_key}", file=sys.stderr)
+        for e in result.all_events:
+            if e.step_key == step_key and e.event_type_value == "STEP_FAILURE":
+                err = e.event_specific_data.error
+                while err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError":
+                    err = err.cause
+                print(f"  {err.cls_name}: {err.message.strip()}", file=sys.stderr)
+    if failed_steps or blocking:
+        done = {e.asset_key for e in result.all_events
+                if e.event_type_value == "ASSET_MATERIALIZATION"}
+        planned = defs.resolve_asset_graph().materializable_asset_keys
+        missing = sorted(k.to_user_string() for k in planned - done)
+        if missing:
+            print(f"not materialised in this run ({len(missing)}, they depend on what failed): "
+                  + ", ".join(missing), file=sys.stderr)
+    return failed_steps, blocking
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset in process; non-zero when anything fails."""
-    from quotalink.settings import get_settings
+    import sqlalchemy as sa
+
+    from orchestration.home import ensure_dagster_home
+    from quotalink.settings import load_settings
     from warehouse.db import get_engine
 
-    settings = get_settings()
+    settings = load_settings()
     settings.require_sources_dir()
-    from orchestration.home import ensure_dagster_home
-
     ensure_dagster_home(settings)
-    get_engine(settings)  # fail early, naming the variable, when the warehouse is unreachable
+    engine = get_engine(settings)  # fail early, naming the variable, when unreachable
+    with engine.connect() as conn:
+        started_at = conn.execute(sa.text("select now()")).scalar()
 
     import dagster as dg
 
@@ -62,86 +126,132 @@ def cmd_run(args: argparse.Namespace) -> int:
         quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
         result = job.execute_in_process(instance=instance, raise_on_error=False,
                                         run_config=None if args.verbose else quiet)
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    failed_checks = []
-    for e in result.all_events:
-        if e.event_type_value == "ASSET_CHECK_EVALUATION":
-            ev = e.event_specific_data
-            if not ev.passed:
-                failed_checks.append((ev.asset_check_key.asset_key.to_user_string(), ev.asset_check_key.name,
-                                      getattr(ev, "severity", None)))
+    from orchestration.checks import outcomes_by_table
     from orchestration.summary import print_summary
 
-    engine = get_engine(settings)
     docs = None
     if result.success:
         import expectations
-        from expectations.quality.suites import merge_outcomes
-        from orchestration.checks import OUTCOMES
         from orchestration.progress import step
 
-        known: dict[str, list] = {}
-        for (table, _level), outcome in OUTCOMES.items():
-            known.setdefault(table, []).append(outcome)
         with step("data docs"):
-            docs = expectations.build_data_docs(
-                engine, settings.var_dir / "gx", known={t: merge_outcomes(o) for t, o in known.items()})
-    print_summary(engine, settings, time.perf_counter() - t0, docs)
-    blocking = []
-    for asset, name, severity in failed_checks:
-        level = getattr(severity, "value", severity)
-        print(f"check failed: {asset} / {name} ({level})", file=sys.stderr)
-        if level == "ERROR":
-            blocking.append(f"{asset} / {name}")
-    if blocking:
-        print(f"blocking check(s) failed: {', '.join(blocking)}; downstream assets were not "
-              "materialised", file=sys.stderr)
-    if failed_steps or blocking or not result.success:
-        for step_key in failed_steps:
-            print(f"step failed: {step_key}", file=sys.stderr)
-            for e in result.all_events:
-                if e.step_key == step_key and e.event_type_value == "STEP_FAILURE":
-                    err = e.event_specific_data.error
-                    while err.cause is not None and err.cls_name == "DagsterExecutionStepExecutionError":
-                        err = err.cause
-                    print(f"  {err.cls_name}: {err.message.strip()}", file=sys.stderr)
-        return 1
-    return 0
+            docs = expectations.build_data_docs(engine, settings.var_dir / "gx",
+                                                known=outcomes_by_table(result.all_events))
+    print_summary(engine, settings, time.perf_counter() - t0, started_at, docs)
+    failed_steps, blocking = _report_run(result, defs)
+    return 1 if failed_steps or blocking or not result.success else 0
+
+
+def _evaluation_tables(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    er = report.get("entity_resolution") or {}
+    t = Table(title="Entity resolution against the ground truth (pairwise)")
+    for col in ("kind", "precision", "recall", "F1", "mentions", "clusters (true)",
+                "false merges", "false splits"):
+        t.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, s in er.items():
+        if "error" in s:
+            t.add_row(kind, s["error"], "", "", "", "", "", "")
+            continue
+        errors = s.get("errors") or {}
+        t.add_row(kind, f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}",
+                  str(s["mentions"]), f"{s['predicted_clusters']} ({s['true_clusters']})",
+                  str(errors.get("clusters_with_false_merge", "")),
+                  str(errors.get("entities_split", "")))
+    console.print(t)
+    hard = [(kind, case, c) for kind, s in er.items()
+            for case, c in (s.get("hard_cases") or {}).items()]
+    if hard:
+        h = Table(title="Hard cases (distinct people or employers that must stay apart)")
+        for col in ("kind", "case", "cases", "merged"):
+            h.add_column(col, justify="left" if col in ("kind", "case") else "right")
+        for kind, case, c in hard:
+            h.add_row(kind, case, str(c.get("cases", "")), str(c.get("merged", "")))
+        console.print(h)
+    flags = report.get("flags") or {}
+    if "error" in flags or not flags.get("per_rule"):
+        console.print(f"flags: {flags.get('error', 'no planted cases in the ground truth')}")
+        return
+    f = Table(title="Audit flags against the planted cases")
+    for col in ("rule", "planted", "flagged", "true positives", "precision", "recall"):
+        f.add_column(col, justify="left" if col == "rule" else "right")
+    rows = [*flags["per_rule"].items(), ("overall", flags["overall"])]
+    for rule, s in rows:
+        f.add_row(rule, *(str(s.get(k, "")) for k in ("planted", "flagged", "true_positives")),
+                  *(f"{s[k]:.3f}" if isinstance(s.get(k), float) else str(s.get(k, ""))
+                    for k in ("precision", "recall")),
+                  style="bold" if rule == "overall" else None)
+    console.print(f)
+    decoys = flags.get("decoys")
+    console.print(f"decoys (look like a case, are none): {decoys}, "
+                  f"flagged by mistake: {len(flags.get('decoys_flagged') or [])}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score the warehouse against ground truth."""
     import json
 
-    from quotalink.settings import get_settings
+    from quotalink.settings import load_settings
     from warehouse.db import get_engine
 
-    settings = get_settings()
+    settings = load_settings()
     truth = Path(args.truth) if args.truth else settings.truth_dir
     engine = get_engine(settings)
     report: dict = {}
     import entity_resolution
 
-    report["entity_resolution"] = entity_resolution.evaluate(engine, truth)
-    try:
-        import expectations
+    report["entity_resolution"] = entity_resolution.evaluate(engine, truth,
+                                                             var_dir=settings.var_dir)
+    import expectations
 
-        report["flags"] = expectations.evaluate_flags(engine, truth)
-    except (ImportError, AttributeError) as exc:
-        report["flags"] = {"error": f"flag evaluation unavailable: {exc}"}
-    print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    report["flags"] = expectations.evaluate_flags(engine, truth)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        _evaluation_tables(report)
     return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Print the warehouse's psql-ready URI, or open psql on it (starting the embedded server)."""
+    import shutil
+    import subprocess
+
+    from quotalink.settings import load_settings
+    from warehouse.db import psql_dsn, warehouse_url
+
+    settings = load_settings()
+    dsn = psql_dsn(warehouse_url(settings))  # starts the embedded server when needed
+    if args.print_only:
+        print(dsn)
+        return 0
+    psql = shutil.which("psql")
+    if psql is None:
+        print(f"quotalink db: psql not found (apt-get install postgresql-client); connect to {dsn}",
+              file=sys.stderr)
+        return 2
+    if not settings.warehouse_url:
+        print(f"embedded warehouse: {dsn} (it stops when psql exits)", file=sys.stderr)
+    # A child, not exec: this process holds the embedded server and stops it afterwards.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to psql
+    try:
+        return subprocess.call([psql, dsn, *args.psql_args])
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Serve the auditors' review console."""
     import uvicorn
 
-    from quotalink.settings import get_settings
+    from quotalink.settings import load_settings
     from review.app import create_app
     from warehouse.db import get_engine
 
-    app = create_app(get_engine(get_settings()))
+    app = create_app(get_engine(load_settings()))
     print(f"review console on http://{args.host}:{args.port}/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -149,7 +259,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the annual implementation report."""
-    from quotalink.settings import get_settings
+    from quotalink.settings import load_settings
     from warehouse.db import get_engine
     from warehouse.report import build_report, write_report
 
@@ -157,7 +267,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
         print(f"quotalink report: --out must end in .xlsx or .html, got {out.name}", file=sys.stderr)
         return 2
-    report = build_report(get_engine(get_settings()), args.year)
+    report = build_report(get_engine(load_settings()), args.year)
     write_report(report, out, args.year)
     print(f"report for {args.year} written to {out} "
           f"({len(report['by_city'])} cities, {len(report['flags_by_rule'])} rules with flags)")
@@ -167,47 +277,85 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the Dagster UI on the same code location."""
     from orchestration.home import ensure_dagster_home
-    from quotalink.settings import get_settings, project_root
+    from quotalink.settings import load_settings, project_root
 
-    ensure_dagster_home(get_settings())
+    ensure_dagster_home(load_settings())
     exe = Path(sys.executable).parent / "dagster"
     os.execv(str(exe), [str(exe), "dev", "-w", str(project_root() / "workspace.yaml"), "-p", str(args.port)])
     return 0  # pragma: no cover - execv does not return
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: every command and option with its help text."""
+    parser = argparse.ArgumentParser(
+        prog="quotalink", description=__doc__,
+        epilog="Configuration comes from the environment (WAREHOUSE_URL, SOURCES_DIR, "
+               "TRUTH_DIR, QUOTA_API_URL, HR_DB_URL, QUOTALINK_VAR_DIR, ...; see README).")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, Dagster's own event log and third-party warnings")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    g = sub.add_parser("generate", help="write a synthetic province and its ground truth",
+                       description="Write the nine sources' deliveries of a synthetic province "
+                                   "and the ground truth that scores the pipeline.")
+    g.add_argument("--out", required=True, metavar="DIR",
+                   help="directory for the deliveries (becomes SOURCES_DIR)")
+    g.add_argument("--truth", required=True, metavar="DIR",
+                   help="directory for the ground truth (becomes TRUTH_DIR)")
+    g.add_argument("--persons", type=int, default=3000, help="certificate holders (default 3000)")
+    g.add_argument("--seed", type=int, default=42, help="random seed: same seed, same province")
+    g.add_argument("--scenario", default="default", help="default, clean, noisy or hard")
+    g.add_argument("--as-of", default="202610", dest="as_of", metavar="YYYYMM",
+                   help="last delivered month: 202611 adds one more month to the same province")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(fn=cmd_generate)
+    r = sub.add_parser("run", help="pull every source and materialise every asset",
+                       description="Load new deliveries, stage, resolve, run the checks and the "
+                                   "audit rules in process. Exits 1 when a step or a blocking "
+                                   "check fails (what depended on it is not materialised), "
+                                   "2 on a configuration error.")
+    r.set_defaults(fn=cmd_run)
+    e = sub.add_parser("evaluate", help="score entity resolution and flags against ground truth",
+                       description="Pairwise precision, recall and F1 of the golden records and "
+                                   "the flags' precision and recall per rule, against the "
+                                   "generator's ground truth.")
+    e.add_argument("--truth", default=None, metavar="DIR",
+                   help="ground-truth directory (default: TRUTH_DIR)")
+    e.add_argument("--json", action="store_true",
+                   help="print the full report as JSON (with error samples) instead of tables")
+    e.set_defaults(fn=cmd_evaluate)
+    d = sub.add_parser("db", help="open psql on the warehouse (starting the embedded server)",
+                       description="Open psql on the warehouse. With the embedded warehouse "
+                                   "(WAREHOUSE_URL unset) the server is started for the "
+                                   "session and stopped when psql exits.")
+    d.add_argument("--print", action="store_true", dest="print_only",
+                   help="only print the psql-ready connection URI (no password in it)")
+    d.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARGS",
+                   help="passed to psql, e.g. -c 'select count(*) from core.person'")
+    d.set_defaults(fn=cmd_db)
+    rv = sub.add_parser("review", help="serve the auditors' review console",
+                        description="Serve the auditors' review console (FastAPI).")
+    rv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    rv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    rv.set_defaults(fn=cmd_review)
+    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx or .html)",
+                        description="Write the annual implementation report of a year.")
+    rp.add_argument("--year", type=int, required=True, help="declaration year, e.g. 2025")
+    rp.add_argument("--out", required=True, metavar="FILE",
+                    help="output file; its suffix (.xlsx or .html) picks the format")
+    rp.set_defaults(fn=cmd_report)
+    u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)",
+                       description="Serve the Dagster UI on the same assets, checks, schedules "
+                                   "and sensors.")
+    u.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    u.set_defaults(fn=cmd_ui)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = argparse.ArgumentParser(prog="quotalink", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("generate", help="write a synthetic province and its ground truth")
-    g.add_argument("--out", required=True)
-    g.add_argument("--truth", required=True)
-    g.add_argument("--persons", type=int, default=3000)
-    g.add_argument("--seed", type=int, default=42)
-    g.add_argument("--scenario", default="default", help="default, clean, noisy or hard")
-    g.add_argument("--as-of", default="202610", dest="as_of",
-                   help="last delivered month: 202611 adds one more month to the same province")
-    g.add_argument("--quiet", action="store_true")
-    g.set_defaults(fn=cmd_generate)
-    r = sub.add_parser("run", help="pull every source and materialise every asset")
-    r.set_defaults(fn=cmd_run)
-    e = sub.add_parser("evaluate", help="score entity resolution and flags against ground truth")
-    e.add_argument("--truth", default=None)
-    e.set_defaults(fn=cmd_evaluate)
-    rv = sub.add_parser("review", help="serve the auditors' review console")
-    rv.add_argument("--host", default="127.0.0.1")
-    rv.add_argument("--port", type=int, default=8000)
-    rv.set_defaults(fn=cmd_review)
-    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx or .html)")
-    rp.add_argument("--year", type=int, required=True)
-    rp.add_argument("--out", required=True)
-    rp.set_defaults(fn=cmd_report)
-    u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)")
-    u.add_argument("--port", type=int, default=3000)
-    u.set_defaults(fn=cmd_ui)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     _setup_logging(args.verbose)
+    _exit_on_sigterm()
     try:
         return args.fn(args)
     except QuotaLinkError as exc:

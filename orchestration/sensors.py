@@ -5,17 +5,16 @@ import sqlalchemy as sa
 
 from connectors.base import discover
 from orchestration.assets import active_sources
+from orchestration.resources import WarehouseResource
 from quotalink.contracts import FILE_SOURCES
-from quotalink.settings import get_settings
-from warehouse.db import get_engine
 
 
-def pending_file_deliveries() -> list[str]:
+def pending_file_deliveries(warehouse: WarehouseResource) -> list[str]:
     """Complete file deliveries (marker present) not yet in ops.load_audit."""
-    settings = get_settings()
+    settings = warehouse.settings()
     if not settings.sources_dir.is_dir():
         return []
-    engine = get_engine(settings)
+    engine = warehouse.engine()
     with engine.connect() as conn:
         known = {
             (s, d) for s, d in conn.execute(sa.text("select source, delivery from ops.load_audit"))
@@ -34,8 +33,8 @@ def build_sensors() -> list:
     """A sensor starting the pipeline when new complete deliveries stand in SOURCES_DIR."""
 
     @dg.sensor(job_name="pipeline", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
-    def new_file_deliveries(context: dg.SensorEvaluationContext):
-        pending = pending_file_deliveries()
+    def new_file_deliveries(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+        pending = pending_file_deliveries(warehouse)
         if not pending:
             return dg.SkipReason("no new complete delivery")
         return dg.RunRequest(run_key="|".join(pending), tags={"deliveries": ",".join(pending)[:1000]})

@@ -16,6 +16,9 @@ class RawTable:
     encoding: str | None = None
     fmt: str = "csv"  # csv, xlsx, api, db
     extra_raw_columns: tuple[str, ...] = field(default_factory=tuple)
+    # Staging tables its rows become (`schema.table`): the asset graph is derived from this,
+    # and staging refuses a row for any other table.
+    stages: tuple[str, ...] = ()
 
 
 DISABILITY_REGISTRY = RawTable(
@@ -30,6 +33,7 @@ DISABILITY_REGISTRY = RawTable(
     key="残疾人证号",
     pattern=r"^cjrxx_(?P<period>\d{6})\.csv$",
     encoding="utf-8-sig",
+    stages=("staging.certificate", "staging.person_mention"),
 )
 
 QUOTA_DECLARATIONS = RawTable(
@@ -43,6 +47,7 @@ QUOTA_DECLARATIONS = RawTable(
     required=("declaration_id", "declaration_year", "unit_name", "updated_at"),
     key="declaration_id",
     fmt="api",
+    stages=("staging.declaration", "staging.employer_mention"),
 )
 
 QUOTA_EMPLOYEES = RawTable(
@@ -57,22 +62,26 @@ QUOTA_EMPLOYEES = RawTable(
     key="employee_record_id",
     fmt="api",
     extra_raw_columns=("declaration_year",),
+    stages=("staging.declared_employment", "staging.person_mention"),
 )
 
 HR_AB01 = RawTable(
     source="hr", table="hr_ab01",
     columns=("aab001", "aab003", "aab004", "aab019", "aab301", "aae036"),
     required=("aab001", "aab004", "aae036"), key="aab001", fmt="db",
+    stages=("staging.employer_mention",),
 )
 HR_AC01 = RawTable(
     source="hr", table="hr_ac01",
     columns=("aac001", "aac002", "aac003", "aac004", "aac006", "aae005", "aae036"),
     required=("aac001", "aac003", "aae036"), key="aac001", fmt="db",
+    stages=("staging.person_mention",),
 )
 HR_AC08 = RawTable(
     source="hr", table="hr_ac08",
     columns=("aaz223", "aac001", "aab001", "aae002", "aae140", "aac040", "aae078", "aae036"),
     required=("aaz223", "aac001", "aab001", "aae002", "aae140", "aae036"), key="aaz223", fmt="db",
+    stages=("staging.contribution",),
 )
 
 EMPLOYMENT_SERVICE = RawTable(
@@ -87,6 +96,11 @@ EMPLOYMENT_SERVICE = RawTable(
     key="登记编号",
     pattern=r"^jyxx_(?P<period>\d{6})\.csv$",
     encoding="gb18030",
+    stages=(
+        "staging.employment_registration",
+        "staging.person_mention",
+        "staging.employer_mention",
+    ),
 )
 
 TRAINING = RawTable(
@@ -101,6 +115,7 @@ TRAINING = RawTable(
     key="学员编号",
     pattern=r"^pxxy_(?P<period>\d{4}Q[1-4])\.xlsx$",
     fmt="xlsx",
+    stages=("staging.training", "staging.person_mention"),
 )
 
 GRADUATES = RawTable(
@@ -116,6 +131,7 @@ GRADUATES = RawTable(
     pattern=r"^gxcjrdxs_(?P<period>\d{4})\.xlsx$",
     fmt="xlsx",
     extra_raw_columns=("sheet",),
+    stages=("staging.study", "staging.person_mention", "staging.employer_mention"),
 )
 
 ORG = RawTable(
@@ -129,6 +145,7 @@ ORG = RawTable(
     key="人员编号",
     pattern=r"^jgry_(?P<period>\d{4})\.csv$",
     encoding="gb18030",
+    stages=("staging.civil_service", "staging.person_mention", "staging.employer_mention"),
 )
 
 ESTABLISHMENT = RawTable(
@@ -142,6 +159,7 @@ ESTABLISHMENT = RawTable(
     key="统一社会信用代码",
     pattern=r"^jgbz_(?P<period>\d{4})\.csv$",
     encoding="utf-8",
+    stages=("staging.institution", "staging.employer_mention"),
 )
 
 UNEMPLOYED_SURVEY = RawTable(
@@ -155,6 +173,7 @@ UNEMPLOYED_SURVEY = RawTable(
     key="调查表编号",
     pattern=r"^wjydc_(?P<period>\d{4})\.csv$",
     encoding="gb18030",
+    stages=("staging.survey", "staging.person_mention"),
 )
 
 RAW_TABLES: tuple[RawTable, ...] = (

@@ -17,15 +17,5 @@ class DeliveryError(QuotaLinkError):
         super().__init__(f"{source}/{delivery}: {reason}")
 
 
-class RowError(QuotaLinkError):
-    """One row of a delivery is malformed; the rest of the delivery still loads."""
-
-    def __init__(self, source: str, delivery: str, row_ref: str, column: str | None, reason: str):
-        self.source, self.delivery, self.row_ref = source, delivery, row_ref
-        self.column, self.reason = column, reason
-        where = f"row {row_ref}" + (f", column {column}" if column else "")
-        super().__init__(f"{source}/{delivery} {where}: {reason}")
-
-
 class SourceAPIError(QuotaLinkError):
     """The quota API refused or kept failing a request."""

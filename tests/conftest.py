@@ -64,7 +64,7 @@ def warehouse(pg_database, monkeypatch, tmp_path):
     monkeypatch.delenv("QUOTA_API_URL", raising=False)
     monkeypatch.delenv("HR_DB_URL", raising=False)
     get_settings.cache_clear()
-    engine = get_engine()
+    engine = get_engine(get_settings())
     with engine.begin() as conn:
         tables = conn.execute(
             sa.text(

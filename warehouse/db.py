@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from quotalink.errors import ConfigError
-from quotalink.settings import Settings, get_settings
+from quotalink.settings import Settings
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -47,12 +47,31 @@ def embedded_url(pgdata: Path) -> str:
     return server.get_uri(database=EMBEDDED_DB, driver="psycopg2")
 
 
-def warehouse_url(settings: Settings | None = None) -> str:
+def warehouse_url(settings: Settings) -> str:
     """WAREHOUSE_URL, or the embedded server's URL when it is unset."""
-    settings = settings or get_settings()
     if settings.warehouse_url:
         return settings.warehouse_url
     return embedded_url(settings.embedded_pgdata)
+
+
+def psql_dsn(url: str) -> str:
+    """A libpq connection URI of a warehouse URL, for psql and other clients.
+
+    The driver suffix goes (``postgresql+psycopg2://`` → ``postgresql://``) and so does a
+    password, which psql then takes from PGPASSWORD, ~/.pgpass or a prompt: the URI can be
+    printed and pasted, never leaking the secret nor showing a masked ``***``.
+    """
+    from urllib.parse import quote
+
+    u = sa.engine.make_url(url)
+    if not u.drivername.startswith("postgresql"):
+        raise ConfigError(f"WAREHOUSE_URL: not a PostgreSQL URL ({u.drivername})")
+    user = f"{quote(u.username, safe='')}@" if u.username else ""
+    host = (u.host or "") + (f":{u.port}" if u.port else "")
+    query = "&".join(f"{k}={quote(str(v), safe='/')}" for k, vs in sorted(u.query.items())
+                     for v in ((vs,) if isinstance(vs, str) else vs))
+    return f"postgresql://{user}{host}/{quote(u.database or '', safe='')}" + (
+        f"?{query}" if query else "")
 
 
 @functools.cache
@@ -60,7 +79,7 @@ def _engine_for(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, future=True)
 
 
-def get_engine(settings: Settings | None = None, *, migrate: bool = True) -> Engine:
+def get_engine(settings: Settings, *, migrate: bool = True) -> Engine:
     """A connected engine on the warehouse, migrated to the current schema."""
     url = warehouse_url(settings)
     engine = _engine_for(url)

@@ -10,6 +10,7 @@ import fnmatch
 import functools
 import html
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -235,22 +236,26 @@ def _sample(values: list[Any], kind: str | None, personal: dict[str, str]) -> li
     return out
 
 
-def _validate(engine: Engine, table: str, specs: list[CheckSpec]):
+def _validate(engine: Engine, table: str, specs: list[CheckSpec], source: str | None = None):
     import great_expectations as gx  # noqa: PLC0415
 
     schema, _, name = table.partition(".")
     ctx = _context(engine)
     ds = ctx.data_sources.get("warehouse")
-    asset_name = table
+    asset_name = f"{table}[{source}]" if source else table
     try:
         asset = ds.get_asset(asset_name)
     except LookupError:
-        asset = ds.add_table_asset(asset_name, table_name=name, schema_name=schema)
+        if source:
+            asset = ds.add_query_asset(
+                asset_name, query=f"select * from {schema}.{name} where source = '{source}'")
+        else:
+            asset = ds.add_table_asset(asset_name, table_name=name, schema_name=schema)
     try:
         batch_def = asset.get_batch_definition("whole")
     except (KeyError, LookupError, ValueError):
         batch_def = asset.add_batch_definition_whole_table("whole")
-    suite = gx.ExpectationSuite(f"{table}.suite")
+    suite = gx.ExpectationSuite(f"{asset_name}.suite")
     for spec in specs:
         suite.add_expectation(_expectation(spec))
     suite = ctx.suites.add_or_update(suite)
@@ -267,14 +272,18 @@ def _errors(info: Any) -> list[str]:
     return [m for v in info.values() for m in _errors(v)]
 
 
-def validate_table(engine: Engine, table: str, level: str = "all") -> CheckOutcome:
+def validate_table(engine: Engine, table: str, level: str = "all",
+                   source: str | None = None) -> CheckOutcome:
     """Validate one warehouse table with its generated suite.
 
     ``level``: ``all``, ``blocking`` (only blocking checks) or ``warning`` (only the others).
+    ``source``: validate only that source's rows (of a table several sources stage).
     The outcome's ``blocking`` is true when a blocking check failed. Metadata: rows,
     checks run, failures, and per failed check its unexpected count and up to five
     unexpected values, masked where the column holds personal data.
     """
+    if source is not None and not re.fullmatch(r"[a-z_]+", source):
+        raise ValueError(f"not a source id: {source!r}")
     specs = check_specs(table)
     if level == "blocking":
         specs = [s for s in specs if s.blocking]
@@ -286,7 +295,7 @@ def validate_table(engine: Engine, table: str, level: str = "all") -> CheckOutco
     personal = personal_columns(table)
     started = time.perf_counter()
     with _gx_lock:
-        result = _validate(engine, table, specs) if specs else None
+        result = _validate(engine, table, specs, source) if specs else None
     failed: dict[str, Any] = {}
     rows = None
     for r in (result.results if result else []):
@@ -323,7 +332,7 @@ def validate_table(engine: Engine, table: str, level: str = "all") -> CheckOutco
         failed[check or "?"] = entry
     blocking = any(e["blocking"] for e in failed.values())
     meta = {
-        "table": table, "level": level, "rows": rows, "checks": len(specs),
+        "table": table, "source": source, "level": level, "rows": rows, "checks": len(specs),
         "checks_failed": len(failed), "blocking_failed": sorted(k for k, e in failed.items()
                                                                if e["blocking"]),
         "failures": failed, "seconds": round(time.perf_counter() - started, 2),
@@ -342,6 +351,24 @@ def merge_outcomes(parts: list[CheckOutcome]) -> CheckOutcome:
         passed=all(p.passed for p in parts),
         blocking=any(p.blocking for p in parts),
         metadata={"rows": rows, "checks": sum(p.metadata.get("checks", 0) for p in parts),
+                  "failures": failures},
+    )
+
+
+def merge_sources(parts: dict[str | None, CheckOutcome]) -> CheckOutcome:
+    """One table's outcome from the outcomes of its sources' parts (disjoint rows: the
+    row counts add up; a failed check is named with its source)."""
+    if list(parts) == [None]:
+        return parts[None]
+    failures: dict[str, Any] = {}
+    for source, p in parts.items():
+        failures.update({f"{source}: {k}": v for k, v in (p.metadata.get("failures") or {}).items()})
+    rows = [p.metadata.get("rows") for p in parts.values()]
+    return CheckOutcome(
+        passed=all(p.passed for p in parts.values()),
+        blocking=any(p.blocking for p in parts.values()),
+        metadata={"rows": None if None in rows else sum(rows),
+                  "checks": sum(p.metadata.get("checks", 0) for p in parts.values()),
                   "failures": failures},
     )
 

@@ -1,4 +1,4 @@
-"""Rule, threshold and levy parameters read from the CSV tables in ``expectations/rules/data``."""
+"""Rule specs, thresholds, levy parameters (``data/*.csv``) and the tables the rules read."""
 
 import csv
 from dataclasses import dataclass
@@ -22,13 +22,33 @@ class RuleSpec:
     version: str
     entity: str
     title: str
+    # Warehouse tables the rule reads besides BASE_READS (the asset graph is derived from it).
+    reads: tuple[str, ...] = ()
+
+
+# Tables every rule reads through ``base.prepare`` (the declared periods and golden IDs).
+BASE_READS = ("staging.declaration", "staging.declared_employment", "core.person_xref",
+              "core.employer_xref", "core.employer")
+# Tables ``compliance.build_quota_compliance`` reads.
+COMPLIANCE_READS = ("staging.declaration", "staging.declared_employment", "core.person_xref",
+                    "core.employer_xref", "core.employer", "mart.anomaly_flag")
 
 
 @cache
 def rule_specs() -> dict[str, RuleSpec]:
     """All rule codes of the contract, keyed by code (from ``rules.csv``)."""
-    return {r["rule"]: RuleSpec(r["rule"], r["version"], r["entity"], r["title"])
+    return {r["rule"]: RuleSpec(r["rule"], r["version"], r["entity"], r["title"],
+                                tuple(t for t in (r.get("reads") or "").split(";") if t))
             for r in _read_csv("rules.csv")}
+
+
+def rules_read(rules: list[str] | None = None) -> tuple[str, ...]:
+    """Every table the given rules (default: all) read, BASE_READS first."""
+    specs = rule_specs()
+    tables = dict.fromkeys(BASE_READS)
+    for code in rules or specs:
+        tables.update(dict.fromkeys(specs[code].reads))
+    return tuple(tables)
 
 
 @cache

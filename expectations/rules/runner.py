@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -49,14 +50,27 @@ def _row(f: Finding, now: dt.datetime, reference: Reference) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class RuleRun:
+    """What one run of the rules did: findings per rule code, flags no longer found."""
+
+    findings: dict[str, int]
+    deactivated: int
+
+    @property
+    def total(self) -> int:
+        """Findings of every rule run."""
+        return sum(self.findings.values())
+
+
 def run_rules(
     engine: Engine,
     now: dt.datetime | None = None,
     *,
     reference: Reference | None = None,
     rules: list[str] | None = None,
-) -> dict[str, int]:
-    """Evaluate the audit rules and upsert ``mart.anomaly_flag``; counts of findings per rule.
+) -> RuleRun:
+    """Evaluate the audit rules and upsert ``mart.anomaly_flag``; findings per rule.
 
     New findings get ``first_seen_at = last_seen_at = now``; findings seen again keep
     ``first_seen_at`` and get ``last_seen_at = now``, ``active = true``; flags of the
@@ -131,6 +145,5 @@ def run_rules(
             where f.active and f.rule = any(:rules)
               and not exists (select 1 from {FOUND} n where n.flag_id = f.flag_id)
         """), {"rules": selected})
-        counts["_deactivated"] = gone.rowcount
-    log.info("rules done: %d findings, %d deactivated", len(rows), counts["_deactivated"])
-    return counts
+    log.info("rules done: %d findings, %d deactivated", len(rows), gone.rowcount)
+    return RuleRun(findings=counts, deactivated=gone.rowcount)

@@ -7,6 +7,10 @@ from functools import cache
 from pathlib import Path
 
 _DATA_DIR = Path(__file__).parent / "tables"
+# What a malformed value raises on its way through int(), float(), date() and str(): the
+# standardisers answer None for these. Anything else is a bug and must propagate, not be
+# counted as an "unparsed" value.
+BAD_VALUE = (TypeError, ValueError, OverflowError)
 
 
 def is_missing(value: object) -> bool:
@@ -20,7 +24,7 @@ def is_missing(value: object) -> bool:
     try:
         # pandas.NA / NaT / numpy NaN compare unequal to themselves (NA raises on bool()).
         return bool(value != value)
-    except Exception:
+    except (TypeError, ValueError):
         return True
 
 
@@ -35,7 +39,7 @@ def fold(value: object) -> str | None:
             return None
     try:
         text = str(value)
-    except Exception:
+    except BAD_VALUE:
         return None
     return unicodedata.normalize("NFKC", text)
 
@@ -61,8 +65,5 @@ def t2s():
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → simplified Chinese; returns the input unchanged if conversion fails."""
-    try:
-        return t2s().convert(text)
-    except Exception:
-        return text
+    """Traditional → simplified Chinese."""
+    return t2s().convert(text)

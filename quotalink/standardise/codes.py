@@ -3,7 +3,7 @@
 import re
 from functools import cache
 
-from quotalink.standardise._text import fold, read_table, strip_spaces
+from quotalink.standardise._text import BAD_VALUE, fold, read_table, strip_spaces
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "壹": 1, "贰": 2, "叁": 3, "肆": 4}
 
@@ -53,7 +53,7 @@ def parse_level(raw: object) -> int | None:
             char = match.group(1)
             return int(char) if char.isdigit() else _CN_DIGITS[char]
         return None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -68,5 +68,5 @@ def parse_category(raw: object) -> int | None:
             return None
         text = strip_spaces(text).removesuffix("残疾").removesuffix("类")
         return _categories().get(text)
-    except Exception:
+    except BAD_VALUE:
         return None

@@ -4,7 +4,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from quotalink.standardise._text import fold, is_missing, strip_spaces
+from quotalink.standardise._text import BAD_VALUE, fold, is_missing, strip_spaces
 
 _YMD = re.compile(r"^(\d{4})[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?|月)?(?:[T ].*)?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
@@ -69,5 +69,5 @@ def parse_date(raw: object, formats: Sequence[str] | None = None) -> dt.date | N
         if _SERIAL.match(compact):
             return _from_serial(float(compact))
         return None
-    except Exception:
+    except BAD_VALUE:
         return None

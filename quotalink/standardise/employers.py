@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from quotalink.standardise._text import fold, read_table, strip_spaces, to_simplified
+from quotalink.standardise._text import BAD_VALUE, fold, read_table, strip_spaces, to_simplified
 from quotalink.standardise.regions import city_names
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -31,7 +31,7 @@ def normalise_uscc(raw: object) -> str | None:
     try:
         text = _compact(raw)
         return text if text and _USCC.match(text) else None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -49,7 +49,7 @@ def normalise_org_code(raw: object) -> str | None:
     try:
         text = _compact(raw)
         return text if text and _ORG_CODE.match(text) else None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -82,7 +82,7 @@ def normalise_employer_name(raw: object) -> str | None:
             return None
         text = strip_spaces(text.translate(_BRACKETS))
         return to_simplified(text) or None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -196,7 +196,7 @@ def employer_name_key(name: object) -> EmployerNameKey:
                     changed = True
                     break
         return EmployerNameKey(core or None, city, label is not None, label)
-    except Exception:
+    except BAD_VALUE:
         return EmployerNameKey(None, None, False, None)
 
 
@@ -211,5 +211,5 @@ def legal_form(name: object) -> str | None:
             if head.endswith(form) and len(head) > len(form):
                 return form
         return None
-    except Exception:
+    except BAD_VALUE:
         return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from stdnum.cn import ric
 
-from quotalink.standardise._text import fold, is_missing, read_table, strip_spaces
+from quotalink.standardise._text import BAD_VALUE, fold, is_missing, read_table, strip_spaces
 
 ID_QUALITIES = ("valid", "from_15", "from_cert", "bad_check", "excel_damaged", "malformed",
                 "missing")
@@ -127,7 +127,7 @@ def normalise_id(raw: object) -> IdResult:
             result = _from_18(text[:18], "from_cert")
             return result if result.value else IdResult(None, result.quality)
         return _MALFORMED
-    except Exception:
+    except BAD_VALUE:
         return _MALFORMED
 
 
@@ -159,7 +159,7 @@ def id_core17(raw: object) -> str | None:
         if re.fullmatch(r"\d{17}", text):
             return text
         return None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -178,7 +178,7 @@ def typed_id18(raw: object) -> str | None:
         if _CERT.match(text):
             return text[:18]
         return None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -216,7 +216,7 @@ def id_head14(raw: object) -> str | None:
         if source:
             return source[:14]
         return None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -231,7 +231,7 @@ def normalise_cert(raw: object) -> str | None:
             return None
         result = _from_18(text[:18], "valid")
         return text if result.value else None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 

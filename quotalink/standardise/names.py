@@ -3,7 +3,7 @@
 import re
 from functools import lru_cache
 
-from quotalink.standardise._text import fold, read_table, to_simplified
+from quotalink.standardise._text import BAD_VALUE, fold, read_table, to_simplified
 
 # Middle dots of minority and foreign names (· • ‧ ・ and the half-width katakana dot).
 _DOTS = re.compile(r"[\s\u00b7\u2022\u2027\u30fb\uff65\u2219\u22c5\u0387]+")
@@ -20,7 +20,7 @@ def normalise_name(raw: object) -> str | None:
         if not text or not _HAS_LETTER.search(text):
             return None
         return to_simplified(text)
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -29,7 +29,7 @@ def name_pinyin(name: object) -> str | None:
     try:
         text = normalise_name(name)
         return _pinyin(text) if text is not None else None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -53,5 +53,5 @@ def normalise_gender(raw: object) -> str | None:
             if row["value"] == key:
                 return row["gender"]
         return None
-    except Exception:
+    except BAD_VALUE:
         return None

@@ -2,7 +2,7 @@
 
 import re
 
-from quotalink.standardise._text import fold
+from quotalink.standardise._text import BAD_VALUE, fold
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}[2-9]\d{6,7}$")
@@ -37,5 +37,5 @@ def normalise_phone(raw: object) -> str | None:
         if _MOBILE.match(digits) or _LANDLINE.match(digits) or _LOCAL.match(digits):
             return digits
         return None
-    except Exception:
+    except BAD_VALUE:
         return None

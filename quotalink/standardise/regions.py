@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from quotalink.standardise._text import fold, strip_spaces, to_simplified
+from quotalink.standardise._text import BAD_VALUE, fold, strip_spaces, to_simplified
 
 _CODE = re.compile(r"^\d{6}$")
 
@@ -80,7 +80,7 @@ def region_from_text(text: object) -> str | None:
         if value is None:
             return None
         return _region_of(value)
-    except Exception:
+    except BAD_VALUE:
         return None
 
 
@@ -108,7 +108,7 @@ def _region_of(value: str) -> str | None:
         if county:
             return county
         return province.code if province else None
-    except Exception:
+    except BAD_VALUE:
         return None
 
 

@@ -17,7 +17,7 @@ def test_embedded_server_end_to_end(monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCES_DIR", str(tmp_path / "sources"))
     get_settings.cache_clear()
     try:
-        engine = get_engine()
+        engine = get_engine(get_settings())
         assert engine.url.query.get("host", "").startswith("/")  # a unix socket under var/
         drop(tmp_path / "sources" / "disability_registry", "cjrxx_202405.csv", csv_bytes(ROWS[:2]))
         [result] = SOURCE.load(engine, tmp_path / "sources")

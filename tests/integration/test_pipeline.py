@@ -59,7 +59,7 @@ def test_generate_run_rerun_evaluate(warehouse, province, pg_database, tmp_path)
             "select source, delivery, rows_read, rows_loaded, rows_quarantined from ops.load_audit")).all()
     assert sorted(again) == sorted(audit)
 
-    report = quotalink("evaluate", "--truth", str(province / "truth"), env=env)
+    report = quotalink("evaluate", "--json", "--truth", str(province / "truth"), env=env)
     assert report.returncode == 0, report.stderr[-4000:]
     import json
 

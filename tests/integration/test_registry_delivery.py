@@ -1,5 +1,6 @@
 """The delivery model end to end on disability_registry files in a real PostgreSQL."""
 
+import pytest
 import sqlalchemy as sa
 
 from connectors.disability_registry import SOURCE
@@ -125,3 +126,23 @@ def test_truncated_xlsx_is_rejected_whole(warehouse, sources_dir):
     assert result.status == "rejected" and "XLSX" in result.reason
     with warehouse.connect() as conn:
         assert conn.execute(sa.text("select count(*) from ops.quarantine where delivery = 'pxxy_2024Q3.xlsx'")).scalar() == 1
+
+
+def test_staging_refuses_a_row_for_a_table_the_contract_does_not_declare(warehouse, sources_dir):
+    # The asset graph is derived from RawTable.stages: a row function writing elsewhere
+    # would move data outside the lineage, so staging stops and names it.
+    from connectors.staging import stage_pending
+    from quotalink.contracts import DISABILITY_REGISTRY
+
+    drop(sources_dir / "disability_registry", "cjrxx_202405.csv", csv_bytes(ROWS[:1]))
+    SOURCE.load(warehouse, sources_dir)
+
+    def stray(row, ctx):
+        yield "staging.survey", {"survey_id": "x"}
+
+    with pytest.raises(ValueError, match="disability_registry: raw.disability_registry staged a "
+                                         "row for staging.survey"):
+        stage_pending(warehouse, DISABILITY_REGISTRY, stray)
+    with warehouse.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from staging.survey")).scalar() == 0
+        assert conn.execute(sa.text("select count(*) from ops.stage_audit")).scalar() == 0

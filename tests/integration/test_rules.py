@@ -33,7 +33,7 @@ def run(engine, rule):
     counts = run_rules(engine, reference=REF, rules=[rule])
     df = flags(engine)
     df = df[df["rule"] == rule]
-    assert counts[rule] == len(df)
+    assert counts.findings[rule] == len(df)
     return {(r["person_id"], r["employer_id"]): r for _, r in df.iterrows()}
 
 

@@ -37,7 +37,7 @@ def test_second_run_keeps_ids_first_seen_and_decisions():
             gone = f.employee(d2, "P2", start=dt.date(2024, 11, 1))
         first = run_rules(engine, now=T1, reference=REF)
         before = flags(engine).set_index("flag_id")
-        assert first["MULTI_EMPLOYER"] == 2 and first["SHORT_CONTRACT"] == 1
+        assert first.findings["MULTI_EMPLOYER"] == 2 and first.findings["SHORT_CONTRACT"] == 1
         assert (before["first_seen_at"] == T1).all() and before["active"].all()
 
         # Auditors decide between the runs.
@@ -65,7 +65,7 @@ def test_second_run_keeps_ids_first_seen_and_decisions():
                                  " '2024-01-01' where employee_record_id = :r"), {"r": gone})
         third = run_rules(engine, now=T3, reference=REF)
         final = flags(engine).set_index("flag_id")
-        assert third["_deactivated"] == 1
+        assert third.deactivated == 1
         assert list(final.index) == list(before.index)
         active = final["active"].astype(bool)
         vanished = final[~active]

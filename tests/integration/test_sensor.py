@@ -4,6 +4,7 @@ import dagster as dg
 
 from connectors.disability_registry import SOURCE
 from orchestration.definitions import defs
+from orchestration.resources import WarehouseResource
 from tests.helpers import drop
 from tests.integration.test_registry_delivery import ROWS, csv_bytes
 
@@ -11,7 +12,9 @@ from tests.integration.test_registry_delivery import ROWS, csv_bytes
 def evaluate():
     sensor = next(s for s in defs.sensors if s.name == "new_file_deliveries")
     with dg.instance_for_test() as instance:
-        return sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        context = dg.build_sensor_context(instance=instance,
+                                          resources={"warehouse": WarehouseResource()})
+        return sensor.evaluate_tick(context)
 
 
 def test_sensor_waits_for_marker_then_requests_once(warehouse, sources_dir):

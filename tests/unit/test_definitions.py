@@ -25,8 +25,8 @@ def test_definitions_load_with_contract_tables():
 
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     for table in ("core/person", "core/person_xref", "core/employer", "core/employer_xref",
-                  "mart/anomaly_flag", "mart/quota_compliance", "staging/person_mention",
-                  "raw/quota_declarations", "raw/disability_registry"):
+                  "mart/anomaly_flag", "mart/quota_compliance", "staging/person_mention/quota",
+                  "staging/declaration", "raw/quota_declarations", "raw/disability_registry"):
         assert table in keys
     assert defs.resolve_job_def("pipeline") is not None
     assert {s.name for s in defs.sensors} == {"new_file_deliveries"}

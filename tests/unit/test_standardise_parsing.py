@@ -66,3 +66,24 @@ def test_parse_level(raw, expected):
 )
 def test_parse_category(raw, expected):
     assert parse_category(raw) == expected
+
+
+class _Broken:
+    """A value whose text conversion hits a bug (not a malformed value)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("bug in a value's __str__")
+
+
+def test_malformed_values_give_none_but_bugs_propagate():
+    from quotalink.standardise import normalise_name, normalise_phone
+
+    # Malformed data is an answer (None, counted as unparsed by staging) ...
+    assert parse_date("2023-13-45") is None
+    assert parse_date(10**400) is None
+    assert parse_level("九级") is None
+    assert normalise_phone("电话未知") is None
+    # ... a bug is not: it reaches the run instead of becoming an "unparsed" count.
+    for fn in (parse_date, parse_level, parse_category, normalise_name, normalise_phone):
+        with pytest.raises(RuntimeError, match="bug in a value"):
+            fn(_Broken())
