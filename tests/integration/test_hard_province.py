@@ -60,7 +60,7 @@ def test_hard_province_resolves_and_reruns_unchanged(warehouse, hard_province, p
     assert relational["rule"].str.startswith("same golden person employed there").all()
     assert set(relational["source"]) <= {"employment_service", "org"}
 
-    report = _quotalink("evaluate", "--truth", str(truth), env=env)
+    report = _quotalink("evaluate", "--truth", str(truth), "--json", env=env)
     assert report.returncode == 0, report.stderr[-4000:]
     scores = json.loads(report.stdout)
     persons, employers = (scores["entity_resolution"][k] for k in ("person", "employer"))
