@@ -221,3 +221,21 @@ def test_idless_namesakes_told_apart_by_their_employer():
     assert fixed == {} and ambiguous[row["j1"]]
     fixed, ambiguous = link_idless_persons(f, cores)
     assert fixed == {row["j1"]: b} and not ambiguous.any()
+
+
+def test_an_id_ending_in_000_is_damaged_only_in_spreadsheet_sources():
+    from quotalink.standardise import looks_float_damaged
+
+    # A real, valid ID whose sequence ends in 00 and whose check character is 0.
+    core = next(c for c in (f"371503198304{d:02d}{s}00" for d in range(1, 29) for s in "123")
+                if check_character(c) == "0")
+    ident = core + "0"
+    assert looks_float_damaged(ident)
+    f = _persons([
+        {"source": "hr", "source_key": "h1", "full_name": "王华芳", "id_number_raw": ident},
+        {"source": "training", "source_key": "t1", "full_name": "王华芳",
+         "id_number_raw": ident},
+    ])
+    keys = dict(zip(f["source_key"], f["id_key"].astype("object"), strict=True))
+    assert keys["h1"] == ident          # the social-insurance database stores text
+    assert pd.isna(keys["t1"])          # a spreadsheet may have rounded it
