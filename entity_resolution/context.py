@@ -155,7 +155,6 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
     # The cores and regions each org code is known by (mentions holding it).
     org_cores: dict[str, set[str]] = {}
     org_labels: dict[str, set[str | None]] = {}
-    org_cities: dict[str, set[str]] = {}
     org_forms: dict[str, set[str | None]] = {}
     by_core_city: dict[tuple[str, str | None, str], set[str]] = {}
     regions = [v if isinstance(v, str) else None
@@ -173,8 +172,6 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
             if region:
                 by_core_county.setdefault((core, label, region), set()).add(org)
         org_labels.setdefault(org, set()).add(label)
-        if city:
-            org_cities.setdefault(org, set()).add(city)
         if region:
             org_counties.setdefault(org, set()).add(region)
         org_forms.setdefault(org, set()).add(legal_form(name) if name else None)
@@ -194,9 +191,7 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
             continue
         core = cores[i]
         # 1. relational evidence
-        pid = ctx.person_of.get((source, key)) or (
-            ctx.person_of.get(("employment_service", key)) if source == "employment_service"
-            else None)
+        pid = ctx.person_of.get((source, key))
         months = ctx.months_of.get((source, key))
         if pid is not None and core:
             found: dict[str, set[str]] = {}
@@ -211,7 +206,7 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
                     continue
                 if any(cores_compatible(core, c) for c in org_cores.get(org, ())):
                     found.setdefault(org, set()).add(e_source)
-            if len(found) > 1 and len(features):
+            if len(found) > 1:
                 # Two employers of one person in those months: the name must decide alone.
                 exact = {o: s for o, s in found.items() if core in org_cores.get(o, ())}
                 found = exact if len(exact) == 1 else found
