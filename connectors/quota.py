@@ -53,10 +53,11 @@ class QuotaClient:
         self.base_url = base_url.rstrip("/")
         self.page_size = page_size
         self.retry = retry or RetryPolicy()
-        self._http = httpx.Client(
-            headers={"Authorization": f"Bearer {token or ''}", "Accept": "application/json"},
-            timeout=timeout_s,
-        )
+        headers = {"Accept": "application/json"}
+        # An empty bearer value is not a legal header; without a token the API answers 401.
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(headers=headers, timeout=timeout_s)
 
     def close(self) -> None:
         """Release the connection pool."""
