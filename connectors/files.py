@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from connectors.base import Lander, LoadResult, discover, land_csv, land_xlsx, load_file_delivery
-from connectors.staging import RowFn, stage_pending
+from connectors.staging import RowFn, StageReport, stage_pending
 from quotalink.contracts import RawTable
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,6 @@ class FileSource:
         """Land new deliveries into raw."""
         return load_files(engine, sources_dir, self.spec)
 
-    def stage(self, engine: Engine) -> dict:
+    def stage(self, engine: Engine) -> StageReport:
         """Stage landed deliveries."""
         return stage_pending(engine, self.spec, self.row_fn)

@@ -36,6 +36,7 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
         "expected_graduation": ctx.date(row, "预计毕业时间", GRADUATION_MONTH),
         "destination": text(row, "毕业去向"),
         "employer_name": employer_raw,
+        "help_measures": text(row, "帮扶措施"),
         "updated_on": updated,
         "year": year,
         "period": ctx.period,

@@ -23,7 +23,7 @@ from connectors.base import (
     write_quarantine,
 )
 from connectors.mentions import employer_mention, person_fields, person_mention
-from connectors.staging import Context, stage_pending, text
+from connectors.staging import Context, StageReport, stage_pending, text
 from quotalink.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
 from quotalink.errors import ConfigError
 from quotalink.standardise import (
@@ -351,6 +351,7 @@ def stage_contribution(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
 ROW_FUNCTIONS = {HR_AB01.table: stage_employer, HR_AC01.table: stage_person, HR_AC08.table: stage_contribution}
 
 
-def stage(engine: Engine) -> dict:
-    """Stage every pulled window not yet staged."""
-    return {spec.table: stage_pending(engine, spec, ROW_FUNCTIONS[spec.table]) for spec in TABLES}
+def stage(engine: Engine) -> StageReport:
+    """Stage every pulled window not yet staged (windows are named after their table)."""
+    return {d: r for spec in TABLES
+            for d, r in stage_pending(engine, spec, ROW_FUNCTIONS[spec.table]).items()}

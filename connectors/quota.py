@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from connectors.base import Delivery, Lander, LoadResult, Record
 from connectors.mentions import employer_mention, person_fields, person_mention
-from connectors.staging import Context, stage_pending, text
+from connectors.staging import Context, StageReport, stage_pending, text
 from quotalink.contracts import QUOTA_DECLARATIONS, QUOTA_EMPLOYEES, RawTable
 from quotalink.errors import SourceAPIError
 from quotalink.standardise import (
@@ -309,9 +309,8 @@ def stage_employee(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
                          observed_on=updated.date() if updated else None, period=period)
 
 
-def stage(engine: Engine) -> dict:
-    """Stage every pulled window not yet staged."""
-    return {
-        "declarations": stage_pending(engine, QUOTA_DECLARATIONS, stage_declaration),
-        "declared_employees": stage_pending(engine, QUOTA_EMPLOYEES, stage_employee),
-    }
+def stage(engine: Engine) -> StageReport:
+    """Stage every pulled window not yet staged, declarations before their employees
+    (windows are named after their table)."""
+    return {**stage_pending(engine, QUOTA_DECLARATIONS, stage_declaration),
+            **stage_pending(engine, QUOTA_EMPLOYEES, stage_employee)}

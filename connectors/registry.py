@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from connectors.base import LoadResult
+from connectors.staging import StageReport
 from quotalink.contracts import RAW_TABLES, SOURCES, RawTable
 from quotalink.settings import Settings
 
@@ -23,7 +24,7 @@ class Source(Protocol):
 
     def load(self, engine: Engine, settings: Settings) -> list[LoadResult]: ...
 
-    def stage(self, engine: Engine) -> dict: ...
+    def stage(self, engine: Engine) -> StageReport: ...
 
 
 @dataclass
@@ -39,7 +40,7 @@ class FileDrop:
     def load(self, engine: Engine, settings: Settings) -> list[LoadResult]:
         return self._source().load(engine, settings.require_sources_dir())
 
-    def stage(self, engine: Engine) -> dict:
+    def stage(self, engine: Engine) -> StageReport:
         return self._source().stage(engine)
 
 
@@ -77,7 +78,7 @@ class QuotaSource:
         with quota_client(settings) as client:
             return quota.load(engine, client, quota.years_to_pull(settings.quota_years))
 
-    def stage(self, engine: Engine) -> dict:
+    def stage(self, engine: Engine) -> StageReport:
         from connectors import quota
 
         return quota.stage(engine)
@@ -92,7 +93,7 @@ class ModuleSource:
     def load(self, engine: Engine, settings: Settings) -> list[LoadResult]:
         return importlib.import_module(self.module).load(engine, settings)
 
-    def stage(self, engine: Engine) -> dict:
+    def stage(self, engine: Engine) -> StageReport:
         return importlib.import_module(self.module).stage(engine)
 
 

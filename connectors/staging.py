@@ -155,6 +155,19 @@ def text(row: dict, column: str) -> str | None:
 RowFn = Callable[[dict, Context], Iterable[tuple[str, dict]]]
 
 
+@dataclass(frozen=True)
+class StagedDelivery:
+    """What staging one delivery did: rows written per staging table, and per raw column
+    the present values no standardiser could read (nulled in staging)."""
+
+    staged: dict[str, int]
+    unparsed: dict[str, int]
+
+
+# Deliveries staged by one call, by delivery name (unique within a source).
+StageReport = dict[str, StagedDelivery]
+
+
 def _table_meta(name: str) -> tuple[list[str], list[str], str | None, bool]:
     table = metadata.tables[name]
     cols = [c.name for c in table.columns]
@@ -182,8 +195,9 @@ def pending_deliveries(engine: Engine, spec: RawTable) -> list[tuple[str, str]]:
     return sorted(out, key=lambda d: (d[1], 0)) if pattern else out
 
 
-def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str, fn: RowFn) -> dict:
-    """Stage one raw delivery with a row function; returns rows staged per table."""
+def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
+                   fn: RowFn) -> StagedDelivery:
+    """Stage one raw delivery with a row function."""
     ctx = Context(spec.source, delivery, period)
     staged: Counter = Counter()
     raw_cols = ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
@@ -222,7 +236,7 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str, f
         )
     if ctx.unparsed:
         log.info("%s/%s: unparsed values nulled in staging: %s", spec.source, delivery, dict(ctx.unparsed))
-    return {"staged": dict(staged), "unparsed": dict(ctx.unparsed)}
+    return StagedDelivery(dict(staged), dict(ctx.unparsed))
 
 
 def _flush(conn, table: str, rows: list[dict]) -> None:
@@ -234,9 +248,9 @@ def _flush(conn, table: str, rows: list[dict]) -> None:
     upsert_rows(conn, table, present, ([r.get(c) for c in present] for r in rows), key, newer_than=newer)
 
 
-def stage_pending(engine: Engine, spec: RawTable, fn: RowFn) -> dict:
+def stage_pending(engine: Engine, spec: RawTable, fn: RowFn) -> StageReport:
     """Stage every loaded-but-unstaged delivery of a raw table."""
-    summary: dict[str, dict] = {}
+    summary: StageReport = {}
     for delivery, period in pending_deliveries(engine, spec):
         summary[delivery] = stage_delivery(engine, spec, delivery, period, fn)
     return summary

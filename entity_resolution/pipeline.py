@@ -476,6 +476,10 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
                                  "VALUES (:old, :new, 'merge') ON CONFLICT (retired_id) "
                                  "DO UPDATE SET current_id = EXCLUDED.current_id"),
                          {"new": new, "old": old})
+        # Versions (as of a date), ID tokens and person cities, in the publishing transaction.
+        from warehouse.history import after_publish
+
+        after_publish(conn, kind.name)
 
 
 def resolve_persons(engine: Engine, *, er_engine: str = "duckdb", model: Model | None = None,

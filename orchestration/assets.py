@@ -1,9 +1,8 @@
-"""Assets: one per warehouse table (per source where several stage it); deps derived.
+"""Assets: one per warehouse table (per source where several stage it), deps derived."""
 
-Each raw table's contract declares the staging tables it feeds (``RawTable.stages``), each
-audit rule the tables it reads (``rules.csv``), entity resolution its reads
-(``entity_resolution.READS``): the dependencies below come from those declarations.
-"""
+# Each raw table's contract declares the staging tables it feeds (RawTable.stages), each audit
+# rule the tables it reads (rules.csv), entity resolution its reads (entity_resolution.READS):
+# the dependencies below come from those declarations, never from a list kept here.
 
 import datetime as dt
 from typing import Any
@@ -83,18 +82,6 @@ def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _staged_rows(out: Any, into: dict[str, int]) -> int:
-    """Rows staged per table from a source's stage() report (nested per raw table and
-    delivery); returns the number of deliveries staged."""
-    if not isinstance(out, dict):
-        return 0
-    if isinstance(out.get("staged"), dict):
-        for table, n in out["staged"].items():
-            into[table] = into.get(table, 0) + int(n)
-        return 1
-    return sum(_staged_rows(v, into) for v in out.values())
-
-
 def _staging_asset(source: str) -> dg.AssetsDefinition:
     """One staging asset per source: a failed source blocks only what reads its tables."""
     specs = staging_specs(source)
@@ -104,8 +91,11 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
         engine = warehouse.engine()
         staged: dict[str, int] = {}
         with step(f"stage {source}") as summary:
-            out = SOURCE_OBJECTS[source].stage(engine)
-            summary["deliveries"] = _staged_rows(out, staged)
+            report = SOURCE_OBJECTS[source].stage(engine)
+            summary["deliveries"] = len(report)
+            for delivery in report.values():
+                for table, n in delivery.staged.items():
+                    staged[table] = staged.get(table, 0) + n
         with engine.connect() as conn:
             for spec in specs:
                 table, part = table_of(spec.key)
@@ -175,7 +165,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
 
         engine, settings = warehouse.engine(), warehouse.settings()
         with step("audit rules") as summary:
-            run = expectations.run_rules(engine, dt.datetime.now(dt.UTC))
+            run = expectations.run_rules(engine, dt.datetime.now(dt.UTC), run_id=context.run_id)
             summary["flags"] = run.total
         meta: dict[str, Any] = {**run.findings, "deactivated": run.deactivated}
         if (settings.truth_dir / "fraud_cases.csv").exists():
@@ -226,6 +216,8 @@ def _reference_asset() -> dg.AssetsDefinition:
 
 def all_assets() -> list:
     """Every asset of the pipeline, each step's dependencies derived from what it reads."""
+    from orchestration.report_assets import report_assets
+
     assets: list = [*[_raw_asset(s) for s in active_sources()],
                     *[_staging_asset(s) for s in active_sources()], _reference_asset()]
 
@@ -237,6 +229,7 @@ def all_assets() -> list:
     assets.append(_resolution_asset("employer", produced()))
     assets.append(_anomaly_flag_asset(produced()))
     assets.append(_quota_compliance_asset(produced()))
+    assets += report_assets(produced())
     return assets
 
 

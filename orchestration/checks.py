@@ -5,35 +5,48 @@ import dagster as dg
 from orchestration.lineage import table_of
 from orchestration.resources import WarehouseResource
 
+_DESCRIPTIONS = {
+    "suite_blocking": "Blocking checks of the generated suite (keys, not-null keys, xref "
+                      "completeness, reconciliation)",
+    "suite_quality": "Warning checks of the generated suite (types, code lists, ranges, "
+                     "identifiers)",
+}
 
-def _suite_check(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
+
+def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
+    """The blocking and the warning check of one table asset, from one validation pass."""
+    from connectors.registry import staging_writers
+
     table, source = table_of(key)
-    check_name = "suite_blocking" if blocking else "suite_quality"
+    # A table's columns and types are the same for every source's part: its first checks them.
+    schema_checks = source is None or staging_writers()[table][0] == source
     rows = f" ({source}'s rows)" if source else ""
+    names = (["suite_blocking"] if blocking else []) + ["suite_quality"]
+    specs = [dg.AssetCheckSpec(name, asset=key, blocking=name == "suite_blocking",
+                               description=_DESCRIPTIONS[name] + rows) for name in names]
 
-    @dg.asset_check(
-        asset=key,
-        name=check_name,
-        blocking=blocking,
-        description=("Blocking checks of the generated suite (keys, not-null keys, xref "
-                     f"completeness, reconciliation){rows}" if blocking else
-                     f"Warning checks of the generated suite (types, code lists, ranges, identifiers){rows}"),
-    )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    @dg.multi_asset_check(specs=specs, name="suite_" + "__".join(key.path), can_subset=False)
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         import expectations
+        from expectations.quality.suites import split_levels
 
-        level = "blocking" if blocking else "warning"
-        outcome = expectations.validate_table(warehouse.engine(), table, level=level, source=source)
-        # The whole outcome travels in the result: the run's data-docs page is written from
-        # these events instead of validating every table a second time.
-        meta = {k: v for k, v in outcome.metadata.items() if k != "failures"}
-        meta["failures"] = dg.MetadataValue.json(outcome.metadata.get("failures") or {})
-        meta["blocking_failed"] = dg.MetadataValue.json(outcome.metadata.get("blocking_failed") or [])
-        return dg.AssetCheckResult(
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-            metadata=meta,
-        )
+        outcome = expectations.validate_table(warehouse.engine(), table, source=source,
+                                              schema_checks=schema_checks)
+        levels = split_levels(outcome, table, schema_checks)
+        for name, level in (("suite_blocking", "blocking"), ("suite_quality", "warning")):
+            if name not in names:
+                continue
+            part = levels[level]
+            # The whole outcome travels in the result: the run's data-docs page is written
+            # from these events instead of validating every table a second time.
+            meta = {k: v for k, v in part.metadata.items()
+                    if k not in ("failures", "blocking_failed")}
+            meta["failures"] = dg.MetadataValue.json(part.metadata["failures"])
+            meta["blocking_failed"] = dg.MetadataValue.json(part.metadata["blocking_failed"])
+            yield dg.AssetCheckResult(
+                asset_key=key, check_name=name, passed=part.passed, metadata=meta,
+                severity=dg.AssetCheckSeverity.ERROR if level == "blocking"
+                else dg.AssetCheckSeverity.WARN)
 
     return _check
 
@@ -46,11 +59,8 @@ def suite_checks(asset_keys: list[dg.AssetKey]) -> list[dg.AssetChecksDefinition
     checks = []
     for key in asset_keys:
         table, _ = table_of(key)
-        if table not in metadata.tables:
-            continue
-        if has_blocking_checks(table):
-            checks.append(_suite_check(key, True))
-        checks.append(_suite_check(key, False))
+        if table in metadata.tables:
+            checks.append(_suite_checks(key, has_blocking_checks(table)))
     return checks
 
 

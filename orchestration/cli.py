@@ -18,8 +18,8 @@ _QUIET_WARNINGS = (
     (FutureWarning, r"PySpark does not yet fully support pandas"),
     # Great Expectations: we use the generic SQL datasource on purpose (unix sockets)
     (UserWarning, r"You are using a generic SQLDatasource"),
-    # jupyter/platformdirs under root or without XDG_RUNTIME_DIR
-    (Warning, r".*[Rr]untime dir"),
+    # platformdirs (through the embedded server's dependencies) in a session without one
+    (Warning, r"XDG_RUNTIME_DIR is not set"),
 )
 
 
@@ -138,6 +138,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             docs = expectations.build_data_docs(engine, settings.var_dir / "gx",
                                                 known=outcomes_by_table(result.all_events))
     print_summary(engine, settings, time.perf_counter() - t0, started_at, docs)
+    from warehouse.audit import checkpoint
+
+    # Published outside the database, these heads make a rewritten decision log detectable.
+    for chain, length, head, taken_at in checkpoint(engine, result.run_id):
+        print(f"audit checkpoint {taken_at:%Y-%m-%dT%H:%M:%S%z}: {chain} {length} rows, head {head}")
     failed_steps, blocking = _report_run(result, defs)
     return 1 if failed_steps or blocking or not result.success else 0
 
@@ -270,19 +275,87 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the annual implementation report."""
+    """Write the annual implementation report (.xlsx, .html or .pdf)."""
     from quotalink.settings import load_settings
     from warehouse.db import get_engine
-    from warehouse.report import build_report, write_report
+    from warehouse.report import FORMATS, build_report, write_report
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
-        print(f"quotalink report: --out must end in .xlsx or .html, got {out.name}", file=sys.stderr)
+    if out.suffix.lower() not in FORMATS:
+        print(f"quotalink report: --out 须以 .xlsx、.html 或 .pdf 结尾 / must end in .xlsx, .html or .pdf, "
+              f"got {out.name}", file=sys.stderr)
         return 2
-    report = build_report(get_engine(load_settings()), args.year)
-    write_report(report, out, args.year)
-    print(f"report for {args.year} written to {out} "
-          f"({len(report['by_city'])} cities, {len(report['flags_by_rule'])} rules with flags)")
+    report = build_report(get_engine(load_settings()), args.year, unit=args.unit)
+    write_report(report, out)
+    print(f"{args.year}年度报告已写入 {out} / report for {args.year} written to {out} "
+          f"({len(report.sections)} sections)")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the hash chains; non-zero exit naming the first row that does not match."""
+    from quotalink.settings import load_settings
+    from warehouse.audit import verify
+    from warehouse.db import get_engine
+
+    reports = verify(get_engine(load_settings()))
+    for r in reports:
+        state = "ok" if r.ok else "FAILED"
+        print(f"{r.chain}: {state}, {r.rows} rows, head {r.head_hash}")
+    bad = [r for r in reports if not r.ok]
+    for r in bad:
+        print(f"quotalink audit verify: {r.problem}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def cmd_asof(args: argparse.Namespace) -> int:
+    """Print a golden person as the warehouse published it at the end of a date."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from quotalink.privacy import mask_name, mask_phone
+    from quotalink.settings import load_settings
+    from warehouse.db import get_engine
+
+    try:
+        day = dt.date.fromisoformat(args.date)
+    except ValueError:
+        print(f"quotalink asof: --date must be YYYY-MM-DD, got {args.date!r}", file=sys.stderr)
+        return 2
+    engine = get_engine(load_settings())
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "select v.* from core.person_version v where v.person_id = :p "
+            "and v.valid_from < api.end_of_day(:d) "
+            "and (v.valid_to is null or v.valid_to >= api.end_of_day(:d))"),
+            {"p": args.person, "d": day}).mappings().first()
+        if row is None:
+            print(f"quotalink asof: person {args.person} was not published on {day}", file=sys.stderr)
+            return 1
+        mentions = conn.execute(sa.text(
+            "select source, source_key, match_probability from core.person_xref_version "
+            "where person_id = :p and valid_from < api.end_of_day(:d) "
+            "and (valid_to is null or valid_to >= api.end_of_day(:d)) order by source, source_key"),
+            {"p": args.person, "d": day}).all()
+        masked = {"id_number", "cert_number"}
+        mask_sql = {c: conn.execute(sa.text("select api.mask_id_number(:v)"), {"v": row[c]}).scalar()
+                    for c in masked}
+    print(f"person {args.person} as published on {day} (version of {row['valid_from']:%Y-%m-%d %H:%M:%S%z}"
+          + (f" until {row['valid_to']:%Y-%m-%d %H:%M:%S%z})" if row["valid_to"] else ", still current)"))
+    for col, value in row.items():
+        if col in ("valid_from", "valid_to"):
+            continue
+        if not args.show_personal_data:
+            value = mask_sql[col] if col in masked else {
+                "full_name": mask_name, "phone": mask_phone}.get(col, lambda v: v)(value)
+            if col == "birth_date" and value is not None:
+                value = f"{value.year}-**-**"
+        print(f"  {col}: {'' if value is None else value}")
+    print(f"  mentions ({len(mentions)}):")
+    for source, key, prob in mentions:
+        shown = key if args.show_personal_data or not key[:15].isdigit() else key[:6] + "…" + key[-4:]
+        print(f"    {source} {shown}" + (f" (p={prob:.3f})" if prob is not None else ""))
     return 0
 
 
@@ -338,23 +411,40 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("db", help="open psql on the warehouse (starting the embedded server)",
                        description="Open psql on the warehouse. With the embedded warehouse "
                                    "(WAREHOUSE_URL unset) the server is started for the "
-                                   "session and stopped when psql exits.")
+                                   "session and stopped when psql exits. Any further "
+                                   "arguments go to psql, e.g. quotalink db -c 'select "
+                                   "count(*) from core.person'.")
     d.add_argument("--print", action="store_true", dest="print_only",
                    help="only print the psql-ready connection URI (no password in it)")
-    d.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="PSQL_ARGS",
-                   help="passed to psql, e.g. -c 'select count(*) from core.person'")
     d.set_defaults(fn=cmd_db)
     rv = sub.add_parser("review", help="serve the auditors' review console",
                         description="Serve the auditors' review console (FastAPI).")
     rv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     rv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     rv.set_defaults(fn=cmd_review)
-    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx or .html)",
-                        description="Write the annual implementation report of a year.")
-    rp.add_argument("--year", type=int, required=True, help="declaration year, e.g. 2025")
+    rp = sub.add_parser("report", help="write the annual implementation report (.xlsx, .html or .pdf)",
+                        description="Write the annual implementation report of a year (docs/report.md); "
+                                    "a year without data exits 2.")
+    rp.add_argument("--year", type=int, required=True, help="report year, e.g. 2024")
     rp.add_argument("--out", required=True, metavar="FILE",
-                    help="output file; its suffix (.xlsx or .html) picks the format")
+                    help="output file; its suffix (.xlsx, .html or .pdf) picks the format")
+    rp.add_argument("--unit", default="山东省残疾人联合会", help="reporting unit on the cover")
     rp.set_defaults(fn=cmd_report)
+    au = sub.add_parser("audit", help="the tamper-evident decision log",
+                        description="Recompute the hash chains of review.decision, "
+                                    "core.link_override and review.access_log.")
+    au_sub = au.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
+    av = au_sub.add_parser("verify", help="recompute the hash chains; exit 1 naming the first bad row")
+    av.set_defaults(fn=cmd_audit_verify)
+    ao = sub.add_parser("asof", help="a golden person as the warehouse published it on a date",
+                        description="Print a golden person and its mentions as published at the "
+                                    "end of a day (China Standard Time); personal data masked "
+                                    "unless --show-personal-data.")
+    ao.add_argument("--person", required=True, metavar="ID", help="golden person ID")
+    ao.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the day")
+    ao.add_argument("--show-personal-data", action="store_true",
+                    help="print name, ID, phone and birth date in clear")
+    ao.set_defaults(fn=cmd_asof)
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)",
                        description="Serve the Dagster UI on the same assets, checks, schedules "
                                    "and sensors.")
@@ -365,7 +455,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "db":
+        args.psql_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _setup_logging(args.verbose)
     _exit_on_sigterm()
     try:

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import sqlalchemy as sa
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -33,16 +34,16 @@ def print_summary(engine, settings: Settings, seconds: float, started_at: dt.dat
             " coalesce(sum(rows_quarantined), 0),"
             " count(*) filter (where status = 'rejected' and loaded_at >= :t)"
             " from ops.load_audit group by source order by source"), {"t": started_at}).all()
-        t = Table(title=f"QuotaLink run finished in {seconds:.0f}s")
-        for col in ("source", "deliveries\nthis run / all", "rows read\nthis run",
-                    "loaded\nthis run / all", "quarantined\nthis run / all",
-                    "rejected\nthis run"):
-            t.add_column(col, justify="left" if col == "source" else "right")
+        t = Table(title=f"QuotaLink run finished in {seconds:.0f}s",
+                  caption="this run / all runs; rows read and rejected: this run",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+        t.add_column("source", no_wrap=True, min_width=max([6, *(len(r[0]) for r in loads)]))
+        for col in ("deliveries", "rows read", "loaded", "quarantined", "rejected"):
+            t.add_column(col, justify="right", no_wrap=True)
         for (source, n_run, n_all, read_run, loaded_run, loaded_all, q_run, q_all,
              rejected) in loads:
-            t.add_row(source, f"{n_run} / {n_all}", f"{read_run:,}",
-                      f"{loaded_run:,} / {loaded_all:,}", f"{q_run:,} / {q_all:,}",
-                      str(rejected))
+            t.add_row(source, f"{n_run} / {n_all}", str(read_run),
+                      f"{loaded_run} / {loaded_all}", f"{q_run} / {q_all}", str(rejected))
         if not loads:
             t.add_row("(no delivery yet)", "0 / 0", "0", "0 / 0", "0 / 0", "0")
         console.print(t)

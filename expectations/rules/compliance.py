@@ -63,7 +63,7 @@ def build_quota_compliance(engine: Engine, *, reference: Reference | None = None
     ``declared_count``: employees of the employer-year's declaration weighted by declared
     level (1-2 count double). ``verified_count``: the same without employees holding an
     active ``high`` flag of that employer and year, and weighted 1 where LEVEL_MISMATCH
-    says the register holds level 3-4. Levies by ``expectations.rules.levy``; ``levy_gap`` =
+    says the register holds level 3-4. Levies by ``expectations.rules.levy.levy``; ``levy_gap`` =
     verified − declared. Employer-years whose only declaration was rejected count nobody.
     """
     reference = reference or load_reference()

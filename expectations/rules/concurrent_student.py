@@ -11,7 +11,9 @@ select d.*, s.student_key, s.school_name, s.level as study_level, s.enrol_year,
        make_date(s.enrol_year, :enrol_month, 1) as study_start
 from {DECL} d
 join core.person_xref px on px.person_id = d.person_id and px.source = 'graduates'
-join staging.study s on s.student_key = px.source_key
+-- staging.study holds a row per student and file year; the latest file states the student.
+join (select distinct on (student_key) * from staging.study order by student_key, year desc) s
+  on s.student_key = px.source_key
 where d.employment_type = any(:types)
   and s.expected_graduation > d.year_end
   and coalesce(make_date(s.enrol_year, :enrol_month, 1), '-infinity'::date) <= d.period_end

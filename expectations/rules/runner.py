@@ -69,6 +69,7 @@ def run_rules(
     *,
     reference: Reference | None = None,
     rules: list[str] | None = None,
+    run_id: str | None = None,
 ) -> RuleRun:
     """Evaluate the audit rules and upsert ``mart.anomaly_flag``; findings per rule.
 
@@ -78,6 +79,7 @@ def run_rules(
     and ``review.decision`` is never touched. When entity resolution merged golden ids, a
     finding's evidence names the flags of the retired ids in ``previous_flag_ids`` (their
     review decisions stay attached to them). ``rules`` restricts the run to some codes.
+    ``run_id`` (the pipeline run) is recorded on every finding the run produces.
     """
     now = now or dt.datetime.now(dt.UTC)
     reference = reference or load_reference()
@@ -113,15 +115,15 @@ def run_rules(
                 list(rows.values()))
         conn.execute(text(f"""
             insert into mart.anomaly_flag (flag_id, rule, year, person_id, employer_id,
-                severity, score, evidence, rule_version, first_seen_at, last_seen_at, active)
+                severity, score, evidence, rule_version, first_seen_at, last_seen_at, active, run_id)
             select flag_id, rule, year, person_id, employer_id, severity, score, evidence,
-                   rule_version, :now, :now, true
+                   rule_version, :now, :now, true, :run_id
             from {FOUND}
             on conflict (flag_id) do update set
                 severity = excluded.severity, score = excluded.score,
                 evidence = excluded.evidence, rule_version = excluded.rule_version,
-                last_seen_at = excluded.last_seen_at, active = true
-        """), {"now": now})
+                last_seen_at = excluded.last_seen_at, active = true, run_id = excluded.run_id
+        """), {"now": now, "run_id": run_id})
         # A merge retires golden ids: point the new finding at the flags (and decisions) of
         # the same finding under the retired ids.
         conn.execute(text(f"""

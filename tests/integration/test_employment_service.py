@@ -35,7 +35,7 @@ def test_gb18030_dates_operations_and_mentions(warehouse, sources_dir):
     assert [(r.delivery, r.rows_read, r.rows_loaded, r.rows_quarantined) for r in results] == [
         ("jyxx_202405.csv", 5, 4, 1), ("jyxx_202406.csv", 2, 2, 0)]
     out = SOURCE.stage(warehouse)
-    assert out["jyxx_202405.csv"]["unparsed"] == {"就业日期": 1, "月收入（元）": 1}
+    assert out["jyxx_202405.csv"].unparsed == {"就业日期": 1, "月收入（元）": 1}
     with warehouse.connect() as conn:
         reg = {r.registration_id: r for r in conn.execute(sa.text(
             "select * from staging.employment_registration")).all()}

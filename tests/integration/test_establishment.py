@@ -24,7 +24,7 @@ def test_register_stages_institutions_and_employer_mentions(warehouse, sources_d
     [result] = SOURCE.load(warehouse, sources_dir)
     assert (result.rows_read, result.rows_loaded) == (3, 3)
     out = SOURCE.stage(warehouse)
-    assert out["jgbz_2024.csv"]["unparsed"] == {"实有人数": 1}
+    assert out["jgbz_2024.csv"].unparsed == {"实有人数": 1}
     with warehouse.connect() as conn:
         inst = {r.uscc: r for r in conn.execute(sa.text("select * from staging.institution")).all()}
         em = {r.source_key: r for r in conn.execute(sa.text(

@@ -20,7 +20,7 @@ def test_staff_roll_gives_person_and_employer_mentions(warehouse, sources_dir):
     [result] = SOURCE.load(warehouse, sources_dir)
     assert (result.rows_read, result.rows_loaded) == (3, 3)
     out = SOURCE.stage(warehouse)
-    assert out["jgry_2024.csv"]["unparsed"] == {"出生日期": 1, "进入本单位时间": 1}
+    assert out["jgry_2024.csv"].unparsed == {"出生日期": 1, "进入本单位时间": 1}
     with warehouse.connect() as conn:
         cs = {r.staff_key: r for r in conn.execute(sa.text("select * from staging.civil_service")).all()}
         pm = {r.source_key: r for r in conn.execute(sa.text(

@@ -34,6 +34,10 @@ def test_generate_run_rerun_evaluate(warehouse, province, pg_database, tmp_path)
     first = quotalink("run", env=env)
     assert first.returncode == 0, first.stderr[-4000:]
     assert "load disability_registry" in first.stderr
+    # Third-party notices stay off the terminal (pyspark on pandas 3, GX's datasource hint).
+    for noise in ("FutureWarning", "GxDatasourceWarning", "RuntimeDirWarning", "py.warnings"):
+        assert noise not in first.stderr, noise
+    assert "this run / all runs" in first.stdout and "postgresql://" in first.stdout
 
     with warehouse.connect() as conn:
         audit = conn.execute(sa.text(
@@ -58,6 +62,11 @@ def test_generate_run_rerun_evaluate(warehouse, province, pg_database, tmp_path)
         again = conn.execute(sa.text(
             "select source, delivery, rows_read, rows_loaded, rows_quarantined from ops.load_audit")).all()
     assert sorted(again) == sorted(audit)
+    # The closing table tells the rerun apart: nothing this run, everything before.
+    registry = next(line for line in second.stdout.splitlines()
+                    if line.strip().startswith("disability_registry"))
+    assert registry.split()[1:4] == ["0", "/", str(sum(1 for r in audit
+                                                       if r.source == "disability_registry"))]
 
     report = quotalink("evaluate", "--json", "--truth", str(province / "truth"), env=env)
     assert report.returncode == 0, report.stderr[-4000:]
@@ -67,3 +76,17 @@ def test_generate_run_rerun_evaluate(warehouse, province, pg_database, tmp_path)
     assert scores["entity_resolution"]["person"]["precision"] >= 0.99
     assert scores["entity_resolution"]["employer"]["f1"] >= 0.9
     assert scores["flags"]["overall"]["recall"] >= 0.9
+
+    # The annual report of the default province, in the three formats.
+    from orchestration.cli import main
+    from tests.integration.test_report import assert_html, assert_pdf, assert_xlsx
+
+    for suffix in ("xlsx", "html", "pdf"):
+        assert main(["report", "--year", "2024", "--out", str(tmp_path / f"report.{suffix}")]) == 0
+    wb = assert_xlsx(tmp_path / "report.xlsx")
+    cities = [row[0] for row in wb["一 目标任务"].iter_rows(min_row=6, max_col=1, values_only=True) if row[0]]
+    assert cities[:2] == ["济南市", "青岛市"] and "合计" in cities
+    assert_html((tmp_path / "report.html").read_text(encoding="utf-8"))
+    pages_dir = tmp_path / "pages"
+    pages_dir.mkdir()
+    assert assert_pdf(tmp_path / "report.pdf", pages_dir) >= 8

@@ -102,3 +102,24 @@ def test_static_summary_page(engine, fx, tmp_path):
     page = index.read_text(encoding="utf-8")
     assert index.name == "index.html" and "core.person_xref" in page
     assert "id_check_digit:id_number" in page and ID_BAD not in page
+
+
+def test_a_sources_part_of_a_shared_table_is_validated_alone(engine, fx):
+    # staging.person_mention is one asset per source: quota's bad row must fail quota's part
+    # only, and each part counts its own rows.
+    fx.insert("staging.person_mention", source="quota", source_key="E1-0001",
+              full_name="王秀英", id_number=ID_OK, gender="X")
+    fx.insert("staging.person_mention", source="training", source_key="S1",
+              full_name="李娜", id_number=ID_OK, gender="F")
+    fx.insert("staging.person_mention", source="training", source_key="S2",
+              full_name="张伟", id_number=ID_OK, gender="M")
+    fx.conn.commit()
+    quota = validate_table(engine, "staging.person_mention", level="warning", source="quota")
+    training = validate_table(engine, "staging.person_mention", level="warning",
+                              source="training")
+    assert quota.metadata["rows"] == 1 and training.metadata["rows"] == 2
+    assert list(quota.metadata["failures"]) == ["in_set:gender"]
+    assert training.passed, training.metadata["failures"]  # its types are checked too
+    assert quota.metadata["checks"] == training.metadata["checks"] > 20
+    with pytest.raises(ValueError, match="not a source id"):
+        validate_table(engine, "staging.person_mention", source="x' or '1'='1")

@@ -60,7 +60,7 @@ def test_title_header_total_row_dates_and_mismatched_document_types(warehouse, s
     with warehouse.connect() as conn:
         assert conn.execute(sa.text("select row_ref from ops.quarantine")).scalar() == "培训学员名单!6"
     out = SOURCE.stage(warehouse)
-    assert out["pxxy_2024Q3.xlsx"]["unparsed"] == {"年龄": 1}
+    assert out["pxxy_2024Q3.xlsx"].unparsed == {"年龄": 1}
     with warehouse.connect() as conn:
         tr = {r.trainee_id: r for r in conn.execute(sa.text("select * from staging.training")).all()}
         pm = {r.source_key: r for r in conn.execute(sa.text(

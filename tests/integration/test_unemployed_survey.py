@@ -21,7 +21,7 @@ def test_survey_file_stages_survey_and_person(warehouse, sources_dir):
     [result] = SOURCE.load(warehouse, sources_dir)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
     out = SOURCE.stage(warehouse)
-    assert out["wjydc_2024.csv"]["unparsed"] == {"调查日期": 1}
+    assert out["wjydc_2024.csv"].unparsed == {"调查日期": 1}
     with warehouse.connect() as conn:
         survey = {r.questionnaire_id: r for r in conn.execute(sa.text("select * from staging.survey")).all()}
         pm = {r.source_key: r for r in conn.execute(sa.text(
