@@ -10,8 +10,15 @@ from typing import Any
 # The warehouse tables each resolution reads and writes, by entity kind: the asset graph is
 # derived from these (tests/unit/test_lineage.py holds them to the SQL of pipeline.py).
 READS: dict[str, tuple[str, ...]] = {
-    "person": ("staging.person_mention", "staging.certificate", "core.link_override"),
-    "employer": ("staging.employer_mention", "core.link_override"),
+    # ID-less persons: the employers of each mention (quota, hr, registrations).
+    "person": ("staging.person_mention", "staging.certificate", "core.link_override",
+               "staging.employer_mention", "staging.declared_employment",
+               "staging.contribution"),
+    # Context rules: golden persons and their employment in the same months, offices.
+    "employer": ("staging.employer_mention", "core.link_override", "core.person_xref",
+                 "staging.person_mention", "staging.employment_registration",
+                 "staging.declared_employment", "staging.contribution",
+                 "staging.civil_service"),
 }
 WRITES: dict[str, tuple[str, ...]] = {
     "person": ("core.person", "core.person_xref", "core.person_id_history"),

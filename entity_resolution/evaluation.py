@@ -85,6 +85,41 @@ def _edge_dict(row) -> dict[str, Any]:
     }
 
 
+# Hard cases whose mentions must end up in one golden record (the others must stay apart).
+_JOIN_CASES = ("renamed", "code_change", "mover")
+
+
+def breakdown(joined: pd.DataFrame, tags: pd.DataFrame | None = None) -> dict[str, Any]:
+    """What was split and what was mixed, per source and per hard-case tag of a mention.
+
+    A mention is *split* when it is not in its true entity's main golden record (the one
+    holding most of that entity's mentions); it is *mixed* when its golden record belongs
+    mostly to another true entity. Both are counted on the mention's own source, so a
+    regression names where it happened.
+    """
+    frame = joined[["source", "source_key", "pred", "truth"]].copy()
+    counts = frame.groupby(["truth", "pred"]).size().reset_index(name="n")
+    counts = counts.sort_values(["truth", "n", "pred"], ascending=[True, False, True],
+                                kind="stable")
+    home = counts.drop_duplicates("truth").set_index("truth")["pred"]
+    owners = counts.sort_values(["pred", "n", "truth"], ascending=[True, False, True],
+                                kind="stable").drop_duplicates("pred").set_index("pred")["truth"]
+    frame["split"] = frame["pred"].to_numpy() != frame["truth"].map(home).to_numpy()
+    frame["mixed"] = frame["truth"].to_numpy() != frame["pred"].map(owners).to_numpy()
+
+    def table(group: pd.core.groupby.DataFrameGroupBy) -> dict[str, dict[str, int]]:
+        agg = group.agg(mentions=("split", "size"), split=("split", "sum"),
+                        mixed=("mixed", "sum"))
+        return {str(k): {c: int(v) for c, v in row.items()} for k, row in agg.iterrows()}
+
+    out: dict[str, Any] = {"by_source": table(frame.groupby("source"))}
+    if tags is not None and len(tags):
+        tagged = frame.merge(tags.rename(columns={"key": "source_key"}),
+                             on=["source", "source_key"])
+        out["by_tag"] = table(tagged.groupby("tag"))
+    return out
+
+
 def hard_case_results(joined: pd.DataFrame, cases: pd.DataFrame, kind: str) -> dict[str, Any]:
     """How the generator's entity-resolution traps came out (hard_cases.csv).
 
@@ -96,7 +131,7 @@ def hard_case_results(joined: pd.DataFrame, cases: pd.DataFrame, kind: str) -> d
     out: dict[str, Any] = {}
     for case_kind, rows in cases[cases["kind"].str.startswith(kind + "_")].groupby("kind"):
         name = case_kind.removeprefix(kind + "_")
-        if name == "renamed":
+        if name in _JOIN_CASES:
             seen = [a for a in rows["a"] if a in clusters.index]
             joined_ok = sum(1 for a in seen if len(clusters[a]) == 1)
             out[name] = {"cases": len(seen), "joined": joined_ok}
@@ -135,6 +170,12 @@ def evaluate_kind(engine: Engine, truth_file: Path, xref: str, id_col: str, trut
     if cases_file.exists():
         cases = pd.read_csv(cases_file, dtype=str, keep_default_na=False)
         report["hard_cases"] = hard_case_results(joined, cases, truth_col)
+    tags_file = truth_file.parent / "mention_tags.csv"
+    tags = None
+    if tags_file.exists():
+        tags = pd.read_csv(tags_file, dtype=str, keep_default_na=False)
+        tags = tags[tags["entity"] == truth_col][["source", "key", "tag"]]
+    report["breakdown"] = breakdown(joined, tags)
     return report
 
 

@@ -14,6 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from entity_resolution.clustering import ClusterResult, cluster
+from entity_resolution.context import (
+    EmployerContext,
+    ambiguous_name_records,
+    apply_links,
+    build_context,
+    link_by_context,
+    link_idless_persons,
+    person_employer_cores,
+)
 from entity_resolution.linking import predict_edges, save_charts
 from entity_resolution.model import Model, load_model
 from entity_resolution.prepare import (
@@ -69,6 +78,19 @@ def _write_edges(kind: str, features: pd.DataFrame, edges: pd.DataFrame, var_dir
     })
     frame.to_parquet(out, index=False)
     return out
+
+
+def _write_links(kind: str, features: pd.DataFrame, reasons: pd.DataFrame | None,
+                 var_dir: Path) -> None:
+    """Keep the run's context and repair links (by mention key) beside the edges."""
+    if reasons is None:
+        return
+    rows = reasons["unique_id"].to_numpy(dtype=np.int64)
+    pd.DataFrame({"source": features["source"].to_numpy()[rows],
+                  "source_key": features["source_key"].to_numpy()[rows],
+                  "link_kind": reasons["link_kind"].to_numpy(),
+                  "rule": reasons["rule"].to_numpy()}).to_parquet(
+        var_dir / "er" / f"{kind}_links.parquet", index=False)
 
 
 def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
@@ -153,6 +175,8 @@ class Resolution:
     previous_ids: list[str | None]
     timings: dict[str, float]
     repaired: int = 0  # mentions given their key by the deterministic repair
+    # Why a mention got its key other than by its own value: unique_id, link_kind, rule.
+    link_reasons: pd.DataFrame | None = None
 
 
 def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
@@ -160,7 +184,9 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                   known_ids: set[str] | None = None,
                   overrides: pd.DataFrame | None = None,
                   certificates: pd.DataFrame | None = None,
-                  prepared: bool = False) -> Resolution:
+                  prepared: bool = False,
+                  context: EmployerContext | None = None,
+                  employer_cores: dict | None = None) -> Resolution:
     """The whole resolution on in-memory frames (no database): features → edges →
     clusters → stable IDs → golden records and xref. With `prepared`, `mentions` is
     already the output of prepare_persons / prepare_employers."""
@@ -178,7 +204,52 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     must, cannot, unknown = _override_pairs(overrides, features)
     # After scoring, so the model sees the mentions as delivered; before clustering, so
     # a repaired key is an exact link (and a cannot-link override undoes the repair).
+    reasons: list[tuple[int, str, str]] = []
+    links = None
+    if kind.name == "employer" and context is not None:
+        # Found on the mentions' own keys; the repair below sees those keys only, and
+        # context evidence (the person's employer, the office) wins over a name alone.
+        links = link_by_context(features, context, cannot)
     repaired = kind.repair(features, cannot)
+    idless_rules: dict[int, tuple[str, str]] = {}
+    if kind.name == "person":
+        fixed, blind = link_idless_persons(features, employer_cores)
+        fixed = {i: k for i, k in fixed.items() if not any(
+            (a == i and features["id_key"].iat[b] == k) or (b == i and features["id_key"].iat[a] == k)
+            for a, b in cannot)}
+        if fixed:
+            features["id_key"] = features["id_key"].astype("string")
+            features.iloc[np.fromiter(fixed, dtype=np.int64),
+                          features.columns.get_loc("id_key")] = list(fixed.values())
+            for i in fixed:
+                repaired[i] = True
+                idless_rules[i] = ("repair", "no ID: the one person of that name, gender, "
+                                             "category and level with its county or phone "
+                                             "(or its employer)")
+        if blind.any():
+            keep = ~(blind[edges["unique_id_l"].to_numpy()] | blind[edges["unique_id_r"].to_numpy()])
+            edges = edges[keep].reset_index(drop=True)
+        timings["idless_linked"] = len(fixed)
+        timings["idless_ambiguous"] = int(blind.sum())
+    if links is not None:
+        repaired[np.fromiter(links.rows, dtype=np.int64)] = False
+        repaired |= apply_links(features, links)
+    for i in np.flatnonzero(repaired).tolist():
+        kind_rule = (links.reasons.get(i) if links is not None else None) or idless_rules.get(i)
+        reasons.append((int(i), *(kind_rule or ("repair", _REPAIR_RULE[kind.name]))))
+    # The explanation of a record keyed by a rule rather than by its own value travels
+    # with the features (explain.py reads them for the match-edge tables).
+    link_kind = np.full(len(features), None, dtype=object)
+    link_rule = np.full(len(features), None, dtype=object)
+    for i, k, r in reasons:
+        link_kind[i], link_rule[i] = k, r
+    features["link_kind"], features["link_rule"] = link_kind, link_rule
+    if kind.name == "employer":
+        # A cityless, keyless name that several employers carry is no evidence for any.
+        blind = ambiguous_name_records(features)
+        if blind.any():
+            keep = ~(blind[edges["unique_id_l"].to_numpy()] | blind[edges["unique_id_r"].to_numpy()])
+            edges = edges[keep].reset_index(drop=True)
     result = cluster(
         len(features), exact_keys=features[kind.exact_key],
         edges_l=edges["unique_id_l"].to_numpy(), edges_r=edges["unique_id_r"].to_numpy(),
@@ -209,7 +280,14 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     timings["golden_s"] = time.perf_counter() - t
     timings["overrides_unknown"] = unknown
     return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings,
-                      int(repaired.sum()))
+                      int(repaired.sum()),
+                      pd.DataFrame(reasons, columns=["unique_id", "link_kind", "rule"]))
+
+
+_REPAIR_RULE = {
+    "person": "typed ID one typo from the only valid ID of the same name",
+    "employer": "cityless name of the only identified employer with that trade name",
+}
 
 
 def repair_keys(kind: str, features: pd.DataFrame,
@@ -257,12 +335,15 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
         overrides = _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
                                 "decision, decided_at FROM core.link_override "
                                 "WHERE entity = :e", e=kind.name)
+        context = _employer_context(conn) if kind.name == "employer" else None
+        employer_cores = _person_employers(conn) if kind.name == "person" else None
     read_s = time.perf_counter() - started
     known = set(old_golden[kind.id_col]) if len(old_golden) else set()
     known |= set(history["retired_id"]) | set(history["current_id"])
 
     run = resolve_frame(kind, mentions, model, er_engine=er_engine, previous=previous,
-                        known_ids=known, overrides=overrides, certificates=certificates)
+                        known_ids=known, overrides=overrides, certificates=certificates,
+                        context=context, employer_cores=employer_cores)
     golden = _keep_updated_at(run.golden, old_golden, kind)
 
     t = time.perf_counter()
@@ -271,6 +352,7 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
     if var_dir is not None:
         try:
             _write_edges(kind.name, run.features, run.edges, Path(var_dir))
+            _write_links(kind.name, run.features, run.link_reasons, Path(var_dir))
         except Exception as exc:  # the edge file is a by-product; never fail the run on it
             log.warning("could not write %s edges: %s", kind.name, type(exc).__name__)
         t = time.perf_counter()
@@ -283,6 +365,34 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
     return _metrics(kind, model, er_engine, run, golden, overrides,
                     {"read_s": read_s, **run.timings, "write_s": write_s,
                      "total_s": time.perf_counter() - started})
+
+
+def _person_employers(conn) -> dict:
+    """Trade-name cores of the employers of each person mention (ID-less persons' evidence)."""
+    employers = _read_bulk(conn, "SELECT source, source_key, name FROM staging.employer_mention "
+                                 "WHERE source IN ('quota', 'hr', 'employment_service')")
+    declared = _read_bulk(conn, "SELECT employee_record_id, declaration_id "
+                                "FROM staging.declared_employment")
+    pairs = _read_bulk(conn, "SELECT DISTINCT person_key, employer_key FROM staging.contribution")
+    return person_employer_cores(employers, declared, pairs)
+
+
+def _employer_context(conn) -> EmployerContext:
+    """The facts the context rules read: offices, golden persons, employment months."""
+    registrations = _read_bulk(
+        conn, "SELECT r.registration_id, r.office, r.start_date, r.end_date, "
+              "m.hukou_region_code FROM staging.employment_registration r "
+              "LEFT JOIN staging.person_mention m ON m.source = 'employment_service' "
+              "AND m.source_key = r.registration_id")
+    person_xref = _read_bulk(conn, "SELECT source, source_key, person_id FROM core.person_xref "
+                                   "WHERE source IN ('employment_service', 'quota', 'hr', 'org')")
+    declared = _read_bulk(conn, "SELECT employee_record_id, declaration_id, declaration_year, "
+                                "contract_start, contract_end FROM staging.declared_employment")
+    contributions = _read_bulk(conn, "SELECT person_key, employer_key, min(period) AS first, "
+                                     "max(period) AS last FROM staging.contribution "
+                                     "GROUP BY person_key, employer_key")
+    civil = _read_bulk(conn, "SELECT staff_key, joined_on, year FROM staging.civil_service")
+    return build_context(registrations, person_xref, declared, contributions, civil)
 
 
 def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, golden: pd.DataFrame,
@@ -305,6 +415,8 @@ def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, go
         f"{kind.name}s": int(golden.shape[0]),
         "exact_mentions": int(result.exact.sum()),
         "repaired_key_mentions": run.repaired,
+        "relational_mentions": int((run.link_reasons["link_kind"] == "relational").sum())
+        if run.link_reasons is not None else 0,
         "probabilistic_mentions": int(probability.notna().sum()),
         "scored_pairs": int(len(edges)),
         "pairs_above_threshold": int((edges["match_probability"] >= model.threshold).sum()),

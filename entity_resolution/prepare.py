@@ -59,7 +59,13 @@ def _legacy_form(idn: str) -> str:
     return idn[:6] + idn[8:17]
 
 
-def _person_id_key(row_id: object, raw: object, cert: object, born: object) -> str | None:
+# Only spreadsheet deliveries turn an 18-digit ID into a float (15 digits + 000); in the
+# other sources an ID ending in 000 is just an ID.
+_SPREADSHEET_SOURCES = frozenset({"training", "graduates"})
+
+
+def _person_id_key(row_id: object, raw: object, cert: object, born: object,
+                   spreadsheet: bool = True) -> str | None:
     """The valid 18-character ID of a mention: its ID column, else its certificate's ID.
 
     A legacy 15-digit number is widened with century 19 by convention; when the mention's
@@ -69,7 +75,7 @@ def _person_id_key(row_id: object, raw: object, cert: object, born: object) -> s
     if value is None and isinstance(raw, str):
         value = normalise_id(raw).value
     cert_id = id_from_cert(cert)
-    if value is not None and looks_float_damaged(value) and value != cert_id:
+    if spreadsheet and value is not None and looks_float_damaged(value) and value != cert_id:
         # An ID read back from an Excel number passes its check 1 time in 11 by chance:
         # too weak to link or to keep two records apart; its first 15 digits still count.
         value = None
@@ -143,7 +149,9 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     given_birth = _objects(pd.to_datetime(df["birth_date"], errors="coerce")
                            .dt.strftime("%Y-%m-%d"))
     # A person's mentions repeat the same values: each distinct combination is read once.
-    combos = list(zip(_objects(df["id_number"]), raw_ids, certs, given_birth, strict=True))
+    spreadsheet = df["source"].isin(_SPREADSHEET_SOURCES).tolist()
+    combos = list(zip(_objects(df["id_number"]), raw_ids, certs, given_birth, spreadsheet,
+                      strict=True))
     known_keys = {c: _person_id_key(*c) for c in set(combos)}
     id_keys = [known_keys[c] for c in combos]
     _resolve_centuries(id_keys, raw_ids, df)

@@ -30,6 +30,15 @@ from quotalink.standardise import (
 _UNKNOWN_PREFIX_LENGTHS = (2, 3)
 # Shorter trade names are too generic to match by their end.
 _MIN_SUFFIX_CORE = 4
+# Clerks typing an employer's name from the person's words swap 有限公司 / 有限责任公司:
+# there only 股份有限公司 against the two can choose between employers of one trade name.
+_FORM_UNRELIABLE = ("employment_service",)
+_SWAPPED_FORMS = {"有限责任公司": "有限公司"}
+
+
+def _loose(form: str | None) -> str | None:
+    """A legal form with the two a clerk confuses (有限公司, 有限责任公司) taken as one."""
+    return _SWAPPED_FORMS.get(form, form) if form else form
 
 
 def _objects(series: pd.Series) -> list:
@@ -167,6 +176,7 @@ def attach_keyless_employers(features: pd.DataFrame,
     cities = _objects(features["city_code"])
     labels = _objects(features["branch_label"])
     names = _objects(features["name"])
+    sources = _objects(features["source"])
     form_of = {v: legal_form(v) for v in set(names) if v is not None}
     forms = [form_of.get(v) if v is not None else None for v in names]
 
@@ -201,8 +211,12 @@ def attach_keyless_employers(features: pd.DataFrame,
         if keyless_cities.get(sig, set()) - known_cities:
             continue
         if len(candidates) > 1:
-            candidates = {o: fs for o, fs in candidates.items()
-                          if forms[i] is not None and forms[i] in fs}
+            if sources[i] in _FORM_UNRELIABLE:
+                candidates = {o: fs for o, fs in candidates.items()
+                              if forms[i] is not None and _loose(forms[i]) in {_loose(f) for f in fs}}
+            else:
+                candidates = {o: fs for o, fs in candidates.items()
+                              if forms[i] is not None and forms[i] in fs}
         if len(candidates) != 1:
             continue
         (org,) = candidates

@@ -224,7 +224,9 @@ def all_assets() -> list:
     def produced() -> set[dg.AssetKey]:
         return {k for a in assets for k in a.keys}
 
-    assets += [_resolution_asset("person", produced()), _resolution_asset("employer", produced())]
+    # One after the other: employer resolution reads the golden persons (context rules).
+    assets.append(_resolution_asset("person", produced()))
+    assets.append(_resolution_asset("employer", produced()))
     assets.append(_anomaly_flag_asset(produced()))
     assets.append(_quota_compliance_asset(produced()))
     assets += report_assets(produced())

@@ -170,12 +170,24 @@ def _evaluation_tables(report: dict) -> None:
     hard = [(kind, case, c) for kind, s in er.items()
             for case, c in (s.get("hard_cases") or {}).items()]
     if hard:
-        h = Table(title="Hard cases (distinct people or employers that must stay apart)")
-        for col in ("kind", "case", "cases", "merged"):
+        h = Table(title="Hard cases (merged: must stay apart; joined: must be one)")
+        for col in ("kind", "case", "cases", "merged", "joined"):
             h.add_column(col, justify="left" if col in ("kind", "case") else "right")
         for kind, case, c in hard:
-            h.add_row(kind, case, str(c.get("cases", "")), str(c.get("merged", "")))
+            h.add_row(kind, case, str(c.get("cases", "")), str(c.get("merged", "")),
+                      str(c.get("joined", "")))
         console.print(h)
+    # Where the errors are: mentions split off their entity or mixed into another's.
+    b = Table(title="Split and mixed mentions per source and per hard-case tag")
+    for col in ("kind", "by", "mentions", "split", "mixed"):
+        b.add_column(col, justify="left" if col in ("kind", "by") else "right")
+    for kind, s in er.items():
+        for part in ("by_source", "by_tag"):
+            for name, c in ((s.get("breakdown") or {}).get(part) or {}).items():
+                b.add_row(kind, f"{part.removeprefix('by_')} {name}", str(c["mentions"]),
+                          str(c["split"]), str(c["mixed"]))
+    if b.row_count:
+        console.print(b)
     flags = report.get("flags") or {}
     if "error" in flags or not flags.get("per_rule"):
         console.print(f"flags: {flags.get('error', 'no planted cases in the ground truth')}")
@@ -376,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="directory for the ground truth (becomes TRUTH_DIR)")
     g.add_argument("--persons", type=int, default=3000, help="certificate holders (default 3000)")
     g.add_argument("--seed", type=int, default=42, help="random seed: same seed, same province")
-    g.add_argument("--scenario", default="default", help="default, clean or noisy")
+    g.add_argument("--scenario", default="default", help="default, clean, noisy or hard")
     g.add_argument("--as-of", default="202610", dest="as_of", metavar="YYYYMM",
                    help="last delivered month: 202611 adds one more month to the same province")
     g.add_argument("--quiet", action="store_true", help="no progress bar")

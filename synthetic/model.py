@@ -97,6 +97,15 @@ class Person:
     wrong_registry_phone: bool = False  # the registry holds a mistyped number
     used: bool = False  # taken by a planted case or decoy
     frozen_id: str | None = None  # set once the chunk is built (IDs no longer change)
+    hukou_before: str | None = None  # a mover: household registration before moving
+    address_before: str | None = None
+    moved_on: date | None = None
+
+    def hukou_on(self, day: date) -> str:
+        """The household registration on a day (movers registered elsewhere before)."""
+        if self.hukou_before and self.moved_on and day < self.moved_on:
+            return self.hukou_before
+        return self.hukou
 
     @property
     def id18(self) -> str:
@@ -134,6 +143,7 @@ class Employer:
     old_name: str | None = None
     rename_year: int | None = None  # declarations of years before this carry old_name
     legacy: bool = False  # old registration: no USCC in quota, old org code in hr
+    code_change_year: int | None = None  # before this year only the old organisation code
     outside: bool = False
     welfare: bool = False
     head: "Employer | None" = None

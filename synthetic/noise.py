@@ -136,6 +136,31 @@ def company_variant(name: str, city_short: str, rng: random.Random) -> str:
     return name
 
 
+def clerk_name(name: str, city_short: str, city_full: str, rng: random.Random) -> str:
+    """An employer name as an employment-service clerk types it from the person's words.
+
+    Place prefixes dropped (city, and the district of an organ), 有限公司 ↔ 有限责任公司,
+    sometimes traditional characters or a stray space; never a credit code.
+    """
+    out = name
+    for prefix in (city_full, city_short):
+        if prefix and out.startswith(prefix) and rng.random() < 0.8:
+            out = out[len(prefix):]
+            break
+    if rng.random() < 0.4:
+        for form in _LEGAL_FORMS:
+            if out.endswith(form):
+                other = "有限责任公司" if form == "有限公司" else "有限公司"
+                out = out[: -len(form)] + other
+                break
+    r = rng.random()
+    if r < 0.12:
+        out = traditional(out)
+    elif r < 0.2:
+        out = spaced(out, rng)
+    return out or name
+
+
 def mixed_date(day: date, rng: random.Random) -> str:
     """A date in one of the employment-service formats: ISO, slashes, or year-month only."""
     r = rng.random()

@@ -86,6 +86,18 @@ class Scenario:
     plant_fraud: bool = True
     plant_decoys: bool = True
     noise: Noise = field(default_factory=Noise)
+    # The harder, still contract-conform cases of the `hard` scenario (issue 11); off in
+    # every other scenario so their deliveries stay byte-identical.
+    hard: bool = False
+    clerk_name_share: float = 0.0  # employment-service employer names typed by a clerk
+    office_at_employer: float = 0.0  # registrations made by the employer's district office
+    code_change_share: float = 0.0  # enterprises whose org code became a credit code in 2025
+    branch_share: float = 1 / 40
+    same_trade_groups_per_1000: float = 0.0  # extra trade names shared by 2-3 cities
+    namesake_same_county: float = 0.0  # share of namesake pairs born in the same county
+    mover_share: float = 0.0  # persons whose household registration moved city in 2025
+    idless_share: float = 0.0  # ID-less rows (no ID, no certificate): jyxx and survey
+    organ_code_missing: float = 0.0  # organ rows without credit code (org, quota)
 
 
 _NO_NOISE = Noise(**{k: 0.0 for k in Noise.__dataclass_fields__})
@@ -106,6 +118,26 @@ SCENARIOS: dict[str, Scenario] = {
         "noisy",
         "Like default with three times the noise, for stress-testing entity resolution.",
         noise=Noise(**{k: min(0.5, getattr(Noise(), k) * 3) for k in Noise.__dataclass_fields__}),
+    ),
+    "hard": Scenario(
+        "hard",
+        "Messy registers: twice the identifying noise, clerk-typed employer names, district "
+        "offices, code changes, branches, shared trade names, ID-less rows, namesakes in one "
+        "county, twins, movers.",
+        namesake_pairs_per_1000=6.0,
+        twins_per_1000=3.0,
+        noise=Noise(**{k: min(0.9, getattr(Noise(), k) * (1 if k == "registry_legacy_15" else 2))
+                       for k in Noise.__dataclass_fields__}),
+        hard=True,
+        clerk_name_share=0.6,
+        office_at_employer=0.8,
+        code_change_share=0.06,
+        branch_share=1 / 15,
+        same_trade_groups_per_1000=8.0,
+        namesake_same_county=0.5,
+        mover_share=0.015,
+        idless_share=0.08,
+        organ_code_missing=0.35,
     ),
 }
 

@@ -69,6 +69,7 @@ class WorldBuilder:
         self.next_spell = 0
         self.seq_slot = chunk_index % SEQ_SLOTS
         self.used_ids: set[tuple[str, date, int]] = set()
+        self.city_names: set[tuple[str, str, str]] = set()  # hard: (city, trade, industry)
         self.counties = refdata.counties()
         self.county_weights = [
             {"district": 3.0, "county_city": 2.0, "county": 1.5}[c.kind] for c in self.counties
@@ -213,9 +214,20 @@ class WorldBuilder:
         else:
             region = region or self.county().code
             city_short = refdata.region(region).city_name.removesuffix("市")
-        trade = trade or rng.choice(tables.lines("trade_names"))
         ind_rows = tables.rows("industries")
+        if self.scn.hard and trade is None and name is None and not outside:
+            # Registration keeps names unique within a city: a wider stock of two-character
+            # trade names, drawn again when the city already has that trade and industry.
+            industry = industry or rng.choice(ind_rows)["industry"]
+            chars = tables.lines("trade_chars")
+            while True:
+                trade = rng.choice(chars) + rng.choice(chars)
+                if trade[0] != trade[1] and (region[:4], trade, industry) not in self.city_names:
+                    break
+        trade = trade or rng.choice(tables.lines("trade_names"))
         industry = industry or rng.choice(ind_rows)["industry"]
+        if self.scn.hard:
+            self.city_names.add((region[:4], trade, industry))
         org_code = make_org_code(idx)
         uscc = make_uscc(_TYPE_PREFIX[kind], region, org_code)
         if name is None:
@@ -357,7 +369,9 @@ class WorldBuilder:
             self.new_employer("enterprise", outside=True)
         enterprises = [e for e in self.chunk.employers if e.kind == "enterprise" and not e.outside]
         # A branch is a different employer from its head office (own USCC).
-        for head in rng.sample(enterprises, max(1, len(enterprises) // 40)):
+        n_branches = (max(1, len(enterprises) // 40) if not self.scn.hard
+                      else max(1, round(len(enterprises) * self.scn.branch_share)))
+        for head in rng.sample(enterprises, n_branches):
             reg = self.county(head.region[:4])
             branch = self.new_employer(
                 "enterprise", reg.code, trade=head.trade, industry=head.industry,
@@ -382,12 +396,50 @@ class WorldBuilder:
         first.tag, twin.tag = first.tag or "same_trade", "same_trade"
         self.chunk.hard_cases.append(("employer_same_trade", first.eid, twin.eid,
                                       "same trade name in two cities: different employers"))
+        if self.scn.hard:
+            self.build_hard_employer_cases(enterprises)
         # A welfare enterprise (集中安排残疾人就业单位).
         reg = self.county()
         welfare = self.new_employer("enterprise", reg.code,
                                     name=f"{reg.city_name.removesuffix('市')}"
                                          f"{rng.choice(tables.lines('trade_names'))}福利厂")
         welfare.welfare = True
+
+    def build_hard_employer_cases(self, enterprises: list[Employer]) -> None:
+        """Hard scenario: one trade name in 2-3 cities, org code → credit code changes."""
+        rng = self.rng
+        n_groups = max(2, round(self.n * self.scn.same_trade_groups_per_1000 / 1000))
+        plain = [e for e in enterprises if not e.tag]
+        for first in rng.sample(plain, min(n_groups, len(plain))):
+            cities = [c for c in refdata.cities() if c.code != first.region[:4]]
+            for city in rng.sample(cities, rng.choice([1, 2])):
+                other = self.new_employer("enterprise", self.county(city.code).code,
+                                          trade=first.trade, industry=first.industry)
+                other.tag = "same_trade"
+                self.chunk.hard_cases.append(("employer_same_trade", first.eid, other.eid,
+                                              "same trade name in several cities"))
+            first.tag = "same_trade"
+        for emp in enterprises:
+            if not emp.legacy and not emp.old_name and rng.random() < self.scn.code_change_share:
+                emp.code_change_year = 2025
+                emp.tag = emp.tag or "code_change"
+                self.chunk.hard_cases.append(("employer_code_change", emp.eid, emp.eid,
+                                              "organisation code in 2024, credit code from 2025"))
+
+    def build_movers(self) -> None:
+        """Hard scenario: persons whose household registration moved city in 2025."""
+        rng = self.rng
+        holders = [p for p in self.chunk.persons if p.role == "holder" and not p.used]
+        for p in rng.sample(holders, round(len(holders) * self.scn.mover_share)):
+            other = rng.choice([c for c in refdata.cities() if c.code != p.hukou[:4]])
+            p.hukou_before, p.address_before = p.hukou, p.address
+            p.hukou = self.county(other.code).code
+            p.address = self.address(p.hukou)
+            p.moved_on = rand_date(rng, date(2025, 1, 1), date(2025, 12, 31))
+            if rng.random() < 0.5:
+                p.phone = mobile(p.index + 7_000_000)
+            self.chunk.hard_cases.append(("person_mover", p.pid, p.pid,
+                                          f"hukou {p.hukou_before} -> {p.hukou} in 2025"))
 
     def build_hard_person_cases(self) -> None:
         """True namesakes (same name and birth date, different persons) and twins."""
@@ -404,13 +456,21 @@ class WorldBuilder:
                 p.sex = sex
                 p.name = name
                 self.assign_seq(p)
-            if b.hukou == a.hukou:
-                b.hukou = self.county().code
+            same_county = self.scn.hard and rng.random() < self.scn.namesake_same_county
+            if same_county:
+                # Born on one day in one county: the IDs differ in sequence and check only.
+                b.hukou = a.hukou
                 b.address = self.address(b.hukou)
-            self.relocate_id(b, birth=a.birth, id_region=b.hukou)
+                self.relocate_id(b, birth=a.birth, id_region=a.id_region, prefer_second=True)
+            else:
+                if b.hukou == a.hukou:
+                    b.hukou = self.county().code
+                    b.address = self.address(b.hukou)
+                self.relocate_id(b, birth=a.birth, id_region=b.hukou)
             a.used = b.used = True  # planting must not move their birth dates apart
-            self.chunk.hard_cases.append(("person_namesake", a.pid, b.pid,
-                                          "same name and birth date, different persons"))
+            self.chunk.hard_cases.append((
+                "person_namesake_same_county" if same_county else "person_namesake", a.pid,
+                b.pid, "same name and birth date, different persons"))
         n_twins = max(1, round(self.n * self.scn.twins_per_1000 / 1000))
         for _ in range(n_twins):
             a = rng.choice(persons)
@@ -424,6 +484,8 @@ class WorldBuilder:
             a.used = b.used = True
             self.chunk.hard_cases.append(("person_twin", a.pid, b.pid,
                                           "same birth date, region, address and phone"))
+        if self.scn.hard:
+            self.build_movers()
 
     def build_certificate_histories(self) -> None:
         """Cancelled, moved-out, expired, re-assessed and re-issued certificates."""
@@ -706,12 +768,19 @@ class WorldBuilder:
         month0 = max(f"{start:%Y%m}", first_month)
         idx0 = ALL_JYXX_MONTHS.index(month0) if month0 in ALL_JYXX_MONTHS else len(ALL_JYXX_MONTHS) - 1
         idx0 = min(len(ALL_JYXX_MONTHS) - 1, idx0 + rng.randint(0, 2))
-        city = refdata.region(person.hukou)
+        city = refdata.region(person.hukou_on(start))
+        if (self.scn.hard and employer is not None and not employer.outside
+                and rng.random() < self.scn.office_at_employer):
+            # The employer's district office registered the job, not the person's own.
+            city = refdata.region(employer.region)
         reg = Registration(
             person=person, reg_id=f"JY{ALL_JYXX_MONTHS[idx0]}{person.index:09d}", form=form,
             employer=employer, start=start, end=None, income=income,
             office=f"{city.city_name}{city.name}残疾人联合会",
         )
+        if self.scn.hard:
+            reg.office = weighted(rng, [reg.office, f"{city.city_name}{city.name}残疾人就业服务中心",
+                                        f"{city.name}残联"], [50, 30, 20])
         reg.events.append((ALL_JYXX_MONTHS[idx0], "新增", None))
         if end is not None and f"{end:%Y%m}" <= ALL_JYXX_MONTHS[-1]:
             month = max(f"{end:%Y%m}", ALL_JYXX_MONTHS[idx0])

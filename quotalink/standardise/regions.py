@@ -94,7 +94,12 @@ def _region_of(value: str) -> str | None:
             return code
         city = _find(value, "city")
         if city is not None:
-            county = _find(value[value.find(city.short):], "county", city.code[:4])
+            start = value.find(city.short)
+            label = city.name if value.startswith(city.name, start) else city.short
+            # After the city's own name first: in '东营市河口区' the 东营 of the city is
+            # not the county 东营区; '东营区' alone still finds it from the start.
+            county = (_find(value[start + len(label):], "county", city.code[:4])
+                      or _find(value[start:], "county", city.code[:4]))
             return county.code if county else city.code
         province = _find(value, "province")
         if province is not None and province.code != "370000":

@@ -81,7 +81,19 @@ class TruthSink:
                              ["kind", "person", "employer", "year", "note"], "utf-8")
         self.hard_cases = CsvOut(truth_dir / "hard_cases.csv", ["kind", "a", "b", "note"],
                                  "utf-8")
+        self.truth_dir = truth_dir
+        self.tags: CsvOut | None = None  # written only by scenarios that label mentions
         self._seen: set[tuple[str, str, str]] = set()
+
+    def tag(self, entity: str, source: str, key: str, tag: str) -> None:
+        """A hard-case label on one mention (the evaluation breaks errors down by it)."""
+        token = ("t" + entity + tag, source, key)
+        if token not in self._seen:
+            self._seen.add(token)
+            if self.tags is None:
+                self.tags = CsvOut(self.truth_dir / "mention_tags.csv",
+                                   ["entity", "source", "key", "tag"], "utf-8")
+            self.tags.write({"entity": entity, "source": source, "key": key, "tag": tag})
 
     def person(self, source: str, key: str, pid: str) -> None:
         """A person mention (deduplicated within the chunk)."""
@@ -103,8 +115,10 @@ class TruthSink:
 
     def close(self) -> None:
         """Close every truth file (their markers are harmless and keep one writer)."""
-        for out in (self.persons, self.employers, self.fraud, self.decoys, self.hard_cases):
-            out.fh.close()
+        for out in (self.persons, self.employers, self.fraud, self.decoys, self.hard_cases,
+                    self.tags):
+            if out is not None:
+                out.fh.close()
 
 
 class Renderer(abc.ABC):

@@ -31,24 +31,30 @@ class EmploymentServiceRenderer(Renderer):
             # What the clerk typed is decided once per registration and kept in every event.
             name = nz.name_variant(p.name, rng, n.name_traditional, n.name_homophone,
                                    n.name_space)
-            if rng.random() < n.id_missing:
+            idless = self.scn.hard and rng.random() < self.scn.idless_share
+            if idless or rng.random() < n.id_missing:
                 id_number = None
             else:
                 id_number, _ = nz.typed_id(p.id18, rng, p_wrong=n.id_wrong_digit,
                                            p_swap=n.id_transposed, p_15=n.id_15,
                                            p_full=n.id_fullwidth)
-            cert_no = cert.number if cert and rng.random() < 0.6 else None
+            cert_no = cert.number if cert and not idless and rng.random() < 0.6 else None
             employer_name = uscc = None
             if reg.employer is not None:
                 emp = reg.employer
                 employer_name = emp.name_in(reg.start.year if reg.start.year < 2025 else 2025)
-                if rng.random() < n.company_variant:
+                clerk = (self.scn.hard and not emp.outside
+                         and rng.random() < self.scn.clerk_name_share)
+                if clerk:
+                    employer_name = nz.clerk_name(employer_name, emp.city_short,
+                                                  refdata.region(emp.region).city_name, rng)
+                elif rng.random() < n.company_variant:
                     employer_name = nz.company_variant(employer_name, emp.city_short, rng)
-                if emp.welfare or rng.random() > n.uscc_missing_jyxx:
+                if not clerk and (emp.welfare or rng.random() > n.uscc_missing_jyxx):
                     uscc = emp.uscc
                 if rng.random() < 0.03 and uscc:
                     employer_name = None
-            region = refdata.region(p.hukou)
+            region = refdata.region(p.hukou_on(reg.start))
             hukou = f"山东省{region.city_name}{region.name}"
             if rng.random() < n.name_traditional:
                 hukou = nz.traditional(hukou)
@@ -77,8 +83,12 @@ class EmploymentServiceRenderer(Renderer):
             if not emitted:
                 continue
             truth.person(self.source, reg.reg_id, p.pid)
+            if self.scn.hard and id_number is None and cert_no is None:
+                truth.tag("person", self.source, reg.reg_id, "idless_mention")
             if reg.employer is not None and (employer_name or uscc):
                 truth.employer(self.source, reg.reg_id, reg.employer.eid)
+                if self.scn.hard and clerk:
+                    truth.tag("employer", self.source, reg.reg_id, "clerk_typed_name")
 
     def close(self) -> dict[str, int]:
         for out in self.outs.values():

@@ -26,6 +26,11 @@ class OrgRenderer(Renderer):
             cert = p.main_cert() if post.has_cert else None
             organ_name = organ.name if rng.random() > 0.1 else nz.fullwidth(nz.spaced(organ.name, rng))
             uscc = organ.uscc if rng.random() < 0.8 else None
+            if self.scn.hard and rng.random() < self.scn.organ_code_missing:
+                uscc = None
+                if rng.random() < 0.5:
+                    # Typed without the city: '历下区人力资源和社会保障局'.
+                    organ_name = nz.clerk_name(organ.name, organ.city_short, organ.name[:3], rng)
             cert_no = cert.number if cert and rng.random() < 0.75 else None
             for year in ORG_YEARS:
                 if post.joined > date(year, 12, 31):

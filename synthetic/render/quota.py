@@ -38,9 +38,17 @@ class QuotaRenderer(Renderer):
         for decl in decls:
             emp = decl.employer
             uscc, org_code = self._uscc(emp, rng)
+            if emp.code_change_year and decl.year < emp.code_change_year:
+                uscc, org_code = None, emp.org_code  # declared before the credit code existed
             name = decl.versions[0].unit_name
             if rng.random() < n.company_variant:
                 name = nz.company_variant(name, emp.city_short, rng)
+            if self.scn.hard and emp.kind in ("organ", "public_institution"):
+                if rng.random() < self.scn.organ_code_missing:
+                    # An organ's clerk gives the old organisation code, not the credit code.
+                    uscc, org_code = None, f"{emp.org_code[:8]}-{emp.org_code[8]}"
+                if rng.random() < 0.3:
+                    name = nz.clerk_name(name, emp.city_short, emp.name[:3], rng)
             typed = {}
             for rec in decl.records:
                 p = rec.spell.person

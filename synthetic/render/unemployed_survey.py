@@ -26,12 +26,16 @@ class SurveyRenderer(Renderer):
             p = iv.person
             cert = p.main_cert()
             id_number = None
-            if rng.random() >= n.id_missing * 1.5:
+            idless = self.scn.hard and rng.random() < self.scn.idless_share
+            if not idless and rng.random() >= n.id_missing * 1.5:
                 id_number, _ = nz.typed_id(p.id18, rng, p_wrong=n.id_wrong_digit,
                                            p_swap=n.id_transposed, p_15=n.id_15,
                                            p_full=n.id_fullwidth)
-            cert_no = cert.number if cert and (id_number is None or rng.random() < 0.7) else None
+            cert_no = cert.number if cert and not idless and (
+                id_number is None or rng.random() < 0.7) else None
             address = p.address
+            if p.address_before and p.moved_on and iv.day < p.moved_on:
+                address = p.address_before
             if rng.random() < 0.05:
                 address = nz.fullwidth(address.replace("路", "路 "))  # full-width digits, stray space
             self.outs[iv.year].write({
@@ -47,6 +51,8 @@ class SurveyRenderer(Renderer):
             })
             self.rows += 1
             truth.person(self.source, iv.qid, p.pid)
+            if self.scn.hard and id_number is None and cert_no is None:
+                truth.tag("person", self.source, iv.qid, "idless_mention")
 
     def close(self) -> dict[str, int]:
         for out in self.outs.values():

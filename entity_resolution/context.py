@@ -1,0 +1,402 @@
+"""Employer links from context: the person's employer in the same months, the registering office's region, organs by name within their region."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+import numpy as np
+import pandas as pd
+
+from quotalink.standardise import legal_form
+from quotalink.standardise.regions import region_from_text
+
+# Sources whose employer mention shares its key with the person mention of the same row.
+_SAME_ROW_SOURCES = ("employment_service", "org", "graduates")
+# Two trade-name cores this similar (after the place prefix) name the same employer.
+_CORE_SIMILARITY = 0.8
+
+
+@dataclass
+class EmployerContext:
+    """What other tables say about employer mentions (read once per run)."""
+
+    # employment_service registration → registering office and its region code
+    office_region: dict[str, str] = field(default_factory=dict)
+    # employment_service registration → the person's household registration (county)
+    hukou_region: dict[str, str] = field(default_factory=dict)
+    # (source, key) of an employer mention → golden person it employs and its months
+    person_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    months_of: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    # golden person → [(employer source, employer key, first month, last month)]
+    employments: dict[str, list[tuple[str, str, int, int]]] = field(default_factory=dict)
+
+
+@dataclass
+class ContextLinks:
+    """Mentions given an org code by context, with the rule and the evidence."""
+
+    rows: dict[int, str] = field(default_factory=dict)  # record → org code
+    reasons: dict[int, tuple[str, str]] = field(default_factory=dict)  # record → (kind, rule)
+
+
+def _month(value: object) -> int | None:
+    text = str(value) if value is not None and not (isinstance(value, float)
+                                                    and np.isnan(value)) else ""
+    digits = text.replace("-", "")[:6]
+    return int(digits) if len(digits) == 6 and digits.isdigit() else None
+
+
+def _months(first: object, last: object, default_last: int = 209912) -> tuple[int, int] | None:
+    a = _month(first)
+    if a is None:
+        return None
+    b = _month(last)
+    return a, (b if b is not None else default_last)
+
+
+def build_context(registrations: pd.DataFrame, person_xref: pd.DataFrame,
+                  declared: pd.DataFrame, contributions: pd.DataFrame,
+                  civil_service: pd.DataFrame) -> EmployerContext:
+    """Join the facts behind the relational rule.
+
+    registrations: registration_id, office, start_date, end_date, hukou_region_code
+    (employment_service, the last from its person mention);
+    person_xref: source, source_key, person_id; declared: employee_record_id,
+    declaration_id, declaration_year, contract_start, contract_end; contributions:
+    person_key, employer_key, first, last (YYYYMM); civil_service: staff_key, joined_on, year.
+    """
+    ctx = EmployerContext()
+    golden = dict(zip(zip(person_xref["source"], person_xref["source_key"], strict=True),
+                      person_xref["person_id"], strict=True)) if len(person_xref) else {}
+
+    def employ(person_source: str, person_key: str, employer_source: str, employer_key: str,
+               months: tuple[int, int] | None) -> None:
+        pid = golden.get((person_source, person_key))
+        if pid is None or months is None:
+            return
+        ctx.person_of[(employer_source, employer_key)] = pid
+        ctx.months_of[(employer_source, employer_key)] = months
+        ctx.employments.setdefault(pid, []).append((employer_source, employer_key, *months))
+
+    for r in registrations.itertuples(index=False):
+        region = region_from_text(r.office) if isinstance(r.office, str) else None
+        if region:
+            ctx.office_region[r.registration_id] = region
+        if isinstance(getattr(r, "hukou_region_code", None), str):
+            ctx.hukou_region[r.registration_id] = r.hukou_region_code
+        employ("employment_service", r.registration_id, "employment_service",
+               r.registration_id, _months(r.start_date, r.end_date))
+    for r in declared.itertuples(index=False):
+        year = pd.to_numeric(r.declaration_year, errors="coerce")
+        if pd.isna(year):
+            continue
+        year = int(year)
+        span = _months(r.contract_start, r.contract_end) or (year * 100 + 1, year * 100 + 12)
+        first, last = max(span[0], year * 100 + 1), min(span[1], year * 100 + 12)
+        if first <= last:
+            employ("quota", r.employee_record_id, "quota", r.declaration_id, (first, last))
+    for r in contributions.itertuples(index=False):
+        employ("hr", r.person_key, "hr", r.employer_key, _months(r.first, r.last))
+    for r in civil_service.itertuples(index=False):
+        year = pd.to_numeric(r.year, errors="coerce")
+        last = int(year) * 100 + 12 if not pd.isna(year) else None
+        joined = _month(r.joined_on)
+        if last is not None:
+            employ("org", r.staff_key, "org", r.staff_key, (joined or last, last))
+    return ctx
+
+
+def _county_named(name: str | None) -> str | None:
+    """The county a name names unambiguously (a 6-digit code not ending in 00), else None."""
+    if not name:
+        return None
+    code = region_from_text(name)
+    return code if code and len(code) == 6 and not code.endswith("00") else None
+
+
+def cores_compatible(a: str | None, b: str | None) -> bool:
+    """Two trade-name cores that can name one employer (place prefixes aside)."""
+    if not a or not b:
+        return False
+    if a == b or (len(a) >= 4 and a in b) or (len(b) >= 4 and b in a):
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= _CORE_SIMILARITY
+
+
+def _org_index(features: pd.DataFrame) -> tuple[dict[tuple[str, str], int], list, list, list]:
+    keys = {(s, k): i for i, (s, k) in enumerate(zip(features["source"], features["source_key"],
+                                                     strict=True))}
+    orgs = [v if isinstance(v, str) else None for v in features["org_code"].astype("object")]
+    cores = [v if isinstance(v, str) else None for v in features["name_core"].astype("object")]
+    labels = [v if isinstance(v, str) else None
+              for v in features["branch_label"].astype("object")]
+    return keys, orgs, cores, labels
+
+
+def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
+                    cannot_link: Iterable[tuple[int, int]] = ()) -> ContextLinks:
+    """Org codes for keyless employer mentions from the context, each with its reason.
+
+    1. relational: the mention's golden person is employed, in overlapping months, by
+       exactly one identified employer whose trade-name core fits the mention's name;
+    2. county named: the name names its county unambiguously and exactly one identified
+       employer with that core is registered there (organs: '黄岛区自然资源局');
+    3. office region: the mention's core (and branch label) is the core of exactly one
+       identified employer in the registering office's city — in the office's own county
+       when that is also the person's home county (it may be their home office).
+    A cannot-link override against a mention holding the code vetoes the link.
+    """
+    out = ContextLinks()
+    if len(features) == 0:
+        return out
+    keys, orgs, cores, labels = _org_index(features)
+    cities = [v if isinstance(v, str) else None for v in features["city_code"].astype("object")]
+    names = [v if isinstance(v, str) else None for v in features["name"].astype("object")]
+    # The cores and regions each org code is known by (mentions holding it).
+    org_cores: dict[str, set[str]] = {}
+    org_labels: dict[str, set[str | None]] = {}
+    org_forms: dict[str, set[str | None]] = {}
+    by_core_city: dict[tuple[str, str | None, str], set[str]] = {}
+    regions = [v if isinstance(v, str) else None
+               for v in features["region_code"].astype("object")]
+    org_counties: dict[str, set[str]] = {}
+    by_core_county: dict[tuple[str, str | None, str], set[str]] = {}
+    for org, core, label, city, name, region in zip(orgs, cores, labels, cities, names,
+                                                    regions, strict=True):
+        if org is None:
+            continue
+        if core:
+            org_cores.setdefault(org, set()).add(core)
+            if city:
+                by_core_city.setdefault((core, label, city), set()).add(org)
+            if region:
+                by_core_county.setdefault((core, label, region), set()).add(org)
+        org_labels.setdefault(org, set()).add(label)
+        if region:
+            org_counties.setdefault(org, set()).add(region)
+        org_forms.setdefault(org, set()).add(legal_form(name) if name else None)
+    veto: dict[int, set[int]] = {}
+    for a, b in cannot_link:
+        veto.setdefault(a, set()).add(b)
+        veto.setdefault(b, set()).add(a)
+
+    def vetoed(i: int, org: str) -> bool:
+        return any(orgs[j] == org for j in veto.get(i, ()))
+
+    for i in range(len(features)):
+        if orgs[i] is not None:
+            continue
+        source, key = features["source"].iat[i], features["source_key"].iat[i]
+        if source not in _SAME_ROW_SOURCES:
+            continue
+        core = cores[i]
+        # 1. relational evidence
+        pid = ctx.person_of.get((source, key))
+        months = ctx.months_of.get((source, key))
+        if pid is not None and core:
+            found: dict[str, set[str]] = {}
+            for e_source, e_key, first, last in ctx.employments.get(pid, ()):
+                if (e_source, e_key) == (source, key):
+                    continue
+                if months is not None and (last < months[0] or first > months[1]):
+                    continue
+                j = keys.get((e_source, e_key))
+                org = orgs[j] if j is not None else None
+                if org is None or labels[i] not in org_labels.get(org, {None}):
+                    continue
+                if any(cores_compatible(core, c) for c in org_cores.get(org, ())):
+                    found.setdefault(org, set()).add(e_source)
+            if len(found) > 1:
+                # Two employers of one person in those months: the name must decide alone.
+                exact = {o: s for o, s in found.items() if core in org_cores.get(o, ())}
+                found = exact if len(exact) == 1 else found
+            if len(found) == 1:
+                (org, via), = found.items()
+                if not vetoed(i, org):
+                    out.rows[i] = org
+                    out.reasons[i] = ("relational",
+                                      "same golden person employed there in the same months ("
+                                      + ", ".join(sorted(via)) + ")")
+                    continue
+        # 2. an organ's (or any) name that names its county: the one employer of that
+        # name core registered in that county ('黄岛区自然资源局')
+        county = _county_named(names[i])
+        if core and county:
+            cands = by_core_county.get((core, labels[i], county), set())
+            if len(cands) == 1:
+                (org,) = cands
+                if not vetoed(i, org):
+                    out.rows[i] = org
+                    out.reasons[i] = ("repair", "name core of the one employer registered in "
+                                                "the county its name names")
+                    continue
+        # 3. name core within the registering office's city
+        if source != "employment_service" or not core:
+            continue
+        region = ctx.office_region.get(key)
+        if region is None or len(region) < 6:
+            continue
+        if cities[i] is not None and cities[i] != region[:4]:
+            continue  # the name places the employer in another city: the model decides
+        cands = by_core_city.get((core, labels[i], region[:4]), set())
+        # An office in the person's own county may be their home office rather than the
+        # employer's: then only an employer in that very county qualifies.
+        home_office = ctx.hukou_region.get(key) == region
+        if home_office or len(cands) > 1:
+            in_county = {o for o in cands if region in org_counties.get(o, ())}
+            cands = in_county if home_office or len(in_county) == 1 else cands
+        if len(cands) > 1:
+            form = legal_form(names[i]) if names[i] else None
+            narrowed = {o for o in cands if form is not None and form in org_forms.get(o, ())}
+            cands = narrowed if len(narrowed) == 1 else cands
+        if len(cands) == 1:
+            (org,) = cands
+            if not vetoed(i, org):
+                out.rows[i] = org
+                out.reasons[i] = ("repair", "name core of one employer in the registering "
+                                            "office's city")
+    return out
+
+
+def apply_links(features: pd.DataFrame, links: ContextLinks) -> np.ndarray:
+    """Write context org codes into the features; mask of linked records."""
+    mask = np.zeros(len(features), dtype=bool)
+    if not links.rows:
+        return mask
+    rows = np.fromiter(links.rows, dtype=np.int64)
+    if features["org_code"].dtype != "string":
+        features["org_code"] = features["org_code"].astype("string")
+    features.iloc[rows, features.columns.get_loc("org_code")] = list(links.rows.values())
+    mask[rows] = True
+    return mask
+
+
+def ambiguous_name_records(features: pd.DataFrame) -> np.ndarray:
+    """Mask of mentions with no identifier and no city whose trade-name core (and branch
+    label) several identified employers carry: the name alone cannot say which one, so no
+    model edge may place them (a context rule still can, by its own evidence)."""
+    if len(features) == 0:
+        return np.zeros(0, dtype=bool)
+    orgs: dict[tuple[str, str | None], set[str]] = {}
+    cores = _codes(features["name_core"])
+    labels = _codes(features["branch_label"])
+    for org, core, label in zip(_codes(features["org_code"]), cores, labels, strict=True):
+        if org is not None and core is not None:
+            orgs.setdefault((core, label), set()).add(org)
+    free = (features["org_code"].isna() & features["city_code"].isna()
+            & features["name_core"].notna()).to_numpy()
+    hit = np.fromiter((len(orgs.get((c, lb), ())) > 1 for c, lb in zip(cores, labels,
+                                                                        strict=True)),
+                      dtype=bool, count=len(cores))
+    return free & hit
+
+
+# Sources whose rows may carry neither ID nor certificate number (issue: ID-less rows).
+IDLESS_SOURCES = ("employment_service", "unemployed_survey")
+
+
+def _codes(series: pd.Series) -> list:
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+            for v in series.astype("object").tolist()]
+
+
+def person_employer_cores(employer_mentions: pd.DataFrame, declared: pd.DataFrame,
+                          contributions: pd.DataFrame) -> dict[tuple[str, str], set[str]]:
+    """Trade-name cores of the employers each person mention is employed by.
+
+    employer_mentions: source, source_key, name; declared: employee_record_id,
+    declaration_id; contributions: person_key, employer_key (distinct pairs).
+    """
+    from quotalink.standardise import employer_name_key
+
+    core_of: dict[tuple[str, str], str] = {}
+    for src, key, name in zip(employer_mentions["source"], employer_mentions["source_key"],
+                              employer_mentions["name"], strict=True):
+        core = employer_name_key(name).core if isinstance(name, str) else None
+        if core:
+            core_of[(src, key)] = core
+    out: dict[tuple[str, str], set[str]] = {}
+    for (src, key), core in core_of.items():
+        if src == "employment_service":
+            out.setdefault((src, key), set()).add(core)
+    for rec, decl in zip(declared["employee_record_id"], declared["declaration_id"], strict=True):
+        core = core_of.get(("quota", decl))
+        if core:
+            out.setdefault(("quota", rec), set()).add(core)
+    for person, employer in zip(contributions["person_key"], contributions["employer_key"],
+                                strict=True):
+        core = core_of.get(("hr", employer))
+        if core:
+            out.setdefault(("hr", person), set()).add(core)
+    return out
+
+
+def link_idless_persons(features: pd.DataFrame,
+                        employer_cores: dict[tuple[str, str], set[str]] | None = None
+                        ) -> tuple[dict[int, str], np.ndarray]:
+    """Valid IDs for mentions that carry no ID at all, from the golden person they can only be.
+
+    A mention of an ID-less source without ID, certificate or ID head is matched on its
+    standardised name against the persons holding a valid ID: a candidate must agree on
+    every field both sides give (gender, disability category and level) and share the
+    household-registration county or the phone number with one of its mentions. Exactly
+    one candidate links the mention; of several, the one employed by an employer whose
+    trade-name core fits the mention's employer (`employer_cores`, by mention) does; else
+    the mention stays on its own — and no model edge may join it to anyone — since a coin
+    toss between namesakes is not evidence. Returns (record → ID, mask of ambiguous records).
+    """
+    employer_cores = employer_cores or {}
+    n = len(features)
+    ambiguous = np.zeros(n, dtype=bool)
+    fixed: dict[int, str] = {}
+    if n == 0:
+        return fixed, ambiguous
+    free = (features["id_key"].isna() & features["id_head14"].isna()
+            & features["cert_number"].isna() & features["full_name"].notna()
+            & features["source"].isin(IDLESS_SOURCES)).to_numpy()
+    if not free.any():
+        return fixed, ambiguous
+    keyed = features[features["id_key"].notna() & features["full_name"].isin(
+        set(features.loc[free, "full_name"]))]
+    by_name: dict[str, dict[str, dict[str, set]]] = {}
+    for src, skey, name, key, sex, cat, lvl, hukou, phone in zip(
+            keyed["source"], keyed["source_key"],
+            keyed["full_name"], keyed["id_key"], _codes(keyed["gender"]),
+            _codes(keyed["disability_category"]), _codes(keyed["disability_level"]),
+            _codes(keyed["hukou_region_code"]), _codes(keyed["phone"]), strict=True):
+        facts = by_name.setdefault(name, {}).setdefault(
+            key, {"sex": set(), "cat": set(), "lvl": set(), "hukou": set(), "phone": set(),
+                  "emp": set()})
+        facts["emp"].update(employer_cores.get((src, skey), ()))
+        for field_name, value in (("sex", sex), ("cat", cat), ("lvl", lvl),
+                                  ("hukou", hukou), ("phone", phone)):
+            if value is not None:
+                facts[field_name].add(value)
+    rows = np.flatnonzero(free)
+    sub = features.iloc[rows]
+    for i, src, skey, name, sex, cat, lvl, hukou, phone in zip(
+            rows.tolist(), sub["source"], sub["source_key"], sub["full_name"],
+            _codes(sub["gender"]),
+            _codes(sub["disability_category"]), _codes(sub["disability_level"]),
+            _codes(sub["hukou_region_code"]), _codes(sub["phone"]), strict=True):
+        cands = []
+        for key, facts in by_name.get(name, {}).items():
+            if any(v is not None and facts[f] and v not in facts[f]
+                   for f, v in (("sex", sex), ("cat", cat), ("lvl", lvl))):
+                continue
+            if (hukou is not None and hukou in facts["hukou"]) or (
+                    phone is not None and phone in facts["phone"]):
+                cands.append(key)
+        mine = employer_cores.get((src, skey), set())
+        if len(cands) > 1 and mine:
+            persons = by_name[name]
+            at_employer = [k for k in cands if any(cores_compatible(a, b) for a in mine
+                                                   for b in persons[k]["emp"])]
+            if len(at_employer) == 1:
+                cands = at_employer
+        if len(cands) == 1:
+            fixed[i] = cands[0]
+        elif len(cands) > 1 or len(by_name.get(name, {})) > 1:
+            # Several persons of that name: without a deciding fact it stays unlinked.
+            ambiguous[i] = not cands or len(cands) > 1
+    return fixed, ambiguous
