@@ -85,3 +85,19 @@ def sources_dir(warehouse) -> Path:
     from quotalink.settings import get_settings
 
     return get_settings().sources_dir
+
+
+@pytest.fixture
+def empty_db():
+    """A database of its own, with nothing in it, dropped afterwards."""
+    server = _server_url()
+    name = f"ql_mig_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    engine = sa.create_engine(sa.engine.make_url(server).set(database=name))
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()

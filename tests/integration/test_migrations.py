@@ -1,47 +1,19 @@
 """Migrations are frozen: head equals the schema registry, and upgrades keep existing data."""
 
-import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from tests.conftest import _server_url
+from tests.helpers import upgrade_to
 from warehouse.schema import metadata
 
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "warehouse" / "migrations"
-
-
-@pytest.fixture
-def empty_db():
-    """A database of its own, with nothing in it, dropped afterwards."""
-    server = _server_url()
-    name = f"ql_mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'create database "{name}"'))
-    engine = sa.create_engine(sa.engine.make_url(server).set(database=name))
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
-    admin.dispose()
-
-
-def _upgrade(engine: sa.Engine, target: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS ops"))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, target)
 
 
 def _ours(obj, name, type_, reflected, compare_to) -> bool:
@@ -56,7 +28,7 @@ def test_one_linear_history():
 
 
 def test_upgrade_head_equals_schema_registry(empty_db):
-    _upgrade(empty_db, "head")
+    upgrade_to(empty_db, "head")
     with empty_db.connect() as conn:
         ctx = MigrationContext.configure(
             conn, opts={"include_schemas": True, "include_object": _ours, "compare_type": True}
@@ -68,7 +40,7 @@ def test_upgrade_head_equals_schema_registry(empty_db):
 
 
 def test_upgrade_from_first_release_keeps_data(empty_db):
-    _upgrade(empty_db, "0001")
+    upgrade_to(empty_db, "0001")
     with empty_db.begin() as conn:
         conn.execute(sa.text(
             "insert into core.person (person_id, full_name, id_number, gender) "
@@ -88,7 +60,7 @@ def test_upgrade_from_first_release_keeps_data(empty_db):
         conn.execute(sa.text(
             "insert into ops.load_audit (source, delivery, rows_read, rows_loaded, rows_quarantined) "
             "values ('org', 'jgry_2024.csv', 3, 2, 1)"))
-    _upgrade(empty_db, "head")
+    upgrade_to(empty_db, "head")
     with empty_db.connect() as conn:
         assert conn.execute(sa.text("select full_name, id_number from core.person")).all() == [
             ("张三", "370102199001011234")]

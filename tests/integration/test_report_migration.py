@@ -3,13 +3,13 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.integration.test_migrations import _upgrade, empty_db  # noqa: F401 - fixture
+from tests.helpers import upgrade_to
 
 pytestmark = pytest.mark.integration
 
 
-def test_yearly_keys_keep_rows_and_restage(empty_db):  # noqa: F811
-    _upgrade(empty_db, "0002")
+def test_yearly_keys_keep_rows_and_restage(empty_db):
+    upgrade_to(empty_db, "0002")
     with empty_db.begin() as conn:
         conn.execute(sa.text(
             "insert into staging.institution (uscc, name, year, delivery, period) "
@@ -20,7 +20,7 @@ def test_yearly_keys_keep_rows_and_restage(empty_db):  # noqa: F811
         conn.execute(sa.text(
             "insert into ops.stage_audit (source, delivery, raw_table, rows_staged) values "
             "('establishment', 'jgbz_2025.csv', 'establishment', 1), ('hr', 'ac08', 'hr_ac08', 5)"))
-    _upgrade(empty_db, "0007_report")
+    upgrade_to(empty_db, "0007_report")
     with empty_db.begin() as conn:
         assert conn.execute(sa.text("select uscc, year from staging.institution")).all() == [
             ("11370100MB0000003X", 2025)]
