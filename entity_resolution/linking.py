@@ -22,16 +22,13 @@ def _linker(model: Model, features: pd.DataFrame, engine: str, *, detail: bool):
     settings["retain_matching_columns"] = detail
     if not detail:
         settings["additional_columns_to_retain"] = []
-        columns = (rules.PERSON_MODEL_COLUMNS if model.kind == "person"
-                   else rules.EMPLOYER_MODEL_COLUMNS)
-        features_in = features[columns]
+        features_in = features[rules.profile(model.kind).model_columns]
     else:
         features_in = features
     db_api = make_db_api(engine)
     sdf = register(db_api, features_in, f"{model.kind}_mentions")
     linker = Linker(sdf, settings)
-    key = rules.PERSON_EXACT_KEY if model.kind == "person" else rules.EMPLOYER_EXACT_KEY
-    register_term_frequencies(linker, db_api, features, key, settings)
+    register_term_frequencies(linker, db_api, features, rules.profile(model.kind).exact_key, settings)
     return linker
 
 

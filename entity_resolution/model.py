@@ -59,11 +59,7 @@ def _versions(kind: str, models_dir: Path) -> list[int]:
 
 def settings_for(kind: str):
     """Untrained settings of a model kind."""
-    if kind == "person":
-        return rules.person_settings()
-    if kind == "employer":
-        return rules.employer_settings()
-    raise ValueError(f"unknown model kind {kind!r}; expected one of {KINDS}")
+    return rules.profile(kind).settings()
 
 
 def load_model(kind: str, version: int | None = None, models_dir: Path = MODELS_DIR) -> Model:
@@ -149,7 +145,8 @@ def train_model(kind: str, features: pd.DataFrame, *, labels: pd.Series | None =
     from splink import Linker
 
     frame = features.copy()
-    key = rules.PERSON_EXACT_KEY if kind == "person" else rules.EMPLOYER_EXACT_KEY
+    profile = rules.profile(kind)
+    key = profile.exact_key
     if labels is not None:
         frame["truth_label"] = labels.to_numpy()
     # u is the chance of agreeing among NON-matches; random pairs of a table where each
@@ -174,12 +171,9 @@ def train_model(kind: str, features: pd.DataFrame, *, labels: pd.Series | None =
         linker.training.estimate_m_from_label_column("truth_label")
         method = "u: random sampling (one mention per entity); m and λ: ground-truth labels"
     else:
-        deterministic = (rules.PERSON_DETERMINISTIC if kind == "person"
-                         else rules.EMPLOYER_DETERMINISTIC)
-        linker.training.estimate_probability_two_random_records_match(deterministic,
+        linker.training.estimate_probability_two_random_records_match(profile.deterministic,
                                                                       recall=0.9)
-        blocks = rules.PERSON_EM_BLOCKS if kind == "person" else rules.EMPLOYER_EM_BLOCKS
-        for block in blocks:
+        for block in profile.em_blocks:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block, fix_probability_two_random_records_match=True, fix_u_probabilities=True)
         method = ("u: random sampling (one mention per exact key); λ: deterministic rules; "

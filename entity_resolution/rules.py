@@ -3,6 +3,8 @@
 SQL here is plain enough to run unchanged on DuckDB and Spark (levenshtein, substr, =).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from splink import SettingsCreator, block_on
@@ -239,3 +241,30 @@ PERSON_DETERMINISTIC = ["l.id_key = r.id_key"]
 EMPLOYER_DETERMINISTIC = ["l.org_code = r.org_code"]
 PERSON_EM_BLOCKS = [block_on("id_core17"), block_on("full_name", "birth_date")]
 EMPLOYER_EM_BLOCKS = [block_on("org_code"), block_on("name_core")]
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """What training and scoring need to know of one model kind."""
+
+    settings: Callable[[], SettingsCreator]
+    model_columns: list[str]
+    exact_key: str
+    deterministic: list[str]
+    em_blocks: list
+
+
+PROFILES = {
+    "person": ModelProfile(person_settings, PERSON_MODEL_COLUMNS, PERSON_EXACT_KEY,
+                           PERSON_DETERMINISTIC, PERSON_EM_BLOCKS),
+    "employer": ModelProfile(employer_settings, EMPLOYER_MODEL_COLUMNS, EMPLOYER_EXACT_KEY,
+                             EMPLOYER_DETERMINISTIC, EMPLOYER_EM_BLOCKS),
+}
+
+
+def profile(kind: str) -> ModelProfile:
+    """The profile of a model kind; a clear error for any other name."""
+    try:
+        return PROFILES[kind]
+    except KeyError:
+        raise ValueError(f"unknown model kind {kind!r}; expected one of {tuple(PROFILES)}") from None

@@ -12,8 +12,7 @@ from entity_resolution.clustering import cluster
 from entity_resolution.evaluation import pairwise_scores
 from entity_resolution.linking import predict_edges
 from entity_resolution.model import MODELS_DIR, Model, load_model, train_model, update_threshold
-from entity_resolution.pipeline import EMPLOYER, PERSON, _read, repair_keys
-from entity_resolution.prepare import prepare_employers, prepare_persons
+from entity_resolution.pipeline import KINDS, _read, repair_keys
 
 log = logging.getLogger(__name__)
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999)
@@ -25,11 +24,11 @@ MIN_PRECISION = {"person": 0.9999, "employer": 0.98}
 
 
 def _kind(kind: str):
-    if kind == "person":
-        return PERSON, prepare_persons
-    if kind == "employer":
-        return EMPLOYER, prepare_employers
-    raise ValueError(f"unknown kind {kind!r}")
+    try:
+        spec = KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {tuple(KINDS)}") from None
+    return spec, spec.prepare
 
 
 def load_features(engine: Engine, kind: str) -> pd.DataFrame:
