@@ -109,8 +109,29 @@ TABLES: dict[str, tuple[str, dict]] = {
         "decision_id": "Sequence number", "flag_id": "The flag decided on",
         "decision": "confirmed, dismissed or escalated", "reviewer": "Console user who decided",
         "note": "Free-text note", "decided_at": "When",
+        "reason": "Reason code (review/reasons.csv), set by the console",
+        "stage": "proposed: a confirmation of a high flag awaiting a second person's sign-off; "
+                 "null otherwise",
         "prev_hash": "row_hash of the previous decision (64 zeros for the first)",
         "row_hash": "SHA-256 of prev_hash and the row's canonical content, computed on insert"}),
+    "review.account": ("Console accounts (quotalink users add)", {
+        "username": "Sign-in name (any Unicode)", "display_name": "Name shown in the console",
+        "role": "viewer, auditor, supervisor or admin",
+        "city_code": "4-digit city the account is limited to; null = the whole province",
+        "password_hash": "Argon2id hash of the password", "active": "False once disabled",
+        "created_at": "When created"}),
+    "review.session": ("Console sessions (server side; the cookie holds the token, this its hash)", {
+        "session_hash": "SHA-256 of the session token", "username": "Account signed in",
+        "csrf_token": "The session's CSRF token", "client_addr": "Address at sign-in",
+        "created_at": "Signed in at", "last_seen_at": "Last request (idle timeout)",
+        "ended_at": "Signed out or expired at"}),
+    "review.signin_attempt": ("Every console sign-in attempt (throttling and audit)", {
+        "attempt_id": "Sequence number", "username": "Name tried", "client_addr": "Client address",
+        "ok": "True when the password matched an active account", "attempted_at": "When"}),
+    "review.assignment": ("Who works a flag: claims and assignments, append-only (latest wins)", {
+        "assignment_id": "Sequence number", "flag_id": "The flag",
+        "assignee": "Account assigned (null = released)", "assigned_by": "Account that assigned",
+        "assigned_at": "When"}),
     "review.access_log": ("What console users viewed and exported; append-only and hash-chained", {
         "access_id": "Sequence number", "accessed_at": "When", "username": "Console user",
         "client_addr": "Client address", "action": "view_flag, view_person, export, …",

@@ -3,6 +3,7 @@
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -363,6 +365,12 @@ anomaly_flag = Table(
     _ts("last_seen_at", nullable=False),
     Column("active", Boolean, nullable=False),
     Index("ix_anomaly_flag_rule_year", "rule", "year"),
+    Index("ix_anomaly_flag_employer", "employer_id"),
+    Index("ix_anomaly_flag_person", "person_id"),
+    # The console's queue order (severity, score): a city's first page without a sort.
+    Index("ix_anomaly_flag_queue", "active",
+          text("(case severity when 'high' then 0 when 'medium' then 1 else 2 end)"),
+          text("score desc"), "flag_id"),
     schema="mart",
 )
 quota_compliance = Table(
@@ -531,6 +539,58 @@ decision = Table(
     Column("prev_hash", Text),
     Column("row_hash", Text),
     Index("ix_decision_flag", "flag_id"),
+    schema="review",
+)
+# The console's columns (0009): a reason code (review/reasons.csv) and the stage of a
+# confirmation of a high flag ('proposed' until a second person signs it off).
+decision.append_column(Column("reason", Text))
+decision.append_column(Column("stage", Text))
+account = Table(
+    "account",
+    metadata,
+    Column("username", Text, primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("city_code", Text),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    _ts("created_at", nullable=False, server_default=func.now()),
+    CheckConstraint("role in ('viewer', 'auditor', 'supervisor', 'admin')", name="ck_account_role"),
+    schema="review",
+)
+session = Table(
+    "session",
+    metadata,
+    Column("session_hash", Text, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("client_addr", Text),
+    _ts("created_at", nullable=False, server_default=func.now()),
+    _ts("last_seen_at", nullable=False, server_default=func.now()),
+    _ts("ended_at"),
+    Index("ix_session_username", "username"),
+    schema="review",
+)
+signin_attempt = Table(
+    "signin_attempt",
+    metadata,
+    Column("attempt_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False),
+    Column("client_addr", Text),
+    Column("ok", Boolean, nullable=False),
+    _ts("attempted_at", nullable=False, server_default=func.now()),
+    Index("ix_signin_attempt_user", "username", "attempted_at"),
+    schema="review",
+)
+assignment = Table(
+    "assignment",
+    metadata,
+    Column("assignment_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("flag_id", Text, nullable=False),
+    Column("assignee", Text),
+    Column("assigned_by", Text, nullable=False),
+    _ts("assigned_at", nullable=False, server_default=func.now()),
+    Index("ix_assignment_flag", "flag_id", "assignment_id"),
     schema="review",
 )
 access_log = Table(
