@@ -197,26 +197,24 @@ def spanning_pairs(entity: str, features: pd.DataFrame, labels: np.ndarray,
         pair = rows != anchor
         left, r = anchor[pair], rows[pair]
         kind = np.empty(len(r), dtype=object)
-        reason = np.empty(len(r), dtype=object)
         if entity == "person":
             kind[:] = "exact_id"
         else:
             uscc = features["uscc"].astype("string").fillna("").to_numpy(dtype=object)
             same = (uscc[left] != "") & (uscc[left] == uscc[r])
             kind[:] = np.where(same, "uscc", "org_code")
-        cache: dict[tuple[str, str | None], str] = {}
-        for i, row in enumerate(r.tolist()):
-            if not own[row]:
-                kind[i] = link_kind_of(kinds[row], rules_[row])
-                key = (kinds[row], rules_[row])
-                if key not in cache:
-                    cache[key] = rule_reason(entity, kinds[row], rules_[row])
-                reason[i] = cache[key]
-            else:
-                key = (kind[i], None)
-                if key not in cache:
-                    cache[key] = exact_reason(entity, kind[i])
-                reason[i] = cache[key]
+        reason = np.empty(len(r), dtype=object)
+        for k in set(kind.tolist()):
+            reason[kind == k] = exact_reason(entity, k)
+        # Mentions keyed by a rule (a few per cent) carry that rule's kind and reason.
+        by_rule = np.flatnonzero(~own[r])
+        cache: dict[tuple[str, str | None], tuple[str, str]] = {}
+        for i in by_rule.tolist():
+            row = r[i]
+            key = (kinds[row], rules_[row])
+            if key not in cache:
+                cache[key] = (link_kind_of(*key), rule_reason(entity, *key))
+            kind[i], reason[i] = cache[key]
         out.append(pd.DataFrame({"l": left, "r": r, "link_kind": kind, "reason": reason,
                                  "match_weight": np.nan, "match_probability": np.nan}))
 
@@ -270,11 +268,13 @@ def _levels(settings: dict) -> dict[str, dict[int, str]]:
 
 
 def splink_comparisons(model, features: pd.DataFrame, left: np.ndarray, right: np.ndarray,
-                       *, engine: str = "duckdb") -> list[list[dict]]:
+                       *, engine: str = "duckdb",
+                       tf_tables: dict | None = None) -> list[list[dict]]:
     """Per pair (records left[i], right[i]): the prior and each comparison's level and weight.
 
     Scores only these pairs: each pair's two records, renumbered, blocked on a pair number,
-    with the term frequencies of the whole run — so the weights equal the run's own.
+    with the term frequencies of the whole run (`tf_tables`, as the run's predict counted
+    them before any key repair) — so the weights equal the run's own.
     """
     from entity_resolution import rules
     from entity_resolution.backends import make_db_api, register, register_term_frequencies
@@ -301,34 +301,34 @@ def splink_comparisons(model, features: pd.DataFrame, left: np.ndarray, right: n
     from splink import Linker
 
     db_api = make_db_api(engine)
-    linker = Linker(register(db_api, sub, f"{model.kind}_explain"), settings)
+    # The model's settings were validated when it was trained and in the run's own predict.
+    linker = Linker(register(db_api, sub, f"{model.kind}_explain"), settings,
+                    validate_settings=False)
     key = rules.PERSON_EXACT_KEY if model.kind == "person" else rules.EMPLOYER_EXACT_KEY
-    register_term_frequencies(linker, db_api, features, key, settings)
+    register_term_frequencies(linker, db_api, features, key, settings, tf_tables or None)
     predictions = linker.inference.predict()
     table = predictions.as_pandas_dataframe()
     _release(linker)
-    table = table.assign(pair=(table["unique_id_l"].astype(np.int64) // 2)).set_index("pair")
+    pair_of = table["unique_id_l"].to_numpy(dtype=np.int64) // 2
     p = float(settings["probability_two_random_records_match"])
-    prior = math.log2(p / (1 - p))
+    prior = {"name": PRIOR, "label": COMPARISON_NAMES[PRIOR], "weight": math.log2(p / (1 - p))}
     levels = _levels(settings)
     gamma_prefix = settings.get("comparison_vector_value_column_prefix", "gamma_")
     mw_prefix = settings.get("match_weight_column_prefix", "mw_")
-    names = list(levels)
-    out: list[list[dict]] = []
-    for i in range(m):
-        items = [{"name": PRIOR, "label": COMPARISON_NAMES[PRIOR], "weight": prior}]
-        if i in table.index:
-            row = table.loc[i]
-            for name in names:
-                gamma = int(row[f"{gamma_prefix}{name}"])
-                # Splink 5 gives each term as a match weight (log2 of its Bayes factor).
-                weight = float(row[f"{mw_prefix}{name}"])
-                tf = row.get(f"{mw_prefix}tf_adj_{name}")
-                if tf is not None and not pd.isna(tf):
-                    weight += float(tf)
-                label = levels[name].get(gamma, str(gamma))
-                items.append({"name": name, "label": label, "weight": weight})
-        out.append(items)
+    # Column by column (a row-wise loop over a frame costs more than the scoring itself).
+    terms: list[tuple[str, dict[int, str], np.ndarray, np.ndarray]] = []
+    for name, labels in levels.items():
+        weight = table[f"{mw_prefix}{name}"].to_numpy(dtype=float)
+        tf = f"{mw_prefix}tf_adj_{name}"
+        if tf in table:
+            # Splink 5 gives each term as a match weight (log2 of its Bayes factor).
+            weight = weight + np.nan_to_num(table[tf].to_numpy(dtype=float))
+        terms.append((name, labels, table[f"{gamma_prefix}{name}"].to_numpy(dtype=np.int64),
+                      weight))
+    out: list[list[dict]] = [[dict(prior)] for _ in range(m)]
+    for name, labels, gamma, weight in terms:
+        for pair, g, w in zip(pair_of.tolist(), gamma.tolist(), weight.tolist(), strict=True):
+            out[pair].append({"name": name, "label": labels.get(g, str(g)), "weight": w})
     return out
 
 
@@ -337,9 +337,6 @@ def edge_frame(entity: str, features: pd.DataFrame, pairs: pd.DataFrame, id_col:
                run_id: str | None = None) -> pd.DataFrame:
     """The rows of core.<entity>_match_edge for the spanning pairs (comparisons of the
     model pairs in the order of `pairs`' splink rows)."""
-    src = features["source"].to_numpy(dtype=object)
-    key = features["source_key"].to_numpy(dtype=object)
-    ids = features[id_col].to_numpy(dtype=object)
     left = pairs["l"].to_numpy(dtype=np.int64)
     r = pairs["r"].to_numpy(dtype=np.int64)
     comp = np.full(len(pairs), None, dtype=object)
@@ -347,16 +344,23 @@ def edge_frame(entity: str, features: pd.DataFrame, pairs: pd.DataFrame, id_col:
         where = np.flatnonzero((pairs["link_kind"] == "splink").to_numpy())
         for i, items in zip(where.tolist(), comparisons, strict=True):
             comp[i] = json.dumps(items, ensure_ascii=False)
-    frame = pd.DataFrame({
-        f"{entity}_id": ids[left], "source_l": src[left], "key_l": key[left],
-        "source_r": src[r], "key_r": key[r],
-        "link_kind": pairs["link_kind"].to_numpy(dtype=object),
-        "reason": pairs["reason"].to_numpy(dtype=object),
+
+    def take(col: str, rows: np.ndarray) -> pd.Series:
+        # Arrow-backed strings stay Arrow: no round trip through Python objects.
+        return features[col].take(rows).reset_index(drop=True)
+
+    def text(values) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+    return pd.DataFrame({
+        f"{entity}_id": take(id_col, left), "source_l": take("source", left),
+        "key_l": take("source_key", left), "source_r": take("source", r),
+        "key_r": take("source_key", r), "link_kind": text(pairs["link_kind"]),
+        "reason": text(pairs["reason"]),
         "match_weight": pairs["match_weight"].to_numpy(dtype=float),
         "match_probability": pairs["match_probability"].to_numpy(dtype=float),
-        "comparisons": comp, "run_id": run_id,
+        "comparisons": text(comp), "run_id": text([run_id] * len(pairs)),
     })
-    return frame
 
 
 def _localise(items: list[dict]) -> list[Comparison]:

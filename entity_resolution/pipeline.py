@@ -205,7 +205,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     timings["prepare_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    edges = predict_edges(model, features, engine=er_engine)
+    tf_tables: dict = {}
+    edges = predict_edges(model, features, engine=er_engine, tf_tables=tf_tables)
     timings["predict_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -293,7 +294,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     if explain_links:
         t = time.perf_counter()
         match_edges = explain_clusters(kind, features, edges, result, model, decided,
-                                       er_engine=er_engine, run_id=run_id)
+                                       er_engine=er_engine, run_id=run_id,
+                                       tf_tables=tf_tables)
         timings["explain_s"] = time.perf_counter() - t
     return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings,
                       int(repaired.sum()),
@@ -303,7 +305,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
 
 def explain_clusters(kind: EntityKind, features: pd.DataFrame, edges: pd.DataFrame,
                      result: ClusterResult, model: Model, decided: override_rules.Decisions,
-                     *, er_engine: str = "duckdb", run_id: str | None = None) -> pd.DataFrame:
+                     *, er_engine: str = "duckdb", run_id: str | None = None,
+                     tf_tables: dict | None = None) -> pd.DataFrame:
     """The rows of core.<kind>_match_edge: a spanning set of pairs per cluster, each with
     its kind and reason, and the per-comparison weights of the model's pairs."""
     pairs = explain.spanning_pairs(kind.name, features, result.labels, edges, model.threshold,
@@ -311,7 +314,7 @@ def explain_clusters(kind: EntityKind, features: pd.DataFrame, edges: pd.DataFra
     model_pairs = pairs[pairs["link_kind"] == "splink"]
     comparisons = explain.splink_comparisons(
         model, features, model_pairs["l"].to_numpy(), model_pairs["r"].to_numpy(),
-        engine=er_engine) if len(model_pairs) else []
+        engine=er_engine, tf_tables=tf_tables) if len(model_pairs) else []
     return explain.edge_frame(kind.name, features, pairs, kind.id_col, comparisons, run_id)
 
 
@@ -474,7 +477,7 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
              applied: pd.DataFrame | None = None) -> None:
     """Replace golden records, xref and match edges in one transaction; append to the ID
     history; record the overrides this run applied."""
-    from warehouse.db import copy_frame
+    from warehouse.db import copy_frame, copy_frame_arrow
 
     edge_table = f"core.{kind.name}_match_edge"
     with engine.begin() as conn:
@@ -483,7 +486,7 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
         copy_frame(conn, kind.golden, golden)
         copy_frame(conn, kind.xref, xref)
         if match_edges is not None:
-            copy_frame(conn, edge_table, match_edges)
+            copy_frame_arrow(conn, edge_table, match_edges)
         if applied is not None and len(applied):
             # The first run that applied an override marks it no longer pending.
             conn.execute(sa.text(
