@@ -82,6 +82,35 @@ TABLES: dict[str, tuple[str, dict]] = {
         "prev_hash": "row_hash of the previous row of the chain (64 zeros for the first)",
         "row_hash": "SHA-256 of prev_hash and the row's canonical content (jsonb without the hashes, "
                     "nulls stripped), computed by the database on insert"}),
+    **{f"core.{_e}_match_edge": (
+        f"Why a golden {_e} is one: for each golden record a spanning set of mention pairs "
+        "(linear in its mentions) with the kind of link and its evidence; replaced by every "
+        "resolution run", {
+            f"{_e}_id": f"Golden {_e} ID the pair belongs to",
+            "source_l": "Source of the first mention",
+            "key_l": ("Key of the first mention in its source", "source_key"),
+            "source_r": "Source of the second mention",
+            "key_r": ("Key of the second mention in its source", "source_key"),
+            "link_kind": "exact_id (same valid ID), uscc (same credit code), org_code (same "
+                         "organisation code), repair (deterministic key repair), relational or "
+                         "context (evidence from other tables), splink (model), must_link "
+                         "(auditor's override)",
+            "reason": "Why, in Chinese, for people",
+            "match_weight": "Splink match weight (log2 Bayes factor) of the pair; null for "
+                            "exact links",
+            "match_probability": "Splink match probability of the pair; null for exact links",
+            "comparisons": "Splink pairs: [{name, label, weight}], the prior first (name "
+                           "'prior'), then each comparison's level and match weight; the "
+                           "weights sum to match_weight",
+            "run_id": "Pipeline run that wrote it"}) for _e in ("person", "employer")},
+    "core.link_override_applied": ("Overrides (core.link_override) and the resolution run "
+                                   "that first applied them; an override without a row here "
+                                   "is pending", {
+        "override_id": "core.link_override.override_id", "entity": "person or employer",
+        "outcome": "applied, refused (conflicts with a cannot-link), superseded (a later "
+                   "decision on the same pair) or unknown_mention (a mention no longer "
+                   "delivered)",
+        "run_id": "Pipeline run that applied it", "applied_at": "When"}),
     "core.person_city": ("Cities whose auditors may see a person: the cities of employers that "
                          "declared them and of their household registration (for row-level security)", {
         "person_id": "Golden person ID", "city_code": "4-digit Shandong city code"}),

@@ -347,6 +347,39 @@ link_override = Table(
     Column("row_hash", Text),
     schema="core",
 )
+# Why each golden record is one: a spanning set of mention pairs per cluster, written by
+# entity resolution with the xref (entity_resolution/explain.py).
+MATCH_EDGE_KINDS = ("exact_id", "uscc", "org_code", "repair", "relational", "context",
+                    "splink", "must_link")
+for _entity in ("person", "employer"):
+    Table(
+        f"{_entity}_match_edge",
+        metadata,
+        Column(f"{_entity}_id", Text, nullable=False),
+        Column("source_l", Text, nullable=False),
+        Column("key_l", Text, nullable=False),
+        Column("source_r", Text, nullable=False),
+        Column("key_r", Text, nullable=False),
+        Column("link_kind", Text, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("match_weight", Float),
+        Column("match_probability", Float),
+        Column("comparisons", JSONB),
+        Column("run_id", Text),
+        PrimaryKeyConstraint(f"{_entity}_id", "source_l", "key_l", "source_r", "key_r"),
+        schema="core",
+    )
+# The resolution run that first applied each override (pending until then).
+link_override_applied = Table(
+    "link_override_applied",
+    metadata,
+    Column("override_id", BigInteger, primary_key=True),
+    Column("entity", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("run_id", Text),
+    _ts("applied_at", nullable=False, server_default=func.now()),
+    schema="core",
+)
 
 # ---------------------------------------------------------------- mart (contract)
 anomaly_flag = Table(
