@@ -14,12 +14,15 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from entity_resolution.explain import cluster_edges
+from entity_resolution.overrides import pending_overrides, record_override
 from quotalink.privacy import mask_name
 from quotalink.xlsx import neutralise
 from review import data, security
 from review.accounts import verify_password
 from review.i18n import LANGS, RULES, translator
 from review.security import User
+from review.waterfall import waterfall_svg
 from warehouse.roles import city_codes
 
 log = logging.getLogger("review")
@@ -256,17 +259,10 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
 
     def explanations(conn, f: dict, mentions: list[dict]) -> tuple[list, list]:
         """Match edges of the golden person (with their SVG) and overrides awaiting a run."""
-        try:
-            from entity_resolution.explain import cluster_edges
-            from entity_resolution.overrides import pending_overrides
-
-            from review.waterfall import waterfall_svg
-        except ImportError:
-            return [], []
         edges = []
-        if f["person_id"]:
-            for e in cluster_edges(conn, "person", f["person_id"]):
-                edges.append({"edge": e, "svg": waterfall_svg(e)})
+        for entity, golden in (("person", f["person_id"]), ("employer", f["employer_id"])):
+            if golden:
+                edges += [{"edge": e, "svg": waterfall_svg(e)} for e in cluster_edges(conn, entity, golden)]
         keys = [(m["source"], m["raw_key"]) for m in mentions]
         return edges, pending_overrides(conn, "person", keys) if keys else []
 
@@ -334,8 +330,6 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         reason = form.get("reason", "").strip()[:500]
         if not reason:
             raise Problem(422, "error")
-        from entity_resolution.overrides import record_override
-
         with scope.connect(user) as conn:
             f = data.flag(conn, flag_id, clear=False)
             if f is None or not f["person_id"]:
@@ -462,10 +456,11 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         if not isinstance(body, dict):
             raise Problem(422, "error")
         username = str(body.get("username", "")).strip()[:200]
-        with scope.connect(None) as conn:
+        with scope.connect(None) as conn:  # the failed attempt is committed before the 401
             token = sign_in(conn, username, str(body.get("password", "")), client(request))
-            if token is None:
-                raise Problem(401, "bad_login")
+        if token is None:
+            raise Problem(401, "bad_login")
+        with scope.connect(None) as conn:
             user = security.load_user(conn, token, idle_minutes)
         response = JSONResponse({"csrf_token": user.csrf_token, "username": user.username,
                                  "role": user.role, "city_code": user.city_code})

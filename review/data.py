@@ -57,7 +57,7 @@ class Filters:
     def params(self) -> dict[str, str]:
         """The filters as query parameters (for links: never an ID number)."""
         out = {"rule": self.rule, "year": self.year, "severity": self.severity,
-               "status": self.status, "city": self.city, "assignee": self.assignee,
+               "status": self.status or "all", "city": self.city, "assignee": self.assignee,
                "active": {True: "true", False: "false", None: "all"}[self.active],
                "q": self.q, "person": self.person}
         return {k: str(v) for k, v in out.items() if v not in (None, "")}

@@ -1,14 +1,14 @@
 """The review console: accounts, sessions, sign-in attempts, assignments, decision reasons.
 
 Revision ID: 0009_console
-Revises: 0007_report
+Revises: 0008_match_edges (0007_report on main; chained after the match edges once merged)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_console"
-down_revision = "0007_report"
+down_revision = "0008_match_edges"
 branch_labels = None
 depends_on = None
 
