@@ -400,12 +400,13 @@ anomaly_flag = Table(
     Index("ix_anomaly_flag_rule_year", "rule", "year"),
     Index("ix_anomaly_flag_employer", "employer_id"),
     Index("ix_anomaly_flag_person", "person_id"),
-    # The console's queue order (severity, score): a city's first page without a sort.
-    Index("ix_anomaly_flag_queue", "active",
-          text("(case severity when 'high' then 0 when 'medium' then 1 else 2 end)"),
-          text("score desc"), "flag_id"),
     schema="mart",
 )
+# The console's queue order (severity, score); written as PostgreSQL reflects it.
+Index("ix_anomaly_flag_queue", anomaly_flag.c.active,
+      text("(\nCASE severity\n    WHEN 'high'::text THEN 0\n    WHEN 'medium'::text THEN 1\n"
+           "    ELSE 2\nEND)"),
+      anomaly_flag.c.score.desc(), anomaly_flag.c.flag_id)
 quota_compliance = Table(
     "quota_compliance",
     metadata,
