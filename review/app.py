@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,24 @@ def _int(value: str | None, lo: int = 1, hi: int = 10**6) -> int | None:
     return min(max(int(value), lo), hi)
 
 
-def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = security.IDLE_MINUTES) -> FastAPI:
-    """The console on a warehouse engine (the engine's login must be a member of the console role)."""
+def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = security.IDLE_MINUTES,
+               queue_check_seconds: float = 10.0) -> FastAPI:
+    """The console on a warehouse engine (the engine's login must be a member of the console role).
+
+    Every ``queue_check_seconds`` a request first asks whether the flags changed since the
+    queue was built, and rebuilds it if so (one count over the flags).
+    """
     app = FastAPI(title="QuotaLink console API", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     scope = security.Scope(engine, role_prefix)
     cities = city_codes()
+    checked = {"at": -1e9}
+
+    def fresh(conn) -> None:
+        if time.monotonic() - checked["at"] >= queue_check_seconds:
+            data.refresh_queue(conn)
+            checked["at"] = time.monotonic()
 
     # ------------------------------------------------------------------ plumbing
     @app.middleware("http")
@@ -189,7 +201,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         return response
 
     # ------------------------------------------------------------------ queue
-    def filters_of(request: Request) -> data.Filters:
+    def filters_of(request: Request, user: User) -> data.Filters:
         qp = request.query_params
         status = qp.get("status", "open")
         active = qp.get("active", "true")
@@ -200,7 +212,8 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
             status=status if status in data.STATUSES else None,
             city=city if city in cities else None, assignee=(qp.get("assignee") or None),
             active=None if active == "all" else active != "false",
-            q=(qp.get("q") or "").strip()[:100] or None, person=qp.get("person") or None)
+            q=(qp.get("q") or "").strip()[:100] or None, person=qp.get("person") or None,
+            scope_city=user.city_code)
 
 
     @app.get("/", response_class=HTMLResponse)
@@ -208,11 +221,12 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         user = page_user(request, ("viewer", "auditor", "supervisor"))
         if isinstance(user, RedirectResponse):
             return user
-        f = filters_of(request)
+        f = filters_of(request, user)
         if f.q and data.ID_NUMBER.match(f.q):
             f.q = None  # an ID number is looked up only through POST /search
         page = _int(request.query_params.get("page")) or 1
         with scope.connect(user) as conn:
+            fresh(conn)
             rows, counts = data.queue(conn, f, page, user.sees_clear)
             facets = data.facets(conn)
         total = counts.get(f.status, 0) if f.status else sum(counts.values())
@@ -272,8 +286,9 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         if isinstance(user, RedirectResponse):
             return user
         with scope.connect(user) as conn:
+            fresh(conn)
             c = case(conn, user, flag_id[:100], client(request))
-            nxt = data.next_flag(conn, flag_id)
+            nxt = data.next_flag(conn, flag_id, user.city_code)
         return render(request, "case.html", user, **c, reasons=data.reasons(), next_id=nxt,
                       sentence=sentence(c), facts=facts(c["flag"]))
 
@@ -304,7 +319,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         check_csrf(user, form.get("csrf"))
         with scope.connect(user) as conn:
             decide(conn, user, flag_id, form.get("decision", ""), form.get("reason", ""), form.get("note"))
-            nxt = data.next_flag(conn, flag_id)
+            nxt = data.next_flag(conn, flag_id, user.city_code)
         return RedirectResponse(f"/flags/{nxt}" if nxt else "/", status_code=303)
 
     @app.post("/flags/{flag_id}/assign")
@@ -386,15 +401,16 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         user = page_user(request, ("viewer", "auditor", "supervisor"))
         if isinstance(user, RedirectResponse):
             return user
-        f = filters_of(request)
+        f = filters_of(request, user)
         return render(request, "export.html", user, params=f.params())
 
     @app.get("/export/queue.xlsx")
     def export_queue(request: Request):
         user = require(request, ("viewer", "auditor", "supervisor"))
-        f = filters_of(request)
+        f = filters_of(request, user)
         page = _int(request.query_params.get("page"))
         with scope.connect(user) as conn:
+            fresh(conn)
             rows, _ = data.queue(conn, f, page or 1, user.sees_clear,
                                  limit=data.PAGE_SIZE if page else data.EXPORT_LIMIT)
             if user.sees_clear:
@@ -480,11 +496,12 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
     @app.get("/api/flags")
     def api_flags(request: Request):
         user = require(request, ("viewer", "auditor", "supervisor"))
-        f = filters_of(request)
+        f = filters_of(request, user)
         if not request.query_params.get("status"):
             f.status = None
         page = _int(request.query_params.get("page")) or 1
         with scope.connect(user) as conn:
+            fresh(conn)
             rows, counts = data.queue(conn, f, page, user.sees_clear)
         return JSONResponse(_jsonable({"page": page, "page_size": data.PAGE_SIZE, "counts": counts,
                                        "flags": rows}))

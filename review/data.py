@@ -53,6 +53,7 @@ class Filters:
     active: bool | None = True
     q: str | None = None
     person: str | None = None
+    scope_city: str | None = None  # the user's city (not a filter the user chooses)
 
     def params(self) -> dict[str, str]:
         """The filters as query parameters (for links: never an ID number)."""
@@ -68,14 +69,17 @@ def _masked(clear: bool, col: str, fn: str) -> str:
     return col if clear else f"api.{fn}({col})"
 
 
-# The latest decision and assignment per flag: tiny compared with the flags, hash-joined.
-LATEST = """
-    left join (select distinct on (r.flag_id) r.flag_id, r.decision, r.stage, r.reviewer, r.decided_at
-               from review.decision r order by r.flag_id, r.decision_id desc) d on d.flag_id = f.flag_id
-    left join (select distinct on (a.flag_id) a.flag_id, a.assignee
-               from review.assignment a order by a.flag_id, a.assignment_id desc) a on a.flag_id = f.flag_id
-"""
 STATUS = "case when d.decision is null then 'open' when d.stage = 'proposed' then 'proposed' else d.decision end"
+
+
+# Per flag of a page: its latest decision and assignment, by index (ix_decision_flag,
+# ix_assignment_flag); the queue walks review.flag_queue in rank order and stops at a page.
+DECISION_LATERAL = """
+    left join lateral (select r.decision, r.stage, r.reviewer, r.decided_at from review.decision r
+                       where r.flag_id = f.flag_id order by r.decision_id desc limit 1) d on true"""
+ASSIGNEE_LATERAL = """
+    left join lateral (select x.assignee from review.assignment x
+                       where x.flag_id = f.flag_id order by x.assignment_id desc limit 1) a on true"""
 
 
 def _where(f: Filters, with_status: bool = True) -> tuple[str, dict[str, Any]]:
@@ -91,8 +95,11 @@ def _where(f: Filters, with_status: bool = True) -> tuple[str, dict[str, Any]]:
         conds.append("f.active = :active")
         p["active"] = f.active
     if f.city:
-        conds.append("api.city_of(e.region_code) = :city")
+        conds.append("f.city_code = :city")
         p["city"] = f.city
+    if f.scope_city:  # stated again (RLS holds it too) so that the city index serves
+        conds.append("f.city_code = :scope_city")
+        p["scope_city"] = f.scope_city
     if f.assignee:
         if f.assignee == "-":
             conds.append("a.assignee is null")
@@ -103,14 +110,20 @@ def _where(f: Filters, with_status: bool = True) -> tuple[str, dict[str, Any]]:
         conds.append("f.person_id = :person")
         p["person"] = f.person
     if f.q:
-        conds.append("(e.name like :like or e.uscc = :qexact or p.full_name = :qexact "
-                     "or f.flag_id = :qexact or f.person_id = :qexact or f.employer_id = :qexact)")
+        conds.append("(f.employer_name like :like or f.uscc = :qexact or f.flag_id = :qexact "
+                     "or f.person_id = :qexact or f.employer_id = :qexact or f.person_id in "
+                     "(select person_id from core.person where full_name = :qexact))")
         p["like"] = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         p["qexact"] = f.q
     if with_status and f.status:
         conds.append(f"({STATUS}) = :status")
         p["status"] = f.status
     return " and ".join(conds), p
+
+
+def refresh_queue(conn: Connection) -> bool:
+    """Rebuild review.flag_queue if the flags changed since it was built (True when rebuilt)."""
+    return bool(conn.execute(sa.text("select review.refresh_flag_queue()")).scalar())
 
 
 def queue(conn: Connection, f: Filters, page: int, clear: bool,
@@ -120,32 +133,43 @@ def queue(conn: Connection, f: Filters, page: int, clear: bool,
     page = max(1, page)
     rows = conn.execute(sa.text(f"""
         select f.flag_id, f.rule, f.year, f.severity, f.score, f.active, f.person_id, f.employer_id,
-               {_masked(clear, 'p.full_name', 'mask_name')} as person_name, e.name as employer_name,
-               e.uscc, api.city_of(e.region_code) as city_code, q.levy_gap, {STATUS} as status,
-               a.assignee, d.reviewer, d.decided_at
-        from mart.anomaly_flag f
-        join core.employer e on e.employer_id = f.employer_id
-        left join core.person p on p.person_id = f.person_id
-        left join mart.quota_compliance q on q.employer_id = f.employer_id and q.year = f.year
-        {LATEST}
+               f.employer_name, f.uscc, f.city_code, f.levy_gap, {STATUS} as status, a.assignee,
+               d.reviewer, d.decided_at
+        from review.flag_queue f {DECISION_LATERAL} {ASSIGNEE_LATERAL}
         where {where}
-        order by f.active desc, {SEVERITY_RANK}, f.score desc, q.levy_gap desc nulls last, f.flag_id
+        order by f.active desc, f.rank
         limit :limit offset :offset"""), {**p, "limit": limit, "offset": (page - 1) * limit}).mappings()
+    rows = [dict(r) for r in rows]
+    # Names of the page's persons by key (a join would read every person of the scope).
+    names = dict(conn.execute(sa.text(
+        f"select person_id, {_masked(clear, 'full_name', 'mask_name')} from core.person "
+        "where person_id = any(:ids)"), {"ids": [r["person_id"] for r in rows if r["person_id"]]}).all())
+    for r in rows:
+        r["person_name"] = names.get(r["person_id"])
+    # Totals: every flag of the filters, less those decided (decisions are few next to flags).
     where_all, p_all = _where(f, with_status=False)
-    counts = dict(conn.execute(sa.text(f"""
-        select {STATUS} as status, count(*) from mart.anomaly_flag f
-        join core.employer e on e.employer_id = f.employer_id
-        {'left join core.person p on p.person_id = f.person_id' if f.q else ''}
-        {LATEST}
+    assignee = ASSIGNEE_LATERAL if "a.assignee" in where_all else ""
+    total = conn.execute(sa.text(
+        f"select count(*) from review.flag_queue f {assignee} where {where_all}"), p_all).scalar()
+    decided = dict(conn.execute(sa.text(f"""
+        select {STATUS} as status, count(*)
+        from (select distinct on (r.flag_id) r.flag_id, r.decision, r.stage from review.decision r
+              order by r.flag_id, r.decision_id desc) d
+        join review.flag_queue f on f.flag_id = d.flag_id {assignee}
         where {where_all} group by 1"""), p_all).all())
-    return [dict(r) for r in rows], {s: counts.get(s, 0) for s in STATUSES}
+    counts = {s: decided.get(s, 0) for s in STATUSES}
+    counts["open"] = total - sum(counts.values())
+    return rows, counts
 
 
 def facets(conn: Connection) -> dict[str, list]:
-    """Rules and years present in scope (for the filter lists)."""
-    rules = conn.execute(sa.text("select distinct rule from mart.anomaly_flag order by 1")).scalars().all()
-    years = conn.execute(sa.text("select distinct year from mart.anomaly_flag order by 1 desc")).scalars().all()
-    return {"rules": rules, "years": years}
+    """Rule codes and the years of the queue (for the filter lists)."""
+    import datetime as dt
+
+    from review.i18n import RULES
+
+    this_year = dt.date.today().year
+    return {"rules": sorted(RULES), "years": list(range(this_year, this_year - 6, -1))}
 
 
 def persons_with_id(conn: Connection, id_number: str) -> list[str]:
@@ -163,7 +187,7 @@ def flag(conn: Connection, flag_id: str, clear: bool) -> dict | None:
                api.city_of(e.region_code) as city_code, {STATUS} as status, a.assignee,
                d.reviewer as last_reviewer
         from mart.anomaly_flag f join core.employer e on e.employer_id = f.employer_id
-        {LATEST}
+        {DECISION_LATERAL} {ASSIGNEE_LATERAL}
         where f.flag_id = :f"""), {"f": flag_id}).mappings().first()
     return dict(row) if row else None
 
@@ -238,7 +262,7 @@ def other_flags(conn: Connection, f: dict) -> list[dict]:
     """Flags of the same person or employer (in scope)."""
     rows = conn.execute(sa.text(f"""
         select f.flag_id, f.rule, f.year, f.severity, f.active, {STATUS} as status
-        from mart.anomaly_flag f {LATEST}
+        from mart.anomaly_flag f {DECISION_LATERAL} {ASSIGNEE_LATERAL}
         where (f.person_id = :p or f.employer_id = :e) and f.flag_id <> :f
         order by f.year desc, {SEVERITY_RANK}, f.flag_id limit 50"""),
         {"p": f["person_id"] or "", "e": f["employer_id"], "f": f["flag_id"]})
@@ -283,11 +307,14 @@ def log_access(conn: Connection, username: str, addr: str | None, action: str,
          "d": None if detail is None else detail})
 
 
-def next_flag(conn: Connection, after: str) -> str | None:
-    """The first open flag of the default queue other than `after`."""
-    rows, _ = queue(conn, Filters(status="open"), 1, clear=False, limit=2)
-    ids = [r["flag_id"] for r in rows if r["flag_id"] != after]
-    return ids[0] if ids else None
+def next_flag(conn: Connection, after: str, scope_city: str | None = None) -> str | None:
+    """The first open active flag of the queue other than `after`."""
+    city = "and f.city_code = :city" if scope_city else ""
+    return conn.execute(sa.text(f"""
+        select f.flag_id from review.flag_queue f
+        where f.active and f.flag_id <> :after {city}
+          and not exists (select 1 from review.decision r where r.flag_id = f.flag_id)
+        order by f.active desc, f.rank limit 1"""), {"after": after, "city": scope_city}).scalar()
 
 
 def decisions_export(conn: Connection, clear: bool) -> list[dict]:

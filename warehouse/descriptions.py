@@ -157,6 +157,17 @@ TABLES: dict[str, tuple[str, dict]] = {
     "review.signin_attempt": ("Every console sign-in attempt (throttling and audit)", {
         "attempt_id": "Sequence number", "username": "Name tried", "client_addr": "Client address",
         "ok": "True when the password matched an active account", "attempted_at": "When"}),
+    "review.flag_queue": ("The console's queue: every flag in queue order with its city (rebuilt by "
+                          "review.refresh_flag_queue() when the flags change)", {
+        "flag_id": "The flag", "city_code": "City of the flag's employer", "rule": "Rule code",
+        "year": "Declaration year", "severity": "high, medium or low", "score": "Score 0–1",
+        "active": "Flag still supported by the data", "person_id": "Golden person, if any",
+        "employer_id": "Golden employer", "employer_name": "Employer name", "uscc": "Employer's USCC",
+        "levy_gap": "Levy at stake (mart.quota_compliance.levy_gap, yuan)",
+        "rank": "Position in queue order (severity, score, levy at stake, flag_id)"}),
+    "review.queue_state": ("What the console's queue was built from (to know when to rebuild it)", {
+        "queue": "Queue name", "flag_count": "Flags when built", "flags_seen_at": "Latest last_seen_at then",
+        "refreshed_at": "When built"}),
     "review.assignment": ("Who works a flag: claims and assignments, append-only (latest wins)", {
         "assignment_id": "Sequence number", "flag_id": "The flag",
         "assignee": "Account assigned (null = released)", "assigned_by": "Account that assigned",

@@ -400,6 +400,7 @@ anomaly_flag = Table(
     Index("ix_anomaly_flag_rule_year", "rule", "year"),
     Index("ix_anomaly_flag_employer", "employer_id"),
     Index("ix_anomaly_flag_person", "person_id"),
+    Index("ix_anomaly_flag_last_seen", "last_seen_at"),
     schema="mart",
 )
 # The console's queue order (severity, score); written as PostgreSQL reflects it.
@@ -614,6 +615,37 @@ signin_attempt = Table(
     Column("ok", Boolean, nullable=False),
     _ts("attempted_at", nullable=False, server_default=func.now()),
     Index("ix_signin_attempt_user", "username", "attempted_at"),
+    schema="review",
+)
+# The console's queue: flags in queue order with their city (review.refresh_flag_queue()
+# rebuilds it when the flags change), so a page is an index range, not a sort of every flag.
+flag_queue = Table(
+    "flag_queue",
+    metadata,
+    Column("flag_id", Text, primary_key=True),
+    Column("city_code", Text),
+    Column("rule", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("person_id", Text),
+    Column("employer_id", Text),
+    Column("employer_name", Text),
+    Column("uscc", Text),
+    Column("levy_gap", Numeric(16, 2)),
+    Column("rank", Integer, nullable=False),
+    schema="review",
+)
+Index("ix_flag_queue_rank", flag_queue.c.active.desc(), flag_queue.c.rank)
+Index("ix_flag_queue_city", flag_queue.c.city_code, flag_queue.c.active.desc(), flag_queue.c.rank)
+queue_state = Table(
+    "queue_state",
+    metadata,
+    Column("queue", Text, primary_key=True),
+    Column("flag_count", BigInteger, nullable=False),
+    _ts("flags_seen_at"),
+    _ts("refreshed_at", nullable=False, server_default=func.now()),
     schema="review",
 )
 assignment = Table(
