@@ -70,14 +70,14 @@ def setup(url: str, flags: int, employers: int, persons: int) -> None:
     engine.dispose()
 
 
-def serve(url: str, port: int) -> None:
-    """Serve the console (child process, so that the clients do not share its interpreter)."""
+def serve(url: str, port: int, workers: int) -> None:
+    """Serve the console as `quotalink review --workers N` does (child process, so that the
+    clients do not share its interpreter)."""
     import uvicorn
 
-    from review.app import create_app
-
-    engine = sa.create_engine(url, pool_size=25, max_overflow=5)
-    uvicorn.run(create_app(engine), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    os.environ["WAREHOUSE_URL"] = url
+    uvicorn.run("review.app:app_from_environment", factory=True, workers=workers, host="127.0.0.1",
+                port=port, log_level="warning", access_log=False)
 
 
 def measure(base: str, user: str, paths: list[str], threads: int, per_thread: int) -> list[float]:
@@ -118,10 +118,11 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=100, help="requests per page kind for one user")
     ap.add_argument("--users", type=int, default=20, help="concurrent users")
     ap.add_argument("--per-user", type=int, default=15, help="requests per concurrent user and page kind")
+    ap.add_argument("--workers", type=int, default=2, help="server processes (quotalink review --workers)")
     ap.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
+        serve(args.serve[0], int(args.serve[1]), args.workers)
         return 0
     server = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
     name = f"ql_bench_console_{uuid.uuid4().hex[:6]}"
@@ -136,7 +137,7 @@ def main() -> int:
         print(f"seeded {args.flags} flags in {time.perf_counter() - t0:.1f}s")
         port = 18000 + random.randrange(1000)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        child = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port)], env=env, cwd=ROOT)
+        child = subprocess.Popen([sys.executable, __file__, "--workers", str(args.workers), "--serve", url, str(port)], env=env, cwd=ROOT)
         base = f"http://127.0.0.1:{port}"
         import httpx
 

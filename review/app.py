@@ -58,10 +58,12 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
     scope = security.Scope(engine, role_prefix)
     cities = city_codes()
     checked = {"at": -1e9}
+    counts_cache = data.CountCache()
 
     def fresh(conn) -> None:
         if time.monotonic() - checked["at"] >= queue_check_seconds:
-            data.refresh_queue(conn)
+            if data.refresh_queue(conn):
+                counts_cache.clear()
             checked["at"] = time.monotonic()
 
     # ------------------------------------------------------------------ plumbing
@@ -227,7 +229,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         page = _int(request.query_params.get("page")) or 1
         with scope.connect(user) as conn:
             fresh(conn)
-            rows, counts = data.queue(conn, f, page, user.sees_clear)
+            rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
             facets = data.facets(conn)
         total = counts.get(f.status, 0) if f.status else sum(counts.values())
         pages = max(1, -(-total // data.PAGE_SIZE))
@@ -308,6 +310,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
                     raise Problem(409, "four_eyes")
             else:
                 stage = "proposed"
+        counts_cache.clear()
         did = data.record_decision(conn, flag_id, decision, reason, (note or "").strip()[:2000] or None,
                                    user.username, stage)
         return {"decision_id": did, "stage": stage, "status": "proposed" if stage else decision}
@@ -502,7 +505,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         page = _int(request.query_params.get("page")) or 1
         with scope.connect(user) as conn:
             fresh(conn)
-            rows, counts = data.queue(conn, f, page, user.sees_clear)
+            rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
         return JSONResponse(_jsonable({"page": page, "page_size": data.PAGE_SIZE, "counts": counts,
                                        "flags": rows}))
 
@@ -539,6 +542,15 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         return {"ok": True}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The console on the warehouse of the settings (uvicorn factory for several workers)."""
+    from quotalink.settings import load_settings
+    from warehouse.db import get_engine
+
+    settings = load_settings()
+    return create_app(get_engine(settings), role_prefix=settings.role_prefix)
 
 
 def _cell(value: Any) -> Any:

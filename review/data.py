@@ -2,6 +2,7 @@
 
 import csv
 import re
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -126,8 +127,29 @@ def refresh_queue(conn: Connection) -> bool:
     return bool(conn.execute(sa.text("select review.refresh_flag_queue()")).scalar())
 
 
-def queue(conn: Connection, f: Filters, page: int, clear: bool,
-          limit: int = PAGE_SIZE) -> tuple[list[dict], dict[str, int]]:
+class CountCache:
+    """Counts per status by scope and filters, kept a few seconds: paging through a queue of
+    100,000 flags need not count them on every page. Cleared by every decision."""
+
+    def __init__(self, seconds: float = 5.0) -> None:
+        self.seconds = seconds
+        self._data: dict[tuple, tuple[float, dict[str, int]]] = {}
+
+    def get(self, key: tuple) -> dict[str, int] | None:
+        hit = self._data.get(key)
+        return dict(hit[1]) if hit and time.monotonic() - hit[0] < self.seconds else None
+
+    def put(self, key: tuple, counts: dict[str, int]) -> None:
+        if len(self._data) > 1000:
+            self._data.clear()
+        self._data[key] = (time.monotonic(), dict(counts))
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+def queue(conn: Connection, f: Filters, page: int, clear: bool, limit: int = PAGE_SIZE,
+          cache: CountCache | None = None) -> tuple[list[dict], dict[str, int]]:
     """One page of the queue and the counts per status (of the filters but the status)."""
     where, p = _where(f)
     page = max(1, page)
@@ -148,6 +170,10 @@ def queue(conn: Connection, f: Filters, page: int, clear: bool,
         r["person_name"] = names.get(r["person_id"])
     # Totals: every flag of the filters, less those decided (decisions are few next to flags).
     where_all, p_all = _where(f, with_status=False)
+    key = (where_all, tuple(sorted(p_all.items())))
+    cached = cache.get(key) if cache else None
+    if cached is not None:
+        return rows, cached
     assignee = ASSIGNEE_LATERAL if "a.assignee" in where_all else ""
     total = conn.execute(sa.text(
         f"select count(*) from review.flag_queue f {assignee} where {where_all}"), p_all).scalar()
@@ -159,6 +185,8 @@ def queue(conn: Connection, f: Filters, page: int, clear: bool,
         where {where_all} group by 1"""), p_all).all())
     counts = {s: decided.get(s, 0) for s in STATUSES}
     counts["open"] = total - sum(counts.values())
+    if cache:
+        cache.put(key, counts)
     return rows, counts
 
 

@@ -100,12 +100,34 @@ class Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-@pytest.fixture(scope="package")
-def console():
-    """The seeded warehouse and the console serving it on loopback (uvicorn in a thread)."""
+def start_console(engine: sa.Engine, access_log: bool = False, **kw):
+    """Serve the console on a free loopback port in a thread: (base URL, stop())."""
     import uvicorn
 
     from review.app import create_app
+
+    port = _free_port()
+    # The access log is on in the package's console (off in `quotalink review`) so that
+    # request lines are grepped too.
+    server = uvicorn.Server(uvicorn.Config(create_app(engine, **kw), host="127.0.0.1", port=port,
+                                           log_level="info", access_log=access_log, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(5)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture(scope="package")
+def console():
+    """The seeded warehouse and the console serving it on loopback (uvicorn in a thread)."""
     from warehouse.db import ensure_schema
 
     server_url = _server_url()
@@ -122,19 +144,9 @@ def console():
     root.addHandler(capture)
     old_level = root.level
     root.setLevel(logging.INFO)
-    port = _free_port()
-    # The access log is on here (off in `quotalink review`) so that URLs are grepped too.
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port,
-                                           log_level="info", access_log=True, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", engine=engine, log=capture)
-    server.should_exit = True
-    thread.join(5)
+    base, stop = start_console(engine, access_log=True)
+    yield SimpleNamespace(url=base, engine=engine, log=capture)
+    stop()
     root.removeHandler(capture)
     root.setLevel(old_level)
     engine.dispose()
