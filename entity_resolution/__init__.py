@@ -21,8 +21,10 @@ READS: dict[str, tuple[str, ...]] = {
                  "staging.civil_service"),
 }
 WRITES: dict[str, tuple[str, ...]] = {
-    "person": ("core.person", "core.person_xref", "core.person_id_history"),
-    "employer": ("core.employer", "core.employer_xref", "core.employer_id_history"),
+    "person": ("core.person", "core.person_xref", "core.person_id_history",
+               "core.person_match_edge", "core.link_override_applied"),
+    "employer": ("core.employer", "core.employer_xref", "core.employer_id_history",
+                 "core.employer_match_edge", "core.link_override_applied"),
 }
 
 

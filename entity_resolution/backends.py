@@ -91,16 +91,30 @@ def tf_columns(settings: dict) -> dict[str, float | None]:
     return found
 
 
-def register_term_frequencies(linker, db_api, frame, key: str, settings: dict) -> None:
+def register_term_frequencies(linker, db_api, frame, key: str, settings: dict,
+                              tables: dict | None = None) -> dict:
     """Term frequencies counted once per entity (exact key), not once per mention.
 
     A person or employer appears in several sources and years; counted per mention, a
     name unique to one entity would look as common as a name shared by several, and the
-    exact-name weight would be understated.
+    exact-name weight would be understated. Returns the tables (column → frame); given
+    `tables` (from an earlier call), registers those instead of counting again, so a
+    second linker over part of the records scores exactly as the first.
     """
+    if tables is None:
+        tables = term_frequency_tables(frame, key, settings)
+    for col, table in tables.items():
+        sdf = register(db_api, table, f"tf_{col}")
+        linker.table_management.register_term_frequency_lookup(sdf, col)
+    return tables
+
+
+def term_frequency_tables(frame, key: str, settings: dict) -> dict:
+    """Column → (value, tf_<column>) frame for each term-frequency-adjusted column."""
     import pandas as pd
 
     has_key = frame[key].notna()
+    tables = {}
     for col, prior in tf_columns(settings).items():
         per_entity = pd.concat([
             frame.loc[has_key, [key, col]].drop_duplicates(),
@@ -112,6 +126,5 @@ def register_term_frequencies(linker, db_api, frame, key: str, settings: dict) -
         prior = prior if prior else 1.0 / max(len(counts), 1)
         share = min(1.0, counts.sum() / TF_FULL_RECORDS)
         tf = share * counts.to_numpy() / counts.sum() + (1.0 - share) * prior
-        table = pd.DataFrame({col: counts.index.astype(str), f"tf_{col}": tf})
-        sdf = register(db_api, table, f"tf_{col}")
-        linker.table_management.register_term_frequency_lookup(sdf, col)
+        tables[col] = pd.DataFrame({col: counts.index.astype(str), f"tf_{col}": tf})
+    return tables

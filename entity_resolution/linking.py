@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 EDGE_COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
 
 
-def _linker(model: Model, features: pd.DataFrame, engine: str, *, detail: bool):
+def _linker(model: Model, features: pd.DataFrame, engine: str, *, detail: bool,
+            tf_tables: dict | None = None):
     from splink import Linker
 
     settings = copy.deepcopy(model.settings)
@@ -28,17 +29,24 @@ def _linker(model: Model, features: pd.DataFrame, engine: str, *, detail: bool):
     db_api = make_db_api(engine)
     sdf = register(db_api, features_in, f"{model.kind}_mentions")
     linker = Linker(sdf, settings)
-    register_term_frequencies(linker, db_api, features, rules.profile(model.kind).exact_key, settings)
+    key = rules.profile(model.kind).exact_key
+    # An empty dict asks for the tables; a filled one is used as it is.
+    tables = register_term_frequencies(linker, db_api, features, key, settings,
+                                       tf_tables or None)
+    if tf_tables is not None and not tf_tables:
+        tf_tables.update(tables)
     return linker
 
 
 def predict_edges(model: Model, features: pd.DataFrame, *, engine: str = "duckdb",
-                  floor: float = 0.01) -> pd.DataFrame:
-    """Scored pairs with match probability ≥ floor (below the threshold too, for review)."""
+                  floor: float = 0.01, tf_tables: dict | None = None) -> pd.DataFrame:
+    """Scored pairs with match probability ≥ floor (below the threshold too, for review).
+
+    An empty dict as `tf_tables` receives the term-frequency tables the scoring used."""
     if len(features) < 2:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith("match") else "int64")
                              for c in EDGE_COLUMNS})
-    linker = _linker(model, features, engine, detail=False)
+    linker = _linker(model, features, engine, detail=False, tf_tables=tf_tables)
     predictions = linker.inference.predict(threshold_match_probability=floor)
     table = predictions.as_pyarrow_table() if hasattr(predictions, "as_pyarrow_table") else None
     edges = (table.to_pandas() if table is not None else predictions.as_pandas_dataframe())

@@ -13,6 +13,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from entity_resolution import explain
+from entity_resolution import overrides as override_rules
 from entity_resolution.clustering import ClusterResult, cluster
 from entity_resolution.context import (
     EmployerContext,
@@ -177,6 +179,10 @@ class Resolution:
     repaired: int = 0  # mentions given their key by the deterministic repair
     # Why a mention got its key other than by its own value: unique_id, link_kind, rule.
     link_reasons: pd.DataFrame | None = None
+    # Rows of core.<kind>_match_edge (the spanning pairs of every cluster, explained) and
+    # of core.link_override_applied (what became of each override read).
+    match_edges: pd.DataFrame | None = None
+    applied: pd.DataFrame | None = None
 
 
 def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
@@ -186,10 +192,12 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                   certificates: pd.DataFrame | None = None,
                   prepared: bool = False,
                   context: EmployerContext | None = None,
-                  employer_cores: dict | None = None) -> Resolution:
+                  employer_cores: dict | None = None,
+                  explain_links: bool = True, run_id: str | None = None) -> Resolution:
     """The whole resolution on in-memory frames (no database): features → edges →
-    clusters → stable IDs → golden records and xref. With `prepared`, `mentions` is
-    already the output of prepare_persons / prepare_employers."""
+    clusters → stable IDs → golden records and xref, and (with `explain_links`) the match
+    edges that explain every cluster. With `prepared`, `mentions` is already the output
+    of prepare_persons / prepare_employers."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     # A prepared frame is used as is (and gains cluster and ID columns): no second copy.
@@ -197,11 +205,13 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     timings["prepare_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    edges = predict_edges(model, features, engine=er_engine)
+    tf_tables: dict = {}
+    edges = predict_edges(model, features, engine=er_engine, tf_tables=tf_tables)
     timings["predict_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    must, cannot, unknown = _override_pairs(overrides, features)
+    decided = override_rules.decisions(overrides, features)
+    must, cannot, unknown = decided.must, decided.cannot, decided.unknown
     # After scoring, so the model sees the mentions as delivered; before clustering, so
     # a repaired key is an exact link (and a cannot-link override undoes the repair).
     reasons: list[tuple[int, str, str]] = []
@@ -279,9 +289,33 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                          "match_probability": probability})
     timings["golden_s"] = time.perf_counter() - t
     timings["overrides_unknown"] = unknown
+    override_rules.mark_refused(decided, result.labels)
+    match_edges = None
+    if explain_links:
+        t = time.perf_counter()
+        match_edges = explain_clusters(kind, features, edges, result, model, decided,
+                                       er_engine=er_engine, run_id=run_id,
+                                       tf_tables=tf_tables)
+        timings["explain_s"] = time.perf_counter() - t
     return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings,
                       int(repaired.sum()),
-                      pd.DataFrame(reasons, columns=["unique_id", "link_kind", "rule"]))
+                      pd.DataFrame(reasons, columns=["unique_id", "link_kind", "rule"]),
+                      match_edges, override_rules.applied_frame(kind.name, decided, run_id))
+
+
+def explain_clusters(kind: EntityKind, features: pd.DataFrame, edges: pd.DataFrame,
+                     result: ClusterResult, model: Model, decided: override_rules.Decisions,
+                     *, er_engine: str = "duckdb", run_id: str | None = None,
+                     tf_tables: dict | None = None) -> pd.DataFrame:
+    """The rows of core.<kind>_match_edge: a spanning set of pairs per cluster, each with
+    its kind and reason, and the per-comparison weights of the model's pairs."""
+    pairs = explain.spanning_pairs(kind.name, features, result.labels, edges, model.threshold,
+                                   decided.must_info, result.refused)
+    model_pairs = pairs[pairs["link_kind"] == "splink"]
+    comparisons = explain.splink_comparisons(
+        model, features, model_pairs["l"].to_numpy(), model_pairs["r"].to_numpy(),
+        engine=er_engine, tf_tables=tf_tables) if len(model_pairs) else []
+    return explain.edge_frame(kind.name, features, pairs, kind.id_col, comparisons, run_id)
 
 
 _REPAIR_RULE = {
@@ -296,32 +330,8 @@ def repair_keys(kind: str, features: pd.DataFrame,
     return KINDS[kind].repair(features, cannot_link or [])
 
 
-def _override_pairs(overrides: pd.DataFrame | None, features: pd.DataFrame):
-    """Must-link and cannot-link pairs as record indexes; the latest decision per pair wins."""
-    if overrides is None or overrides.empty:
-        return [], [], 0
-    wanted = set(zip(overrides["source_a"], overrides["key_a"], strict=True)) | set(
-        zip(overrides["source_b"], overrides["key_b"], strict=True))
-    named = features[pd.Series(list(zip(features["source"], features["source_key"],
-                                        strict=True)), index=features.index).isin(wanted)]
-    index = {(s, k): int(i) for s, k, i in zip(named["source"], named["source_key"],
-                                                named["unique_id"], strict=True)}
-    rows = overrides.sort_values(["decided_at", "override_id"], kind="stable")
-    latest: dict[tuple[int, int], str] = {}
-    unknown = 0
-    for r in rows.itertuples(index=False):
-        a, b = index.get((r.source_a, r.key_a)), index.get((r.source_b, r.key_b))
-        if a is None or b is None:
-            unknown += 1
-            continue
-        latest[(min(a, b), max(a, b))] = r.decision
-    must = [pair for pair, d in latest.items() if d == "must_link"]
-    cannot = [pair for pair, d in latest.items() if d == "cannot_link"]
-    return must, cannot, unknown
-
-
 def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | None,
-             var_dir: Path | None) -> dict[str, Any]:
+             var_dir: Path | None, run_id: str | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     model = model or load_model(kind.name)
 
@@ -333,7 +343,7 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
         old_golden = _read_bulk(conn, f"SELECT * FROM {kind.golden}")
         history = _read(conn, f"SELECT retired_id, current_id FROM {kind.history}")
         overrides = _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
-                                "decision, decided_at FROM core.link_override "
+                                "decision, decided_by, reason, decided_at FROM core.link_override "
                                 "WHERE entity = :e", e=kind.name)
         context = _employer_context(conn) if kind.name == "employer" else None
         employer_cores = _person_employers(conn) if kind.name == "person" else None
@@ -343,11 +353,12 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
 
     run = resolve_frame(kind, mentions, model, er_engine=er_engine, previous=previous,
                         known_ids=known, overrides=overrides, certificates=certificates,
-                        context=context, employer_cores=employer_cores)
+                        context=context, employer_cores=employer_cores, run_id=run_id)
     golden = _keep_updated_at(run.golden, old_golden, kind)
 
     t = time.perf_counter()
-    _publish(engine, kind, golden, run.xref, run.assignment.retired)
+    _publish(engine, kind, golden, run.xref, run.assignment.retired, run.match_edges,
+             run.applied)
     write_s = time.perf_counter() - t
     if var_dir is not None:
         try:
@@ -424,6 +435,9 @@ def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, go
         "refused_different_keys": int(refused.get("different_keys", 0)),
         "refused_ambiguous": int(refused.get("ambiguous", 0)),
         "overrides": int(len(overrides)),
+        "match_edges": int(len(run.match_edges)) if run.match_edges is not None else 0,
+        "overrides_pending_applied": int((run.applied["outcome"] == "applied").sum())
+        if run.applied is not None and len(run.applied) else 0,
         "overrides_unknown_mentions": unknown,
         "ids_kept": assignment.kept,
         "ids_minted": assignment.minted,
@@ -459,15 +473,29 @@ def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) 
 
 
 def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.DataFrame,
-             retired: list[tuple[str, str]]) -> None:
-    """Replace golden records and xref in one transaction; append to the ID history."""
-    from warehouse.db import copy_frame
+             retired: list[tuple[str, str]], match_edges: pd.DataFrame | None = None,
+             applied: pd.DataFrame | None = None) -> None:
+    """Replace golden records, xref and match edges in one transaction; append to the ID
+    history; record the overrides this run applied."""
+    from warehouse.db import copy_frame, copy_frame_arrow
 
+    edge_table = f"core.{kind.name}_match_edge"
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}"))
+        conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, {edge_table}"))
         copy_frame(conn, kind.golden, golden)
         copy_frame(conn, kind.xref, xref)
+        if match_edges is not None:
+            copy_frame_arrow(conn, edge_table, match_edges)
+        if applied is not None and len(applied):
+            # The first run that applied an override marks it no longer pending.
+            conn.execute(sa.text(
+                "INSERT INTO core.link_override_applied (override_id, entity, outcome, run_id) "
+                "SELECT * FROM unnest(cast(:i as bigint[]), cast(:e as text[]), "
+                "cast(:o as text[]), cast(:r as text[])) ON CONFLICT (override_id) DO NOTHING"),
+                {"i": applied["override_id"].astype(int).tolist(),
+                 "e": applied["entity"].tolist(), "o": applied["outcome"].tolist(),
+                 "r": [applied["run_id"].iat[0]] * len(applied)})
         for old, new in retired:
             # Keep every retired ID one hop from a live one.
             conn.execute(sa.text(f"UPDATE {kind.history} SET current_id = :new "
@@ -483,16 +511,18 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
 
 
 def resolve_persons(engine: Engine, *, er_engine: str = "duckdb", model: Model | None = None,
-                    var_dir: Path | None = None) -> dict[str, Any]:
-    """Link person mentions in staging and publish core.person and core.person_xref.
+                    var_dir: Path | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """Link person mentions in staging and publish core.person, core.person_xref and
+    core.person_match_edge (stamped with ``run_id``, the pipeline run).
 
     ``var_dir`` (the settings' QUOTALINK_VAR_DIR) receives the run's edges and charts;
     without it none are written."""
-    return _resolve(PERSON, engine, er_engine, model, var_dir)
+    return _resolve(PERSON, engine, er_engine, model, var_dir, run_id)
 
 
 def resolve_employers(engine: Engine, *, er_engine: str = "duckdb",
-                      model: Model | None = None, var_dir: Path | None = None) -> dict[str, Any]:
-    """Link employer mentions in staging and publish core.employer and core.employer_xref
-    (``var_dir`` as for resolve_persons)."""
-    return _resolve(EMPLOYER, engine, er_engine, model, var_dir)
+                      model: Model | None = None, var_dir: Path | None = None,
+                      run_id: str | None = None) -> dict[str, Any]:
+    """Link employer mentions in staging and publish core.employer, core.employer_xref and
+    core.employer_match_edge (``var_dir`` and ``run_id`` as for resolve_persons)."""
+    return _resolve(EMPLOYER, engine, er_engine, model, var_dir, run_id)

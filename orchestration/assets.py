@@ -131,7 +131,8 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
         engine, settings = warehouse.engine(), warehouse.settings()
         resolve = getattr(entity_resolution, f"resolve_{kind}s")
         with step(f"resolve {kind}s") as summary:
-            metrics = resolve(engine, er_engine=settings.er_engine, var_dir=settings.var_dir) or {}
+            metrics = resolve(engine, er_engine=settings.er_engine, var_dir=settings.var_dir,
+                              run_id=context.run_id) or {}
             summary.update({k: v for k, v in metrics.items() if k in (f"{kind}s", "mentions")})
         meta = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}
         meta.update(_evaluation(engine, settings, kind))

@@ -1,4 +1,4 @@
-"""The `quotalink` command line: generate, run, evaluate, db, review, report, ui."""
+"""The `quotalink` command line: generate, run, evaluate, db, review, users, report, ui."""
 
 import argparse
 import logging
@@ -268,9 +268,49 @@ def cmd_review(args: argparse.Namespace) -> int:
     from review.app import create_app
     from warehouse.db import get_engine
 
-    app = create_app(get_engine(load_settings()))
-    print(f"review console on http://{args.host}:{args.port}/")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    settings = load_settings()
+    get_engine(settings)  # migrate once, before any worker starts
+    print(f"review console on http://{args.host}:{args.port}/ (create accounts with quotalink users add)")
+    # No access log: request lines are not needed and must never carry personal data.
+    opts = {"host": args.host, "port": args.port, "log_level": "warning", "access_log": False,
+            "proxy_headers": args.behind_proxy,
+            "forwarded_allow_ips": "127.0.0.1" if args.behind_proxy else None}
+    if args.workers > 1:
+        uvicorn.run("review.app:app_from_environment", factory=True, workers=args.workers, **opts)
+    else:
+        uvicorn.run(create_app(get_engine(settings), role_prefix=settings.role_prefix), **opts)
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """Create, list or disable console accounts."""
+    from quotalink.settings import load_settings
+    from review import accounts
+    from warehouse.db import get_engine
+
+    engine = get_engine(load_settings())
+    if args.users_command == "list":
+        for a in accounts.list_accounts(engine):
+            print(f"{a.username}\t{a.role}\t{a.city_code or '全省'}\t{'active' if a.active else 'disabled'}")
+        return 0
+    if args.users_command == "disable":
+        if not accounts.disable_account(engine, args.username):
+            print(f"quotalink users: no account {args.username!r}", file=sys.stderr)
+            return 1
+        print(f"disabled {args.username} (its sessions ended)")
+        return 0
+    if not args.password_stdin:
+        print("quotalink users add: give the password on standard input with --password-stdin",
+              file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        a = accounts.add_account(engine, args.username, args.role, password, args.city,
+                                 args.display_name)
+    except ValueError as exc:
+        print(f"quotalink users add: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {a.username} ({a.role}, {a.city_code or 'whole province'})")
     return 0
 
 
@@ -421,7 +461,33 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Serve the auditors' review console (FastAPI).")
     rv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     rv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    rv.add_argument("--workers", type=int, default=1,
+                    help="server processes (default 1; 2 on a 2-core machine for many users)")
+    rv.add_argument("--behind-proxy", action="store_true",
+                    help="trust X-Forwarded-For/-Proto from a reverse proxy on 127.0.0.1 (https there)")
     rv.set_defaults(fn=cmd_review)
+    us = sub.add_parser("users", help="console accounts: add, list, disable",
+                        description="Manage the review console's accounts (review.account).")
+    us_sub = us.add_subparsers(dest="users_command", required=True, metavar="SUBCOMMAND")
+    ua = us_sub.add_parser("add", help="create an account",
+                           description="Create a console account; the password is read from "
+                                       "standard input (one line, at least 10 characters).")
+    ua.add_argument("username", help="sign-in name (any Unicode, e.g. 张审计)")
+    ua.add_argument("--role", required=True, choices=("viewer", "auditor", "supervisor", "admin"),
+                    help="viewer (masked), auditor, supervisor (four-eyes sign-off) or admin (accounts only)")
+    ua.add_argument("--city", default=None, metavar="CODE",
+                    help="4-digit Shandong city code the account is limited to; none = whole province")
+    ua.add_argument("--display-name", default=None, dest="display_name",
+                    help="name shown in the console (default: the username)")
+    ua.add_argument("--password-stdin", action="store_true", dest="password_stdin",
+                    help="read the password from standard input (required: never on the command line)")
+    ua.set_defaults(fn=cmd_users)
+    ul = us_sub.add_parser("list", help="list the accounts", description="List every console account.")
+    ul.set_defaults(fn=cmd_users)
+    ud = us_sub.add_parser("disable", help="disable an account and end its sessions",
+                           description="Disable a console account; its open sessions end at once.")
+    ud.add_argument("username", help="the account to disable")
+    ud.set_defaults(fn=cmd_users)
     rp = sub.add_parser("report", help="write the annual implementation report (.xlsx, .html or .pdf)",
                         description="Write the annual implementation report of a year (docs/report.md); "
                                     "a year without data exits 2.")

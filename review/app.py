@@ -1,180 +1,583 @@
-"""FastAPI application of the review console (server-rendered Jinja2 pages + a JSON API)."""
+"""The auditors' console: FastAPI pages (Jinja2) and a JSON API, scoped by role and city in SQL."""
 
 import datetime as dt
+import io
 import json
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from fastapi import FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from quotalink.privacy import mask_id, mask_name, mask_phone
+from entity_resolution.explain import cluster_edges
+from entity_resolution.overrides import pending_overrides, record_override
+from quotalink.privacy import mask_name
+from quotalink.xlsx import neutralise
+from review import data, security
+from review.accounts import verify_password
+from review.i18n import LANGS, RULES, translator
+from review.security import User
+from review.waterfall import waterfall_svg
+from warehouse.roles import city_codes
 
-DECISIONS = ("confirmed", "dismissed", "escalated")
-PAGE_SIZE = 50
-PERSONAL_KEYS = {
-    "id_number": mask_id, "cert_number": mask_id, "full_name": mask_name, "name": mask_name,
-    "phone": mask_phone,
-}
-
-
-def mask_evidence(value: Any) -> Any:
-    """Mask personal fields anywhere inside a flag's evidence (for reviewers not signed in)."""
-    if isinstance(value, dict):
-        return {
-            k: (PERSONAL_KEYS[k](v) if k in PERSONAL_KEYS and isinstance(v, str) else mask_evidence(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_evidence(v) for v in value]
-    return value
+log = logging.getLogger("review")
+HERE = Path(__file__).resolve().parent
 
 
-FLAG_LIST_SQL = """
-select f.flag_id, f.rule, f.year, f.severity, f.score, f.active, f.first_seen_at, f.last_seen_at,
-       f.person_id, f.employer_id, p.full_name, e.name as employer_name,
-       d.decision, d.reviewer, d.decided_at
-from mart.anomaly_flag f
-left join core.person p on p.person_id = f.person_id
-left join core.employer e on e.employer_id = f.employer_id
-left join lateral (
-    select decision, reviewer, decided_at from review.decision r
-    where r.flag_id = f.flag_id order by decided_at desc, decision_id desc limit 1
-) d on true
-where (:rule is null or f.rule = :rule)
-  and (:year is null or f.year = :year)
-  and (:severity is null or f.severity = :severity)
-  and (:active is null or f.active = :active)
-  and (:status is null
-       or (:status = 'open' and d.decision is null)
-       or d.decision = :status)
-order by f.active desc, case f.severity when 'high' then 0 when 'medium' then 1 else 2 end,
-         f.score desc, f.flag_id
-limit :limit offset :offset
-"""
+class Problem(Exception):
+    """An HTTP error rendered as a page or as JSON, in the user's language."""
+
+    def __init__(self, status: int, key: str) -> None:
+        super().__init__(key)
+        self.status, self.key = status, key
 
 
-def create_app(engine: Engine) -> FastAPI:
-    """The console on a warehouse engine."""
-    app = FastAPI(title="QuotaLink review console")
-    templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+def _int(value: str | None, lo: int = 1, hi: int = 10**6) -> int | None:
+    """A bounded integer from a query parameter (anything else: None)."""
+    if value is None or not value.strip().lstrip("-").isdigit() or len(value) > 9:
+        return None
+    return min(max(int(value), lo), hi)
 
-    def reviewer_of(request: Request) -> str | None:
-        name = request.cookies.get("reviewer")
-        return name.strip() if name and name.strip() else None
 
-    def list_flags(rule, year, severity, status, active, page) -> list[dict]:
-        params = {
-            "rule": rule or None, "year": year, "severity": severity or None,
-            "status": status or None, "active": active, "limit": PAGE_SIZE,
-            "offset": (max(page, 1) - 1) * PAGE_SIZE,
-        }
-        stmt = sa.text(FLAG_LIST_SQL).bindparams(
-            sa.bindparam("rule", type_=sa.Text), sa.bindparam("year", type_=sa.Integer),
-            sa.bindparam("severity", type_=sa.Text), sa.bindparam("status", type_=sa.Text),
-            sa.bindparam("active", type_=sa.Boolean),
-        )
-        with engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt, params).mappings()]
+def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = security.IDLE_MINUTES,
+               queue_check_seconds: float = 10.0) -> FastAPI:
+    """The console on a warehouse engine (the engine's login must be a member of the console role).
 
-    def facets() -> dict:
-        with engine.connect() as conn:
-            rules = conn.execute(sa.text("select rule, count(*) from mart.anomaly_flag where active group by rule order by rule")).all()
-            years = conn.execute(sa.text("select distinct year from mart.anomaly_flag order by year")).scalars().all()
-        return {"rules": rules, "years": years}
+    Every ``queue_check_seconds`` a request first asks whether the flags changed since the
+    queue was built, and rebuilds it if so (one count over the flags).
+    """
+    app = FastAPI(title="QuotaLink console API", docs_url=None, redoc_url=None, openapi_url=None)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    scope = security.Scope(engine, role_prefix)
+    cities = city_codes()
+    checked = {"at": -1e9}
+    counts_cache = data.CountCache()
+
+    def fresh(conn) -> None:
+        if time.monotonic() - checked["at"] >= queue_check_seconds:
+            if data.refresh_queue(conn):
+                counts_cache.clear()
+            checked["at"] = time.monotonic()
+
+    # ------------------------------------------------------------------ plumbing
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in security.HEADERS.items():
+            response.headers.setdefault(k, v)
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    def lang_of(request: Request) -> str:
+        lang = request.query_params.get("lang") or request.cookies.get("ql_lang") or "zh"
+        return lang if lang in LANGS else "zh"
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @app.exception_handler(Problem)
+    async def problem(request: Request, exc: Problem):
+        t = translator(lang_of(request))
+        if wants_json(request):
+            return JSONResponse({"error": exc.key, "message": t(exc.key)}, status_code=exc.status)
+        return templates.TemplateResponse(request, "error.html", {
+            "t": t, "lang": lang_of(request), "user": None, "message": t(exc.key), "status": exc.status},
+            status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        key = {404: "not_found", 403: "forbidden", 401: "signin"}.get(exc.status_code, "error")
+        return await problem(request, Problem(exc.status_code, key))
+
+    def client(request: Request) -> str | None:
+        return request.client.host if request.client else None
+
+    def user_of(request: Request) -> User | None:
+        with scope.connect(None) as conn:
+            return security.load_user(conn, request.cookies.get(security.SESSION_COOKIE), idle_minutes)
+
+    def require(request: Request, roles: tuple[str, ...] | None = None) -> User:
+        user = user_of(request)
+        if user is None:
+            raise Problem(401, "signin")
+        if roles and user.role not in roles:
+            raise Problem(403, "forbidden")
+        return user
+
+    def page_user(request: Request, roles: tuple[str, ...] | None = None) -> User | RedirectResponse:
+        user = user_of(request)
+        if user is None:
+            from urllib.parse import urlencode
+
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/login?" + urlencode({"next": security.safe_next(target)}), 303)
+        if roles and user.role not in roles:
+            raise Problem(403, "forbidden")
+        return user
+
+    async def form_of(request: Request) -> dict[str, str]:
+        form = await request.form()
+        return {k: str(v) for k, v in form.items()}
+
+    def check_csrf(user: User, given: str | None) -> None:
+        if not security.same_token(given, user.csrf_token):
+            raise Problem(403, "forbidden")
+
+    def render(request: Request, name: str, user: User | None, **ctx: Any) -> HTMLResponse:
+        lang = lang_of(request)
+        response = templates.TemplateResponse(request, name, {
+            "t": translator(lang), "lang": lang, "user": user, "rules_zh": RULES, **ctx})
+        if request.query_params.get("lang") in LANGS:
+            response.set_cookie("ql_lang", lang, httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")
+        return response
+
+    # ------------------------------------------------------------------ sign-in
+    def sign_in(conn, username: str, password: str, addr: str | None) -> str | None:
+        """The session token, or None; raises 429 once throttled (logged either way)."""
+        if security.recent_failures(conn, username) >= security.MAX_FAILURES:
+            log.warning("sign-in throttled for %s from %s", mask_name(username), addr)
+            raise Problem(429, "throttled")
+        row = conn.exec_driver_sql(
+            "select password_hash, active from review.account where username = %(u)s",
+            {"u": username}).first()
+        ok = verify_password(row.password_hash if row and row.active else None, password)
+        security.record_attempt(conn, username, addr, ok)
+        if not ok:
+            log.warning("failed sign-in for %s from %s", mask_name(username), addr)
+            return None
+        token, _csrf = security.open_session(conn, username, addr)
+        return token
+
+    def set_session(response: Response, request: Request, token: str) -> None:
+        response.set_cookie(security.SESSION_COOKIE, token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/")
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/"):
+        pre = security.new_token()
+        response = render(request, "login.html", None, next=security.safe_next(next), login_csrf=pre,
+                          failed=False)
+        response.set_cookie(security.LOGIN_CSRF_COOKIE, pre, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    @app.post("/login")
+    async def login(request: Request):
+        form = await form_of(request)
+        # Login CSRF: a cross-site form cannot read or set our pre-session cookie.
+        if not security.same_token(form.get("csrf"), request.cookies.get(security.LOGIN_CSRF_COOKIE)):
+            raise Problem(403, "forbidden")
+        username = form.get("username", "").strip()[:200]
+        with scope.connect(None) as conn:
+            token = sign_in(conn, username, form.get("password", ""), client(request))
+        if token is None:
+            pre = security.new_token()
+            response = render(request, "login.html", None, next=security.safe_next(form.get("next")),
+                              login_csrf=pre, failed=True)
+            response.status_code = 401
+            response.set_cookie(security.LOGIN_CSRF_COOKIE, pre, httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")
+            return response
+        response = RedirectResponse(security.safe_next(form.get("next")), status_code=303)
+        set_session(response, request, token)
+        response.delete_cookie(security.LOGIN_CSRF_COOKIE)
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request):
+        user = require(request)
+        check_csrf(user, (await form_of(request)).get("csrf"))
+        with scope.connect(None) as conn:
+            security.end_session(conn, user.session_hash)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(security.SESSION_COOKIE)
+        return response
+
+    # ------------------------------------------------------------------ queue
+    def filters_of(request: Request, user: User) -> data.Filters:
+        qp = request.query_params
+        status = qp.get("status", "open")
+        active = qp.get("active", "true")
+        city = qp.get("city") or None
+        return data.Filters(
+            rule=qp.get("rule") or None, year=_int(qp.get("year"), 1900, 2100),
+            severity=qp.get("severity") if qp.get("severity") in ("high", "medium", "low") else None,
+            status=status if status in data.STATUSES else None,
+            city=city if city in cities else None, assignee=(qp.get("assignee") or None),
+            active=None if active == "all" else active != "false",
+            q=(qp.get("q") or "").strip()[:100] or None, person=qp.get("person") or None,
+            scope_city=user.city_code)
+
 
     @app.get("/", response_class=HTMLResponse)
-    def index(request: Request, rule: str | None = None, year: str | None = None,
-              severity: str | None = None, status: str | None = "open", active: str | None = "true",
-              page: int = 1):
-        year_i = int(year) if year and year.isdigit() else None
-        active_b = None if active in (None, "", "all") else active == "true"
-        flags = list_flags(rule, year_i, severity, status if status != "all" else None, active_b, page)
-        for f in flags:
-            f["full_name"] = mask_name(f["full_name"])
-        return templates.TemplateResponse(request, "index.html", {
-            "flags": flags, "facets": facets(), "reviewer": reviewer_of(request),
-            "filters": {"rule": rule or "", "year": year or "", "severity": severity or "",
-                        "status": status or "all", "active": active or "all"},
-            "page": page, "page_size": PAGE_SIZE,
-        })
+    def queue_page(request: Request):
+        user = page_user(request, ("viewer", "auditor", "supervisor"))
+        if isinstance(user, RedirectResponse):
+            return user
+        f = filters_of(request, user)
+        if f.q and data.ID_NUMBER.match(f.q):
+            f.q = None  # an ID number is looked up only through POST /search
+        page = _int(request.query_params.get("page")) or 1
+        with scope.connect(user) as conn:
+            fresh(conn)
+            rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
+            facets = data.facets(conn)
+        total = counts.get(f.status, 0) if f.status else sum(counts.values())
+        pages = max(1, -(-total // data.PAGE_SIZE))
+        return render(request, "queue.html", user, rows=rows, counts=counts, total=total, page=page,
+                      pages=pages, f=f, params=f.params(), facets=facets, cities=cities)
 
-    def load_flag(flag_id: str) -> dict:
-        with engine.connect() as conn:
-            flag = conn.execute(sa.text(
-                "select f.*, p.full_name, p.id_number, p.cert_number, p.phone, e.name as employer_name, "
-                "e.uscc from mart.anomaly_flag f left join core.person p on p.person_id = f.person_id "
-                "left join core.employer e on e.employer_id = f.employer_id where f.flag_id = :f"),
-                {"f": flag_id}).mappings().first()
-            if flag is None:
-                raise HTTPException(404, f"no flag {flag_id}")
-            # Decisions taken on the same finding before a merge of golden IDs renamed it.
-            earlier = (flag["evidence"] or {}).get("previous_flag_ids") or []
-            decisions = conn.execute(sa.text(
-                "select decision_id, flag_id, decision, reviewer, note, decided_at from review.decision "
-                "where flag_id = any(:ids) order by decided_at, decision_id"),
-                {"ids": [flag_id, *earlier]}).mappings().all()
-        return {"flag": dict(flag), "decisions": [dict(d) for d in decisions]}
+    @app.post("/search")
+    async def search(request: Request):
+        user = require(request, ("viewer", "auditor", "supervisor"))
+        form = await form_of(request)
+        check_csrf(user, form.get("csrf"))
+        q = form.get("q", "").strip()[:100]
+        if data.ID_NUMBER.match(q):
+            with scope.connect(user) as conn:
+                ids = data.persons_with_id(conn, q)
+            # The ID never reaches a URL or a log: the queue is filtered by golden person.
+            return RedirectResponse(f"/?status=&active=all&person={ids[0] if ids else 'none'}", 303)
+        from urllib.parse import urlencode
+
+        return RedirectResponse("/?" + urlencode({"q": q, "status": "", "active": "all"}), 303)
+
+    # ------------------------------------------------------------------ case
+    def case(conn, user: User, flag_id: str, addr: str | None) -> dict:
+        f = data.flag(conn, flag_id, user.sees_clear)
+        if f is None:
+            raise Problem(404, "not_found")
+        ev = f["evidence"] or {}
+        wanted = [(m["source"], m["source_key"]) for m in ev.get("mentions", [])
+                  if m.get("entity", "person") == "person"]
+        c = {
+            "flag": f, "person": data.person(conn, f["person_id"], user.sees_clear),
+            "employer": data.employer(conn, f["employer_id"]),
+            "mentions": data.person_mentions(conn, f["person_id"], wanted if user.sees_clear else [],
+                                             user.sees_clear),
+            "employer_mentions": data.employer_mentions(conn, f["employer_id"]),
+            "others": data.other_flags(conn, f), "decisions": data.decisions(conn, f, user.sees_clear),
+        }
+        c["edges"], c["pending"] = explanations(conn, f, c["mentions"])
+        if user.sees_clear:
+            data.log_access(conn, user.username, addr, "view_flag", flag_id, f["person_id"],
+                            f["employer_id"])
+        return c
+
+    def explanations(conn, f: dict, mentions: list[dict]) -> tuple[list, list]:
+        """Match edges of the golden person (with their SVG) and overrides awaiting a run."""
+        edges = []
+        for entity, golden in (("person", f["person_id"]), ("employer", f["employer_id"])):
+            if golden:
+                edges += [{"edge": e, "svg": waterfall_svg(e)} for e in cluster_edges(conn, entity, golden)]
+        keys = [(m["source"], m["raw_key"]) for m in mentions]
+        return edges, pending_overrides(conn, "person", keys) if keys else []
 
     @app.get("/flags/{flag_id}", response_class=HTMLResponse)
-    def flag_page(request: Request, flag_id: str):
-        data = load_flag(flag_id)
-        reviewer = reviewer_of(request)
-        flag = data["flag"]
-        evidence = flag["evidence"] if reviewer else mask_evidence(flag["evidence"])
-        if not reviewer:
-            for k in ("full_name", "id_number", "cert_number", "phone"):
-                flag[k] = PERSONAL_KEYS[k](flag[k]) if flag.get(k) else flag.get(k)
-        return templates.TemplateResponse(request, "flag.html", {
-            "flag": flag, "decisions": data["decisions"], "reviewer": reviewer,
-            "evidence_json": json.dumps(evidence, ensure_ascii=False, indent=2, default=str),
-            "decision_kinds": DECISIONS,
-        })
+    def case_page(request: Request, flag_id: str):
+        user = page_user(request, ("viewer", "auditor", "supervisor"))
+        if isinstance(user, RedirectResponse):
+            return user
+        with scope.connect(user) as conn:
+            fresh(conn)
+            c = case(conn, user, flag_id[:100], client(request))
+            nxt = data.next_flag(conn, flag_id, user.city_code)
+        return render(request, "case.html", user, **c, reasons=data.reasons(), next_id=nxt,
+                      sentence=sentence(c), facts=facts(c["flag"]))
 
-    @app.post("/flags/{flag_id}/decision")
-    def decide(request: Request, flag_id: str, decision: str = Form(...), note: str = Form("")):
-        reviewer = reviewer_of(request)
-        if not reviewer:
-            raise HTTPException(403, "sign in with your reviewer name first")
-        if decision not in DECISIONS:
-            raise HTTPException(422, f"decision must be one of {', '.join(DECISIONS)}")
-        load_flag(flag_id)
-        with engine.begin() as conn:
-            conn.execute(sa.text(
-                "insert into review.decision (flag_id, decision, reviewer, note, decided_at) "
-                "values (:f, :d, :r, :n, :t)"),
-                {"f": flag_id, "d": decision, "r": reviewer, "n": note.strip() or None,
-                 "t": dt.datetime.now(dt.UTC)})
+    def decide(conn, user: User, flag_id: str, decision: str, reason: str, note: str | None) -> dict:
+        if not user.works_flags:
+            raise Problem(403, "forbidden")
+        if decision not in data.DECISIONS or reason not in data.reason_codes(decision):
+            raise Problem(422, "error")
+        f = data.flag(conn, flag_id, clear=False)
+        if f is None:
+            raise Problem(404, "not_found")
+        stage = None
+        if decision == "confirmed" and f["severity"] == "high":
+            # Four eyes: a high flag is confirmed by a supervisor other than its proposer.
+            if f["status"] == "proposed" and user.role == "supervisor":
+                if f["last_reviewer"] == user.username:
+                    raise Problem(409, "four_eyes")
+            else:
+                stage = "proposed"
+        counts_cache.clear()
+        did = data.record_decision(conn, flag_id, decision, reason, (note or "").strip()[:2000] or None,
+                                   user.username, stage)
+        return {"decision_id": did, "stage": stage, "status": "proposed" if stage else decision}
+
+    @app.post("/flags/{flag_id}/decide")
+    async def decide_form(request: Request, flag_id: str):
+        user = require(request)
+        form = await form_of(request)
+        check_csrf(user, form.get("csrf"))
+        with scope.connect(user) as conn:
+            decide(conn, user, flag_id, form.get("decision", ""), form.get("reason", ""), form.get("note"))
+            nxt = data.next_flag(conn, flag_id, user.city_code)
+        return RedirectResponse(f"/flags/{nxt}" if nxt else "/", status_code=303)
+
+    @app.post("/flags/{flag_id}/assign")
+    async def assign_form(request: Request, flag_id: str):
+        user = require(request, ("auditor", "supervisor"))
+        form = await form_of(request)
+        check_csrf(user, form.get("csrf"))
+        target = form.get("assignee") or user.username
+        if target != user.username and user.role != "supervisor":
+            raise Problem(403, "forbidden")
+        with scope.connect(user) as conn:
+            if data.flag(conn, flag_id, clear=False) is None:
+                raise Problem(404, "not_found")
+            data.assign(conn, flag_id, target, user.username)
         return RedirectResponse(f"/flags/{flag_id}", status_code=303)
 
-    @app.post("/signin")
-    def signin(reviewer: str = Form(...), next: str = Form("/")):
-        target = next if next.startswith("/") else "/"
-        resp = RedirectResponse(target, status_code=303)
-        resp.set_cookie("reviewer", reviewer.strip()[:64], httponly=True, samesite="strict")
-        return resp
+    @app.post("/flags/{flag_id}/link")
+    async def link_form(request: Request, flag_id: str):
+        """不是同一人 (cannot-link a mention from the rest) / 是同一人 (must-link two persons)."""
+        user = require(request, ("auditor", "supervisor"))
+        form = await form_of(request)
+        check_csrf(user, form.get("csrf"))
+        reason = form.get("reason", "").strip()[:500]
+        if not reason:
+            raise Problem(422, "error")
+        with scope.connect(user) as conn:
+            f = data.flag(conn, flag_id, clear=False)
+            if f is None or not f["person_id"]:
+                raise Problem(404, "not_found")
+            xref = conn.exec_driver_sql(
+                "select source, source_key from core.person_xref where person_id = %(p)s "
+                "order by source, source_key", {"p": f["person_id"]}).all()
+            if form.get("kind") == "cannot_link":
+                src, key = form.get("source", ""), form.get("source_key", "")
+                if (src, key) not in {tuple(r) for r in xref}:
+                    raise Problem(404, "not_found")
+                for other in [r for r in xref if tuple(r) != (src, key)][:50]:
+                    record_override(conn, "person", src, key, other.source, other.source_key,
+                                    "cannot_link", user.username, reason)
+            elif form.get("kind") == "must_link":
+                other = conn.exec_driver_sql(
+                    "select source, source_key from core.person_xref where person_id = %(p)s "
+                    "order by source, source_key limit 1", {"p": form.get("other_person", "")}).first()
+                if other is None or not xref:
+                    raise Problem(404, "not_found")
+                record_override(conn, "person", xref[0].source, xref[0].source_key, other.source,
+                                other.source_key, "must_link", user.username, reason)
+            else:
+                raise Problem(422, "error")
+        return RedirectResponse(f"/flags/{flag_id}#why", status_code=303)
 
-    @app.post("/signout")
-    def signout():
-        resp = RedirectResponse("/", status_code=303)
-        resp.delete_cookie("reviewer")
-        return resp
+    # ------------------------------------------------------------------ export
+    QUEUE_HEADERS = [("flag_id", "线索编号"), ("rule", "规则"), ("rule_zh", "规则说明"), ("year", "年度"),
+                     ("severity", "严重程度"), ("score", "评分"), ("status", "状态"), ("city_code", "地市"),
+                     ("person_id", "人员编号"), ("person_name", "姓名"), ("employer_id", "单位编号"),
+                     ("employer_name", "单位名称"), ("uscc", "统一社会信用代码"), ("levy_gap", "涉及保障金（元）"),
+                     ("assignee", "承办人")]
+    DECISION_HEADERS = [("decision_id", "序号"), ("flag_id", "线索编号"), ("rule", "规则"), ("year", "年度"),
+                        ("decision", "处理意见"), ("reason", "理由代码"), ("stage", "阶段"),
+                        ("reviewer", "处理人"), ("note", "备注"), ("decided_at", "时间")]
+
+    def workbook(title: str, headers: list[tuple[str, str]], rows: list[dict]) -> bytes:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = title
+        ws.append([h for _, h in headers])
+        for r in rows:
+            ws.append([neutralise(_cell(r.get(k))) for k, _ in headers])
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    @app.get("/export", response_class=HTMLResponse)
+    def export_page(request: Request):
+        user = page_user(request, ("viewer", "auditor", "supervisor"))
+        if isinstance(user, RedirectResponse):
+            return user
+        f = filters_of(request, user)
+        return render(request, "export.html", user, params=f.params())
+
+    @app.get("/export/queue.xlsx")
+    def export_queue(request: Request):
+        user = require(request, ("viewer", "auditor", "supervisor"))
+        f = filters_of(request, user)
+        page = _int(request.query_params.get("page"))
+        with scope.connect(user) as conn:
+            fresh(conn)
+            rows, _ = data.queue(conn, f, page or 1, user.sees_clear,
+                                 limit=data.PAGE_SIZE if page else data.EXPORT_LIMIT)
+            if user.sees_clear:
+                data.log_access(conn, user.username, client(request), "export_queue",
+                                detail=json.dumps({"rows": len(rows), **f.params()}, ensure_ascii=False))
+        for r in rows:
+            r["rule_zh"] = RULES.get(r["rule"], ("",))[0]
+        body = workbook("队列", QUEUE_HEADERS, rows)
+        return Response(body, media_type=XLSX, headers={
+            "Content-Disposition": "attachment; filename=queue.xlsx"})
+
+    @app.get("/export/decisions.xlsx")
+    def export_decisions(request: Request):
+        user = require(request, ("viewer", "auditor", "supervisor"))
+        with scope.connect(user) as conn:
+            rows = data.decisions_export(conn, user.sees_clear)
+            if user.sees_clear:
+                data.log_access(conn, user.username, client(request), "export_decisions",
+                                detail=json.dumps({"rows": len(rows)}))
+        body = workbook("处理记录", DECISION_HEADERS, rows)
+        return Response(body, media_type=XLSX, headers={
+            "Content-Disposition": "attachment; filename=decisions.xlsx"})
+
+    # ------------------------------------------------------------------ admin
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin_page(request: Request):
+        user = page_user(request, ("admin",))
+        if isinstance(user, RedirectResponse):
+            return user
+        with scope.connect(None) as conn:
+            accounts = conn.exec_driver_sql(
+                "select username, display_name, role, city_code, active, created_at "
+                "from review.account order by username").mappings().all()
+        return render(request, "admin.html", user, accounts=accounts)
+
+    @app.get("/openapi.json")
+    def openapi(request: Request):
+        require(request, ("admin",))
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", response_class=HTMLResponse)
+    def docs(request: Request):
+        user = page_user(request, ("admin",))
+        if isinstance(user, RedirectResponse):
+            return user
+        # Swagger UI would load its script from a CDN: the endpoints are listed by our own page.
+        spec = app.openapi()
+        paths = [(m.upper(), p, (op.get("summary") or "")) for p, ops in spec["paths"].items()
+                 for m, op in ops.items()]
+        return render(request, "docs.html", user, paths=paths)
+
+    # ------------------------------------------------------------------ JSON API
+    @app.post("/api/login")
+    async def api_login(request: Request):
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Problem(422, "error") from None
+        if not isinstance(body, dict):
+            raise Problem(422, "error")
+        username = str(body.get("username", "")).strip()[:200]
+        with scope.connect(None) as conn:  # the failed attempt is committed before the 401
+            token = sign_in(conn, username, str(body.get("password", "")), client(request))
+        if token is None:
+            raise Problem(401, "bad_login")
+        with scope.connect(None) as conn:
+            user = security.load_user(conn, token, idle_minutes)
+        response = JSONResponse({"csrf_token": user.csrf_token, "username": user.username,
+                                 "role": user.role, "city_code": user.city_code})
+        set_session(response, request, token)
+        return response
+
+    @app.post("/api/logout")
+    def api_logout(request: Request):
+        user = require(request)
+        check_csrf(user, request.headers.get("x-csrf-token"))
+        with scope.connect(None) as conn:
+            security.end_session(conn, user.session_hash)
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(security.SESSION_COOKIE)
+        return response
 
     @app.get("/api/flags")
-    def api_flags(rule: str | None = None, year: int | None = None, severity: str | None = None,
-                  status: str | None = None, active: bool | None = None, page: int = Query(1, ge=1)):
-        flags = list_flags(rule, year, severity, status, active, page)
-        for f in flags:
-            f["full_name"] = mask_name(f["full_name"])
-        return JSONResponse(json.loads(json.dumps(flags, default=str, ensure_ascii=False)))
+    def api_flags(request: Request):
+        user = require(request, ("viewer", "auditor", "supervisor"))
+        f = filters_of(request, user)
+        if not request.query_params.get("status"):
+            f.status = None
+        page = _int(request.query_params.get("page")) or 1
+        with scope.connect(user) as conn:
+            fresh(conn)
+            rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
+        return JSONResponse(_jsonable({"page": page, "page_size": data.PAGE_SIZE, "counts": counts,
+                                       "flags": rows}))
+
+    @app.get("/api/flags/{flag_id}")
+    def api_flag(request: Request, flag_id: str):
+        user = require(request, ("viewer", "auditor", "supervisor"))
+        with scope.connect(user) as conn:
+            c = case(conn, user, flag_id[:100], client(request))
+        c.pop("edges", None)
+        for m in c["mentions"]:
+            if not user.sees_clear:
+                m.pop("raw_key", None)
+        return JSONResponse(_jsonable(c))
+
+    @app.post("/api/flags/{flag_id}/decisions")
+    async def api_decide(request: Request, flag_id: str):
+        user = require(request)
+        check_csrf(user, request.headers.get("x-csrf-token"))
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Problem(422, "error") from None
+        if not isinstance(body, dict):
+            raise Problem(422, "error")
+        with scope.connect(user) as conn:
+            out = decide(conn, user, flag_id, str(body.get("decision", "")), str(body.get("reason", "")),
+                         body.get("note") if isinstance(body.get("note"), str) else None)
+        return JSONResponse(out, status_code=201)
 
     @app.get("/healthz")
     def healthz():
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
+        with scope.connect(None) as conn:
+            conn.exec_driver_sql("select 1")
         return {"ok": True}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The console on the warehouse of the settings (uvicorn factory for several workers)."""
+    from quotalink.settings import load_settings
+    from warehouse.db import get_engine
+
+    settings = load_settings()
+    return create_app(get_engine(settings), role_prefix=settings.role_prefix)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def sentence(c: dict) -> str:
+    """The finding as one sentence (Chinese)."""
+    f, p, e = c["flag"], c["person"], c["employer"] or {}
+    who = (p or {}).get("full_name") or "（单位层面）"
+    what = RULES.get(f["rule"], (f["rule"],))[0]
+    return f"{f['year']}年度，{e.get('name') or f['employer_id']}申报的{who}：{what}。"
+
+
+def facts(f: dict) -> list[tuple[str, Any]]:
+    """The evidence's scalar facts and lists as (name, readable value)."""
+    out = []
+    for k, v in (f["evidence"] or {}).items():
+        if k in ("mentions", "rule"):
+            continue
+        if isinstance(v, (dict, list)):
+            v = json.dumps(v, ensure_ascii=False, default=str)
+        out.append((k, v))
+    return out

@@ -213,6 +213,34 @@ def copy_frame(conn: Connection, table: str, df, chunk_rows: int = COPY_CHUNK_RO
     return len(df)
 
 
+def copy_frame_arrow(conn: Connection, table: str, df, chunk_rows: int = COPY_CHUNK_ROWS) -> int:
+    """COPY a pandas frame of text, numbers and JSON text through Arrow's CSV writer.
+
+    Several times faster than pandas' writer on wide text (match edges); nulls and NaN are
+    written as empty unquoted fields (NULL), text always quoted. Dates, booleans and
+    timestamps belong in copy_frame, whose formatting PostgreSQL is known to accept.
+    """
+    if len(df) == 0:
+        return 0
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    cols = list(df.columns)
+    sql = f"COPY {qualified(table)} ({', '.join(_quote(c) for c in cols)}) FROM STDIN WITH (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(df), chunk_rows):
+            part = pa.Table.from_pandas(df.iloc[start : start + chunk_rows], preserve_index=False)
+            buf = io.BytesIO()
+            pacsv.write_csv(part, buf, options)
+            buf.seek(0)
+            cursor.copy_expert(sql, buf)
+    finally:
+        cursor.close()
+    return len(df)
+
+
 def upsert_rows(
     conn: Connection,
     table: str,

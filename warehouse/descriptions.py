@@ -82,6 +82,35 @@ TABLES: dict[str, tuple[str, dict]] = {
         "prev_hash": "row_hash of the previous row of the chain (64 zeros for the first)",
         "row_hash": "SHA-256 of prev_hash and the row's canonical content (jsonb without the hashes, "
                     "nulls stripped), computed by the database on insert"}),
+    **{f"core.{_e}_match_edge": (
+        f"Why a golden {_e} is one: for each golden record a spanning set of mention pairs "
+        "(linear in its mentions) with the kind of link and its evidence; replaced by every "
+        "resolution run", {
+            f"{_e}_id": f"Golden {_e} ID the pair belongs to",
+            "source_l": "Source of the first mention",
+            "key_l": ("Key of the first mention in its source", "source_key"),
+            "source_r": "Source of the second mention",
+            "key_r": ("Key of the second mention in its source", "source_key"),
+            "link_kind": "exact_id (same valid ID), uscc (same credit code), org_code (same "
+                         "organisation code), repair (deterministic key repair), relational or "
+                         "context (evidence from other tables), splink (model), must_link "
+                         "(auditor's override)",
+            "reason": "Why, in Chinese, for people",
+            "match_weight": "Splink match weight (log2 Bayes factor) of the pair; null for "
+                            "exact links",
+            "match_probability": "Splink match probability of the pair; null for exact links",
+            "comparisons": "Splink pairs: [{name, label, weight}], the prior first (name "
+                           "'prior'), then each comparison's level and match weight; the "
+                           "weights sum to match_weight",
+            "run_id": "Pipeline run that wrote it"}) for _e in ("person", "employer")},
+    "core.link_override_applied": ("Overrides (core.link_override) and the resolution run "
+                                   "that first applied them; an override without a row here "
+                                   "is pending", {
+        "override_id": "core.link_override.override_id", "entity": "person or employer",
+        "outcome": "applied, refused (conflicts with a cannot-link), superseded (a later "
+                   "decision on the same pair) or unknown_mention (a mention no longer "
+                   "delivered)",
+        "run_id": "Pipeline run that applied it", "applied_at": "When"}),
     "core.person_city": ("Cities whose auditors may see a person: the cities of employers that "
                          "declared them and of their household registration (for row-level security)", {
         "person_id": "Golden person ID", "city_code": "4-digit Shandong city code"}),
@@ -109,8 +138,40 @@ TABLES: dict[str, tuple[str, dict]] = {
         "decision_id": "Sequence number", "flag_id": "The flag decided on",
         "decision": "confirmed, dismissed or escalated", "reviewer": "Console user who decided",
         "note": "Free-text note", "decided_at": "When",
+        "reason": "Reason code (review/reasons.csv), set by the console",
+        "stage": "proposed: a confirmation of a high flag awaiting a second person's sign-off; "
+                 "null otherwise",
         "prev_hash": "row_hash of the previous decision (64 zeros for the first)",
         "row_hash": "SHA-256 of prev_hash and the row's canonical content, computed on insert"}),
+    "review.account": ("Console accounts (quotalink users add)", {
+        "username": "Sign-in name (any Unicode)", "display_name": "Name shown in the console",
+        "role": "viewer, auditor, supervisor or admin",
+        "city_code": "4-digit city the account is limited to; null = the whole province",
+        "password_hash": "Argon2id hash of the password", "active": "False once disabled",
+        "created_at": "When created"}),
+    "review.session": ("Console sessions (server side; the cookie holds the token, this its hash)", {
+        "session_hash": "SHA-256 of the session token", "username": "Account signed in",
+        "csrf_token": "The session's CSRF token", "client_addr": "Address at sign-in",
+        "created_at": "Signed in at", "last_seen_at": "Last request (idle timeout)",
+        "ended_at": "Signed out or expired at"}),
+    "review.signin_attempt": ("Every console sign-in attempt (throttling and audit)", {
+        "attempt_id": "Sequence number", "username": "Name tried", "client_addr": "Client address",
+        "ok": "True when the password matched an active account", "attempted_at": "When"}),
+    "review.flag_queue": ("The console's queue: every flag in queue order with its city (rebuilt by "
+                          "review.refresh_flag_queue() when the flags change)", {
+        "flag_id": "The flag", "city_code": "City of the flag's employer", "rule": "Rule code",
+        "year": "Declaration year", "severity": "high, medium or low", "score": "Score 0–1",
+        "active": "Flag still supported by the data", "person_id": "Golden person, if any",
+        "employer_id": "Golden employer", "employer_name": "Employer name", "uscc": "Employer's USCC",
+        "levy_gap": "Levy at stake (mart.quota_compliance.levy_gap, yuan)",
+        "rank": "Position in queue order (severity, score, levy at stake, flag_id)"}),
+    "review.queue_state": ("What the console's queue was built from (to know when to rebuild it)", {
+        "queue": "Queue name", "flag_count": "Flags when built", "flags_seen_at": "Latest last_seen_at then",
+        "refreshed_at": "When built"}),
+    "review.assignment": ("Who works a flag: claims and assignments, append-only (latest wins)", {
+        "assignment_id": "Sequence number", "flag_id": "The flag",
+        "assignee": "Account assigned (null = released)", "assigned_by": "Account that assigned",
+        "assigned_at": "When"}),
     "review.access_log": ("What console users viewed and exported; append-only and hash-chained", {
         "access_id": "Sequence number", "accessed_at": "When", "username": "Console user",
         "client_addr": "Client address", "action": "view_flag, view_person, export, …",

@@ -16,6 +16,12 @@ CONSOLE_READS = ("core", "mart", "review", "ref")
 API_OWNER_READS = ("core", "mart", "review", "ref", "staging")
 # Tables the console may append to (besides every table of the review schema).
 CONSOLE_APPENDS = ("core.link_override",)
+# Console tables it also updates (sign-out and idle timeout end a session on the server).
+CONSOLE_UPDATES = ("review.session",)
+# Accounts are made by operators (`quotalink users`); the queue by review.refresh_flag_queue().
+CONSOLE_NO_APPEND = ("review.account", "review.flag_queue", "review.queue_state")
+# The mentions as delivered, read for a flag already found in scope (no RLS on staging).
+CONSOLE_STAGING_READS = ("staging.person_mention", "staging.employer_mention")
 CITY_SETTING = "quotalink.city_code"
 
 
@@ -252,9 +258,18 @@ def sync_access(conn: Connection, prefix: str = "") -> None:
         run(f"grant select on all tables in schema {_q(schema)} to {_q(owner)}")
     run(f"grant select on all tables in schema api to {', '.join(map(_q, [*api_users, console]))}")
     run(f"grant execute on all functions in schema api to {', '.join(map(_q, [*api_users, console, owner]))}")
-    appends = [f"{s}.{n}" for s, n, _ in _tables(conn, ["review"])] + list(CONSOLE_APPENDS)
+    appends = [f"{s}.{n}" for s, n, _ in _tables(conn, ["review"])
+               if f"{s}.{n}" not in CONSOLE_NO_APPEND] + list(CONSOLE_APPENDS)
     for table in appends:
         run(f"grant insert on {_qualified(table)} to {_q(console)}")
+    present = {f"{s}.{n}" for s, n, _ in _tables(conn, ["review", "staging"])}
+    for table in CONSOLE_UPDATES:
+        if table in present:
+            run(f"grant update on {_qualified(table)} to {_q(console)}")
+    run(f"grant usage on schema staging to {_q(console)}")
+    for table in CONSOLE_STAGING_READS:
+        if table in present:
+            run(f"grant select on {_qualified(table)} to {_q(console)}")
     for seq in conn.execute(sa.text("""
             select pg_get_serial_sequence(format('%I.%I', table_schema, table_name), column_name)
             from information_schema.columns
@@ -279,6 +294,10 @@ def sync_access(conn: Connection, prefix: str = "") -> None:
             check = visible if (schema, name) == ("review", "decision") else "true"
             run(f"create policy quotalink_append on {table} for insert to {_q(console)} "
                 f"with check ({check})")
+        if f"{schema}.{name}" in CONSOLE_UPDATES:
+            run(f"drop policy if exists quotalink_update on {table}")
+            run(f"create policy quotalink_update on {table} for update to {_q(console)} "
+                f"using ({visible}) with check ({visible})")
 
 
 def _qualified(table: str) -> str:

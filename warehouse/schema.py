@@ -3,6 +3,7 @@
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -345,6 +347,39 @@ link_override = Table(
     Column("row_hash", Text),
     schema="core",
 )
+# Why each golden record is one: a spanning set of mention pairs per cluster, written by
+# entity resolution with the xref (entity_resolution/explain.py).
+MATCH_EDGE_KINDS = ("exact_id", "uscc", "org_code", "repair", "relational", "context",
+                    "splink", "must_link")
+for _entity in ("person", "employer"):
+    Table(
+        f"{_entity}_match_edge",
+        metadata,
+        Column(f"{_entity}_id", Text, nullable=False),
+        Column("source_l", Text, nullable=False),
+        Column("key_l", Text, nullable=False),
+        Column("source_r", Text, nullable=False),
+        Column("key_r", Text, nullable=False),
+        Column("link_kind", Text, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("match_weight", Float),
+        Column("match_probability", Float),
+        Column("comparisons", JSONB),
+        Column("run_id", Text),
+        PrimaryKeyConstraint(f"{_entity}_id", "source_l", "key_l", "source_r", "key_r"),
+        schema="core",
+    )
+# The resolution run that first applied each override (pending until then).
+link_override_applied = Table(
+    "link_override_applied",
+    metadata,
+    Column("override_id", BigInteger, primary_key=True),
+    Column("entity", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("run_id", Text),
+    _ts("applied_at", nullable=False, server_default=func.now()),
+    schema="core",
+)
 
 # ---------------------------------------------------------------- mart (contract)
 anomaly_flag = Table(
@@ -363,8 +398,16 @@ anomaly_flag = Table(
     _ts("last_seen_at", nullable=False),
     Column("active", Boolean, nullable=False),
     Index("ix_anomaly_flag_rule_year", "rule", "year"),
+    Index("ix_anomaly_flag_employer", "employer_id"),
+    Index("ix_anomaly_flag_person", "person_id"),
+    Index("ix_anomaly_flag_last_seen", "last_seen_at"),
     schema="mart",
 )
+# The console's queue order (severity, score); written as PostgreSQL reflects it.
+Index("ix_anomaly_flag_queue", anomaly_flag.c.active,
+      text("(\nCASE severity\n    WHEN 'high'::text THEN 0\n    WHEN 'medium'::text THEN 1\n"
+           "    ELSE 2\nEND)"),
+      anomaly_flag.c.score.desc(), anomaly_flag.c.flag_id)
 quota_compliance = Table(
     "quota_compliance",
     metadata,
@@ -531,6 +574,89 @@ decision = Table(
     Column("prev_hash", Text),
     Column("row_hash", Text),
     Index("ix_decision_flag", "flag_id"),
+    schema="review",
+)
+# The console's columns (0009): a reason code (review/reasons.csv) and the stage of a
+# confirmation of a high flag ('proposed' until a second person signs it off).
+decision.append_column(Column("reason", Text))
+decision.append_column(Column("stage", Text))
+account = Table(
+    "account",
+    metadata,
+    Column("username", Text, primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("city_code", Text),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    _ts("created_at", nullable=False, server_default=func.now()),
+    CheckConstraint("role in ('viewer', 'auditor', 'supervisor', 'admin')", name="ck_account_role"),
+    schema="review",
+)
+session = Table(
+    "session",
+    metadata,
+    Column("session_hash", Text, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("client_addr", Text),
+    _ts("created_at", nullable=False, server_default=func.now()),
+    _ts("last_seen_at", nullable=False, server_default=func.now()),
+    _ts("ended_at"),
+    Index("ix_session_username", "username"),
+    schema="review",
+)
+signin_attempt = Table(
+    "signin_attempt",
+    metadata,
+    Column("attempt_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False),
+    Column("client_addr", Text),
+    Column("ok", Boolean, nullable=False),
+    _ts("attempted_at", nullable=False, server_default=func.now()),
+    Index("ix_signin_attempt_user", "username", "attempted_at"),
+    schema="review",
+)
+# The console's queue: flags in queue order with their city (review.refresh_flag_queue()
+# rebuilds it when the flags change), so a page is an index range, not a sort of every flag.
+flag_queue = Table(
+    "flag_queue",
+    metadata,
+    Column("flag_id", Text, primary_key=True),
+    Column("city_code", Text),
+    Column("rule", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("person_id", Text),
+    Column("employer_id", Text),
+    Column("employer_name", Text),
+    Column("uscc", Text),
+    Column("levy_gap", Numeric(16, 2)),
+    Column("rank", Integer, nullable=False),
+    schema="review",
+)
+Index("ix_flag_queue_rank", flag_queue.c.active.desc(), flag_queue.c.rank)
+Index("ix_flag_queue_city", flag_queue.c.city_code, flag_queue.c.active.desc(), flag_queue.c.rank)
+queue_state = Table(
+    "queue_state",
+    metadata,
+    Column("queue", Text, primary_key=True),
+    Column("flag_count", BigInteger, nullable=False),
+    _ts("flags_seen_at"),
+    _ts("refreshed_at", nullable=False, server_default=func.now()),
+    schema="review",
+)
+assignment = Table(
+    "assignment",
+    metadata,
+    Column("assignment_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("flag_id", Text, nullable=False),
+    Column("assignee", Text),
+    Column("assigned_by", Text, nullable=False),
+    _ts("assigned_at", nullable=False, server_default=func.now()),
+    Index("ix_assignment_flag", "flag_id", "assignment_id"),
     schema="review",
 )
 access_log = Table(
