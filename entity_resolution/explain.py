@@ -317,13 +317,14 @@ def _score_pairs(model, sub: pd.DataFrame, m: int, engine: str,
     from entity_resolution.linking import _release
 
     settings = copy.deepcopy(model.settings)
-    dialect = settings.get("sql_dialect", "duckdb") if engine == "duckdb" else "spark"
-    settings["sql_dialect"] = dialect
+    # Written in the model's dialect, which Splink translates for the back-end as it does
+    # the model's own rules.
+    dialect = settings.get("sql_dialect", "duckdb")
     settings["retain_intermediate_calculation_columns"] = True
     settings["retain_matching_columns"] = True  # Splink 5 keeps the levels (gamma_) only so
     settings["additional_columns_to_retain"] = []
     settings["blocking_rules_to_generate_predictions"] = [
-        {"blocking_rule": 'l."pair_no" = r."pair_no"', "sql_dialect": dialect}]
+        {"blocking_rule": "l.pair_no = r.pair_no", "sql_dialect": dialect}]
     db_api = make_db_api(engine)
     # The model's settings were validated when it was trained and in the run's own predict.
     linker = Linker(register(db_api, sub, f"{model.kind}_explain"), settings,
