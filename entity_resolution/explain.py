@@ -4,7 +4,8 @@ import copy
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -276,38 +277,62 @@ def splink_comparisons(model, features: pd.DataFrame, left: np.ndarray, right: n
     with the term frequencies of the whole run (`tf_tables`, as the run's predict counted
     them before any key repair) — so the weights equal the run's own.
     """
+    return comparisons_later(model, features, left, right, engine=engine,
+                             tf_tables=tf_tables)()
+
+
+def comparisons_later(model, features: pd.DataFrame, left: np.ndarray, right: np.ndarray,
+                      *, engine: str = "duckdb",
+                      tf_tables: dict | None = None) -> Callable[[], list[list[dict]]]:
+    """splink_comparisons scored in a background thread (the back-end's query runs outside
+    Python's lock, beside the run's survivorship); returns the call that waits for it."""
     from entity_resolution import rules
-    from entity_resolution.backends import make_db_api, register, register_term_frequencies
-    from entity_resolution.linking import _release
+    from entity_resolution.backends import term_frequency_tables
 
     m = len(left)
     if m == 0:
-        return []
+        return list
     columns = (rules.PERSON_MODEL_COLUMNS if model.kind == "person"
                else rules.EMPLOYER_MODEL_COLUMNS)
     rows = np.empty(2 * m, dtype=np.int64)
     rows[0::2], rows[1::2] = left, right
+    # Copied here, in the caller's thread: the run goes on adding columns to `features`.
     sub = features.iloc[rows][columns].reset_index(drop=True)
     sub["unique_id"] = np.arange(2 * m, dtype=np.int64)
     sub["pair_no"] = np.repeat(np.arange(m, dtype=np.int64), 2)
-    settings = copy.deepcopy(model.settings)
-    dialect = settings.get("sql_dialect", "duckdb") if engine == "duckdb" else "spark"
-    settings["sql_dialect"] = dialect
-    settings["retain_intermediate_calculation_columns"] = True
-    settings["retain_matching_columns"] = True
-    settings["additional_columns_to_retain"] = []
-    settings["blocking_rules_to_generate_predictions"] = [
-        {"blocking_rule": 'l."pair_no" = r."pair_no"', "sql_dialect": dialect}]
+    if not tf_tables:
+        key = rules.PERSON_EXACT_KEY if model.kind == "person" else rules.EMPLOYER_EXACT_KEY
+        tf_tables = term_frequency_tables(features, key, model.settings)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="explain")
+    future = pool.submit(_score_pairs, model, sub, m, engine, tf_tables)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def _score_pairs(model, sub: pd.DataFrame, m: int, engine: str,
+                 tf_tables: dict) -> list[list[dict]]:
     from splink import Linker
 
+    from entity_resolution.backends import make_db_api, register
+    from entity_resolution.linking import _release
+
+    settings = copy.deepcopy(model.settings)
+    # Written in the model's dialect, which Splink translates for the back-end as it does
+    # the model's own rules.
+    dialect = settings.get("sql_dialect", "duckdb")
+    settings["retain_intermediate_calculation_columns"] = True
+    settings["retain_matching_columns"] = True  # Splink 5 keeps the levels (gamma_) only so
+    settings["additional_columns_to_retain"] = []
+    settings["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": "l.pair_no = r.pair_no", "sql_dialect": dialect}]
     db_api = make_db_api(engine)
     # The model's settings were validated when it was trained and in the run's own predict.
     linker = Linker(register(db_api, sub, f"{model.kind}_explain"), settings,
                     validate_settings=False)
-    key = rules.PERSON_EXACT_KEY if model.kind == "person" else rules.EMPLOYER_EXACT_KEY
-    register_term_frequencies(linker, db_api, features, key, settings, tf_tables or None)
-    predictions = linker.inference.predict()
-    table = predictions.as_pandas_dataframe()
+    for col, tf in tf_tables.items():
+        linker.table_management.register_term_frequency_lookup(
+            register(db_api, tf, f"tf_{col}"), col)
+    table = linker.inference.predict().as_pandas_dataframe()
     _release(linker)
     pair_of = table["unique_id_l"].to_numpy(dtype=np.int64) // 2
     p = float(settings["probability_two_random_records_match"])

@@ -35,6 +35,24 @@ def record_override(conn, entity: str, source_a: str, key_a: str, source_b: str,
          "by": decided_by, "why": reason or ""}).scalar())
 
 
+def split_mention(conn, entity: str, source: str, key: str, decided_by: str,
+                  reason: str) -> list[int]:
+    """"Not the same person (employer)": cannot-links between a mention and every other
+    mention of its golden record now, so the next run sets it apart whatever links it had
+    (a single cannot-link only keeps two mentions apart, and either may be the one that
+    leaves). The override IDs, one per other mention."""
+    if entity not in ENTITIES:
+        raise ValueError(f"entity must be one of {ENTITIES}, not {entity!r}")
+    others = conn.execute(sa.text(
+        f"select o.source, o.source_key from core.{entity}_xref m "
+        f"join core.{entity}_xref o on o.{entity}_id = m.{entity}_id "
+        "where m.source = :s and m.source_key = :k "
+        "and (o.source, o.source_key) <> (m.source, m.source_key) "
+        "order by o.source, o.source_key"), {"s": source, "k": key}).all()
+    return [record_override(conn, entity, source, key, s, k, "cannot_link", decided_by, reason)
+            for s, k in others]
+
+
 def pending_overrides(conn, entity: str,
                       keys: Iterable[tuple[str, str]] | None = None) -> list[dict]:
     """Overrides no resolution run has applied yet, oldest first; with `keys` (source,

@@ -268,6 +268,13 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
         must_link=must, cannot_link=cannot)
     timings["cluster_s"] = time.perf_counter() - t
     features["cluster"] = result.labels
+    override_rules.mark_refused(decided, result.labels)
+    if explain_links:
+        # The model pairs' comparisons are scored in the background, beside survivorship.
+        t = time.perf_counter()
+        pairs, comparisons = explain_clusters(kind, features, edges, result, model, decided,
+                                              er_engine=er_engine, tf_tables=tf_tables)
+        timings["explain_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     if previous is not None and len(previous):
@@ -289,14 +296,12 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                          "match_probability": probability})
     timings["golden_s"] = time.perf_counter() - t
     timings["overrides_unknown"] = unknown
-    override_rules.mark_refused(decided, result.labels)
     match_edges = None
     if explain_links:
         t = time.perf_counter()
-        match_edges = explain_clusters(kind, features, edges, result, model, decided,
-                                       er_engine=er_engine, run_id=run_id,
-                                       tf_tables=tf_tables)
-        timings["explain_s"] = time.perf_counter() - t
+        match_edges = explain.edge_frame(kind.name, features, pairs, kind.id_col,
+                                         comparisons(), run_id)
+        timings["explain_s"] += time.perf_counter() - t
     return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings,
                       int(repaired.sum()),
                       pd.DataFrame(reasons, columns=["unique_id", "link_kind", "rule"]),
@@ -305,17 +310,17 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
 
 def explain_clusters(kind: EntityKind, features: pd.DataFrame, edges: pd.DataFrame,
                      result: ClusterResult, model: Model, decided: override_rules.Decisions,
-                     *, er_engine: str = "duckdb", run_id: str | None = None,
-                     tf_tables: dict | None = None) -> pd.DataFrame:
-    """The rows of core.<kind>_match_edge: a spanning set of pairs per cluster, each with
-    its kind and reason, and the per-comparison weights of the model's pairs."""
+                     *, er_engine: str = "duckdb", tf_tables: dict | None = None):
+    """A spanning set of pairs per cluster, each with its kind and reason, and the call
+    that returns the per-comparison weights of its model pairs (scored in the background;
+    explain.edge_frame turns both into the rows of core.<kind>_match_edge)."""
     pairs = explain.spanning_pairs(kind.name, features, result.labels, edges, model.threshold,
                                    decided.must_info, result.refused)
     model_pairs = pairs[pairs["link_kind"] == "splink"]
-    comparisons = explain.splink_comparisons(
+    comparisons = explain.comparisons_later(
         model, features, model_pairs["l"].to_numpy(), model_pairs["r"].to_numpy(),
-        engine=er_engine, tf_tables=tf_tables) if len(model_pairs) else []
-    return explain.edge_frame(kind.name, features, pairs, kind.id_col, comparisons, run_id)
+        engine=er_engine, tf_tables=tf_tables)
+    return pairs, comparisons
 
 
 _REPAIR_RULE = {

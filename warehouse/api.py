@@ -19,6 +19,7 @@ BEGIN, END = "<!-- data-dictionary:begin (generated: python -m warehouse.api --w
 DICTIONARY_TABLES = (
     "core.person", "core.person_xref", "core.employer", "core.employer_xref",
     "core.person_id_history", "core.employer_id_history", "core.link_override",
+    "core.link_override_applied", "core.person_match_edge", "core.employer_match_edge",
     "core.person_version", "core.employer_version", "core.person_xref_version",
     "core.employer_xref_version", "mart.anomaly_flag", "mart.quota_compliance",
     "review.decision", "review.access_log", "ops.chain_head", "ops.audit_checkpoint",

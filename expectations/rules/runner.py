@@ -78,7 +78,9 @@ def run_rules(
     evaluated rules that are no longer found become ``active = false``. Nothing is deleted
     and ``review.decision`` is never touched. When entity resolution merged golden ids, a
     finding's evidence names the flags of the retired ids in ``previous_flag_ids`` (their
-    review decisions stay attached to them). ``rules`` restricts the run to some codes.
+    review decisions stay attached to them); when a split moved a mention to a new golden
+    person and the finding now holds for that person, the new flag names the old one there
+    too (the old one, no longer found, is deactivated). ``rules`` restricts the run to some codes.
     ``run_id`` (the pipeline run) is recorded on every finding the run produces.
     """
     now = now or dt.datetime.now(dt.UTC)
@@ -140,6 +142,30 @@ def run_rules(
             )
             update mart.anomaly_flag f
             set evidence = f.evidence || jsonb_build_object('previous_flag_ids', m.old_ids)
+            from moved m where f.flag_id = m.new_id
+        """))
+        # A split moves a mention to a new golden person: a finding that held for the old
+        # person and now holds for the new one (same rule, year and employer) points at the
+        # flag it replaces, whose decisions stay with it.
+        conn.execute(text(f"""
+            with moved as (
+                select n.flag_id as new_id, jsonb_agg(distinct o.flag_id) as old_ids
+                from {FOUND} n
+                join mart.anomaly_flag o on o.rule = n.rule and o.year = n.year
+                     and o.employer_id is not distinct from n.employer_id
+                     and o.person_id <> n.person_id
+                where not exists (select 1 from {FOUND} s where s.flag_id = o.flag_id)
+                  and exists (
+                      select 1 from core.person_xref x
+                      join core.person_xref_version v
+                        on v.source = x.source and v.source_key = x.source_key
+                      where x.person_id = n.person_id and v.person_id = o.person_id)
+                group by n.flag_id
+            )
+            update mart.anomaly_flag f
+            set evidence = f.evidence || jsonb_build_object('previous_flag_ids', (
+                select jsonb_agg(distinct e order by e) from jsonb_array_elements(
+                    coalesce(f.evidence -> 'previous_flag_ids', '[]'::jsonb) || m.old_ids) e))
             from moved m where f.flag_id = m.new_id
         """))
         gone = conn.execute(text(f"""

@@ -1,5 +1,7 @@
 """The same saved models give identical clusters on Splink's DuckDB and Spark back-ends."""
 
+import json
+
 import numpy as np
 
 from entity_resolution.model import load_model
@@ -29,3 +31,12 @@ def test_duckdb_and_spark_give_identical_clusters_and_scores():
                                  suffixes=("_duckdb", "_spark"))
         assert len(pairs) == len(duck.edges) == len(spark.edges) > 0
         assert np.allclose(pairs["match_probability_duckdb"], pairs["match_probability_spark"])
+        # The explanations too: the same pairs, kinds and per-comparison weights.
+        cols = ["source_l", "key_l", "source_r", "key_r", "link_kind"]
+        a, b = (r.match_edges.sort_values(cols).reset_index(drop=True) for r in (duck, spark))
+        assert a[cols].equals(b[cols]) and len(a) > 0
+        for x, y in zip(a["comparisons"], b["comparisons"], strict=True):
+            if x is not None:
+                wx, wy = (json.loads(v) for v in (x, y))
+                assert [c["label"] for c in wx] == [c["label"] for c in wy]
+                assert np.allclose([c["weight"] for c in wx], [c["weight"] for c in wy])

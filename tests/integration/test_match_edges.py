@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 import entity_resolution
 from entity_resolution.explain import cluster_edges
-from entity_resolution.overrides import pending_overrides, record_override
+from entity_resolution.overrides import pending_overrides, record_override, split_mention
 from expectations import run_rules
 
 pytestmark = pytest.mark.integration
@@ -104,19 +104,26 @@ def test_every_cluster_is_explained_and_overrides_change_the_next_run(loaded):
     assert {"exact_id", "repair", "context"} <= _kinds(loaded, "person")
     assert {"uscc", "org_code", "relational", "context", "splink"} <= _kinds(loaded, "employer")
 
-    # An auditor says one mention of a flagged person is somebody else.
+    # An auditor says the declared employee behind a flag is somebody else.
     flag, person, mention, other = _flagged_mention(loaded)
     with loaded.begin() as conn:
-        oid = record_override(conn, "person", *other, *mention, "cannot_link", "审计员甲",
-                              "不是同一人")
-        assert [o["override_id"] for o in pending_overrides(conn, "person", [mention])] == [oid]
+        oids = split_mention(conn, "person", *mention, "审计员甲", "不是同一人")
+        assert len(oids) == len(_clusters(loaded, "person")[person]) - 1 >= 2
+        pending = pending_overrides(conn, "person", [other])
+        assert len(pending) == 1 and pending[0]["override_id"] in oids
+        assert (pending[0]["decision"], pending[0]["decided_by"]) == ("cannot_link", "审计员甲")
+        assert [o["override_id"] for o in pending_overrides(conn, "person", [mention])] == oids
         assert pending_overrides(conn, "person", [("hr", "nobody")]) == []
+        conn.execute(sa.text("insert into review.decision (flag_id, decision, reviewer, note) "
+                             "values (:f, 'escalated', '审计员甲', '疑似冒名')"), {"f": flag})
+    oid = oids[0]
     t = time.perf_counter()
     _resolve(loaded, "run-2")
     second_s = time.perf_counter() - t
     xref = {m: gid for gid, ms in _clusters(loaded, "person").items() for m in ms}
     assert xref[other] == person  # the larger part keeps the ID
     assert xref[mention] != person
+    assert _clusters(loaded, "person")[xref[mention]] == {mention}  # set apart from all
     with loaded.connect() as conn:
         assert pending_overrides(conn, "person") == []
         applied = conn.execute(sa.text(
@@ -126,8 +133,19 @@ def test_every_cluster_is_explained_and_overrides_change_the_next_run(loaded):
         old = conn.execute(sa.text("select active, person_id from mart.anomaly_flag "
                                    "where flag_id = :f"), {"f": flag}).one()
         edges = cluster_edges(conn, "person", person)
-    # The flag rested on the split-off mention: it no longer holds for that person.
+    # The flag rested on the split-off mention: it no longer holds for that person, it
+    # holds for the new one, whose flag names the old one (decisions stay with the old).
     assert old.active is False
+    with loaded.connect() as conn:
+        moved = conn.execute(sa.text(
+            "select n.evidence -> 'previous_flag_ids' from mart.anomaly_flag n "
+            "join mart.anomaly_flag o on o.flag_id = :f and n.rule = o.rule "
+            "and n.year = o.year and n.employer_id = o.employer_id "
+            "where n.active and n.person_id = :p"), {"f": flag, "p": xref[mention]}).one()
+    assert flag in moved[0]
+    with loaded.connect() as conn:
+        assert conn.execute(sa.text("select flag_id from review.decision")).scalars().all() \
+            == [flag]
     assert all(mention not in ((e.source_l, e.key_l), (e.source_r, e.key_r)) for e in edges)
 
     # Must-link: two golden persons become one; the retired ID finds the merged edges.
@@ -170,16 +188,18 @@ def _kinds(engine, entity: str) -> set[str]:
 
 
 def _flagged_mention(engine):
-    """A person-level flag, its person, the quota mention it rests on and another mention."""
+    """An age finding (it holds for whoever the declared employee is), its person, the
+    declared employee's quota mention and a registry mention of the person."""
     with engine.connect() as conn:
         rows = conn.execute(sa.text("""
-            select f.flag_id, f.person_id, q.source_key, o.source, o.source_key
+            select f.flag_id, f.person_id, m ->> 'source_key', o.source, o.source_key
             from mart.anomaly_flag f
-            join core.person_xref q on q.person_id = f.person_id and q.source = 'quota'
+            cross join lateral jsonb_array_elements(f.evidence -> 'mentions') m
             join core.person_xref o on o.person_id = f.person_id
                  and o.source = 'disability_registry'
-            where f.active and f.rule = 'MULTI_EMPLOYER'
+            where f.active and f.rule = 'AGE_INELIGIBLE'
+              and m ->> 'entity' = 'person' and m ->> 'source' = 'quota'
             order by f.flag_id""")).all()
-    assert rows, "the province plants MULTI_EMPLOYER cases"
+    assert rows, "the province plants AGE_INELIGIBLE cases"
     flag, person, key, source, other_key = rows[0]
     return flag, person, ("quota", key), (source, other_key)
