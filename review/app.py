@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from entity_resolution.explain import cluster_edges
-from entity_resolution.overrides import pending_overrides, record_override
+from entity_resolution.overrides import pending_overrides, record_override, split_mention
 from quotalink.privacy import mask_name
 from quotalink.xlsx import neutralise
 from review import data, security
@@ -366,9 +366,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
                 src, key = form.get("source", ""), form.get("source_key", "")
                 if (src, key) not in {tuple(r) for r in xref}:
                     raise Problem(404, "not_found")
-                for other in [r for r in xref if tuple(r) != (src, key)][:50]:
-                    record_override(conn, "person", src, key, other.source, other.source_key,
-                                    "cannot_link", user.username, reason)
+                split_mention(conn, "person", src, key, user.username, reason)
             elif form.get("kind") == "must_link":
                 other = conn.exec_driver_sql(
                     "select source, source_key from core.person_xref where person_id = %(p)s "
