@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from entity_resolution.explain import cluster_edges
-from entity_resolution.overrides import pending_overrides, record_override
+from entity_resolution.overrides import pending_overrides, record_override, split_mention
 from quotalink.privacy import mask_name
 from quotalink.xlsx import neutralise
 from review import data, security
@@ -74,6 +74,8 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
             response.headers.setdefault(k, v)
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "public, max-age=3600"
+        if request.url.scheme == "https":
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
     def lang_of(request: Request) -> str:
@@ -268,10 +270,14 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
             "others": data.other_flags(conn, f), "decisions": data.decisions(conn, f, user.sees_clear),
         }
         c["edges"], c["pending"] = explanations(conn, f, c["mentions"])
-        if user.sees_clear:
-            data.log_access(conn, user.username, addr, "view_flag", flag_id, f["person_id"],
-                            f["employer_id"])
         return c
+
+    def log_view(conn, user: User, c: dict, addr: str | None) -> None:
+        # Last statement of the transaction: the chain's head stays locked only to the commit.
+        if user.sees_clear:
+            f = c["flag"]
+            data.log_access(conn, user.username, addr, "view_flag", f["flag_id"], f["person_id"],
+                            f["employer_id"])
 
     def explanations(conn, f: dict, mentions: list[dict]) -> tuple[list, list]:
         """Match edges of the golden person (with their SVG) and overrides awaiting a run."""
@@ -291,6 +297,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
             fresh(conn)
             c = case(conn, user, flag_id[:100], client(request))
             nxt = data.next_flag(conn, flag_id, user.city_code)
+            log_view(conn, user, c, client(request))
         return render(request, "case.html", user, **c, reasons=data.reasons(), next_id=nxt,
                       sentence=sentence(c), facts=facts(c["flag"]))
 
@@ -359,9 +366,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
                 src, key = form.get("source", ""), form.get("source_key", "")
                 if (src, key) not in {tuple(r) for r in xref}:
                     raise Problem(404, "not_found")
-                for other in [r for r in xref if tuple(r) != (src, key)][:50]:
-                    record_override(conn, "person", src, key, other.source, other.source_key,
-                                    "cannot_link", user.username, reason)
+                split_mention(conn, "person", src, key, user.username, reason)
             elif form.get("kind") == "must_link":
                 other = conn.exec_driver_sql(
                     "select source, source_key from core.person_xref where person_id = %(p)s "
@@ -514,6 +519,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         user = require(request, ("viewer", "auditor", "supervisor"))
         with scope.connect(user) as conn:
             c = case(conn, user, flag_id[:100], client(request))
+            log_view(conn, user, c, client(request))
         c.pop("edges", None)
         for m in c["mentions"]:
             if not user.sees_clear:

@@ -110,7 +110,8 @@ def start_console(engine: sa.Engine, access_log: bool = False, **kw):
     # The access log is on in the package's console (off in `quotalink review`) so that
     # request lines are grepped too.
     server = uvicorn.Server(uvicorn.Config(create_app(engine, **kw), host="127.0.0.1", port=port,
-                                           log_level="info", access_log=access_log, log_config=None))
+                                           log_level="info", access_log=access_log, log_config=None,
+                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
@@ -120,6 +121,7 @@ def start_console(engine: sa.Engine, access_log: bool = False, **kw):
 
     def stop() -> None:
         server.should_exit = True
+        server.force_exit = True  # keep-alive clients of the tests do not hold the shutdown
         thread.join(5)
 
     return f"http://127.0.0.1:{port}", stop
