@@ -119,13 +119,42 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import defs
 
+    from orchestration import runlock
+    from orchestration.home import release_dead_runs, run_tags
+
     t0 = time.perf_counter()
     job = defs.resolve_job_def("pipeline")
-    with dg.DagsterInstance.get() as instance:
-        # Our own step lines are the progress; Dagster's console log would repeat every event.
-        quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config=None if args.verbose else quiet)
+    # One run per warehouse: a second `quotalink run` (another var dir, another machine)
+    # waits here, or leaves under --no-wait, instead of interleaving its writes.
+    try:
+        lock = runlock.acquire(engine, wait=not args.no_wait)
+    except runlock.WarehouseBusy as exc:
+        print(f"quotalink run: {exc}", file=sys.stderr)
+        return 3
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for message in release_dead_runs(instance):
+                print(f"quotalink run: {message}", file=sys.stderr)
+            tags = run_tags()
+
+            def _stopped() -> None:
+                for run in instance.get_runs(filters=dg.RunsFilter(tags={"quotalink/pid": tags["quotalink/pid"]},
+                                                                   statuses=[dg.DagsterRunStatus.STARTED])):
+                    instance.report_run_failed(run, message="stopped by a signal")
+                    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+            # Our own step lines are the progress; Dagster's console log would repeat every event.
+            quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+            with runlock.StopWatchdog(_stopped):
+                result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
+                                                run_config=None if args.verbose else quiet)
+    finally:
+        runlock.release(lock)
+    if result.dagster_run.status == dg.DagsterRunStatus.CANCELED or any(
+            e.event_type_value == "RUN_CANCELED" for e in result.all_events):
+        print("quotalink run: stopped by a signal; nothing half-written was kept (each delivery "
+              "is one transaction); run again to continue", file=sys.stderr)
+        return 130
     from orchestration.checks import outcomes_by_table
     from orchestration.summary import print_summary
 
@@ -398,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "audit rules in process. Exits 1 when a step or a blocking "
                                    "check fails (what depended on it is not materialised), "
                                    "2 on a configuration error.")
+    r.add_argument("--no-wait", action="store_true", dest="no_wait",
+                   help="exit 3 at once when another run is writing the same warehouse "
+                        "(default: wait for it, saying so)")
     r.set_defaults(fn=cmd_run)
     e = sub.add_parser("evaluate", help="score entity resolution and flags against ground truth",
                        description="Pairwise precision, recall and F1 of the golden records and "
