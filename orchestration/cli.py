@@ -117,9 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from orchestration.definitions import defs
-
     from orchestration import runlock
+    from orchestration.definitions import defs
     from orchestration.home import release_dead_runs, run_tags
 
     t0 = time.perf_counter()
