@@ -387,6 +387,47 @@ def cmd_asof(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliveries_list(args: argparse.Namespace) -> int:
+    """List every delivery with its state in the ledger and on disk."""
+    from connectors.deliveries import ledger
+    from quotalink.settings import load_settings
+    from warehouse.db import get_engine
+
+    settings = load_settings()
+    rows = ledger(get_engine(settings), settings.sources_dir, args.source)
+    print(f"{'source':<20} {'delivery':<44} {'status':<10} {'read':>8} {'loaded':>8} "
+          f"{'quarant.':>8} {'ver.':>4}  on disk")
+    for r in rows:
+        print(f"{r.source:<20} {r.delivery:<44} {r.status:<10} {r.rows_read:>8} {r.rows_loaded:>8} "
+              f"{r.rows_quarantined:>8} {r.versions:>4}  {r.on_disk}")
+    changed = [r for r in rows if r.on_disk == "changed" and r.status != "rejected"]
+    for r in changed:
+        print(f"{r.source}/{r.delivery}: the file differs from the loaded version; to load it: "
+              f"quotalink deliveries replace {r.source} {r.delivery} --reason TEXT", file=sys.stderr)
+    return 0
+
+
+def cmd_deliveries_replace(args: argparse.Namespace) -> int:
+    """Replace a loaded file delivery by the file now under its name (audited)."""
+    from connectors.deliveries import replace
+    from orchestration import runlock
+    from quotalink.settings import load_settings
+    from warehouse.db import get_engine
+
+    settings = load_settings()
+    engine = get_engine(settings)
+    lock = runlock.acquire(engine, wait=True)  # never in the middle of a run's writes
+    try:
+        result = replace(engine, settings.require_sources_dir(), args.source, args.file, args.reason,
+                         settings.max_field_chars)
+    finally:
+        runlock.release(lock)
+    print(f"{args.source}/{args.file} replaced: read {result.rows_read}, loaded {result.rows_loaded}, "
+          f"quarantined {result.rows_quarantined}; the earlier version is kept in ops.load_audit as "
+          "superseded; `quotalink run` restages the source")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the Dagster UI on the same code location."""
     from orchestration.home import ensure_dagster_home
@@ -478,6 +519,24 @@ def build_parser() -> argparse.ArgumentParser:
     ao.add_argument("--show-personal-data", action="store_true",
                     help="print name, ID, phone and birth date in clear")
     ao.set_defaults(fn=cmd_asof)
+    dl = sub.add_parser("deliveries", help="the delivery ledger: list deliveries, replace one",
+                        description="What was delivered and what became of it (ops.load_audit), "
+                                    "and the operator's explicit, audited replacement of a "
+                                    "delivery by a corrected file under the same name.")
+    dl_sub = dl.add_subparsers(dest="deliveries_command", required=True, metavar="SUBCOMMAND")
+    dls = dl_sub.add_parser("list", help="every delivery: status, rows, versions, file on disk",
+                            description="Every delivery's latest state in ops.load_audit, how many "
+                                        "versions it had, and whether the file on disk changed.")
+    dls.add_argument("--source", default=None, help="only this source id")
+    dls.set_defaults(fn=cmd_deliveries_list)
+    dlr = dl_sub.add_parser("replace", help="replace a loaded delivery by the file now under its name",
+                            description="Supersede a loaded delivery's rows in raw and staging by "
+                                        "the file now under its name, in one transaction; both "
+                                        "versions stay in ops.load_audit with the reason.")
+    dlr.add_argument("source", help="source id, e.g. org")
+    dlr.add_argument("file", help="delivery file name, e.g. jgry_2024.csv")
+    dlr.add_argument("--reason", required=True, help="why the delivery is replaced (kept in the audit)")
+    dlr.set_defaults(fn=cmd_deliveries_replace)
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)",
                        description="Serve the Dagster UI on the same assets, checks, schedules "
                                    "and sensors.")
