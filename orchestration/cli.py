@@ -10,6 +10,7 @@ import time
 import warnings
 from pathlib import Path
 
+from quotalink.contracts import SOURCES as SOURCE_IDS
 from quotalink.errors import QuotaLinkError
 
 # Third-party notices that say nothing to an operator (they stay in `-v` runs).
@@ -144,8 +145,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             # Our own step lines are the progress; Dagster's console log would repeat every event.
             quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+            selection = None
+            if args.only:
+                from connectors.registry import raw_tables
+                from orchestration.lineage import staging_specs
+
+                selection = [dg.AssetKey(["raw", t.table]) for s in args.only for t in raw_tables(s)]
+                selection += [spec.key for s in args.only for spec in staging_specs(s)]
             with runlock.StopWatchdog(_stopped):
                 result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
+                                                asset_selection=selection,
                                                 run_config=None if args.verbose else quiet)
     finally:
         runlock.release(lock)
@@ -158,7 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.summary import print_summary
 
     docs = None
-    if result.success:
+    if result.success and not args.only:
         import expectations
         from orchestration.progress import step
 
@@ -467,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "audit rules in process. Exits 1 when a step or a blocking "
                                    "check fails (what depended on it is not materialised), "
                                    "2 on a configuration error.")
+    r.add_argument("--only", action="append", metavar="SOURCE", choices=list(SOURCE_IDS),
+                   help="load and stage only this source (repeatable); resolution and rules "
+                        "wait for a full run")
     r.add_argument("--no-wait", action="store_true", dest="no_wait",
                    help="exit 3 at once when another run is writing the same warehouse "
                         "(default: wait for it, saying so)")
