@@ -97,7 +97,7 @@ def discover(sources_dir: Path, spec: RawTable) -> list[Delivery]:
         if not m or not path.is_file():
             continue
         if not (folder / (path.name + MARKER)).exists():
-            log.info("%s/%s: no %s marker yet, not read", spec.source, path.name, MARKER)
+            log.warning("%s/%s: no %s marker yet, not read", spec.source, path.name, MARKER)
             continue
         found.append(Delivery(spec.source, path.name, m.group("period"), path))
     return sorted(found, key=lambda d: (d.period, d.name))
@@ -334,6 +334,10 @@ class Lander:
         missing = [c for c in self.spec.required if c not in header and c not in self.spec.key.split("-")]
         missing += [c for c in self.spec.key.split("-") if c not in header]
         self._unknown = [h for h in header if h and h not in self._known]
+        # An optional contract column the file lacks loads as nulls, but never silently.
+        self.missing_optional = sorted(
+            set(getattr(self, "missing_optional", [])) | {c for c in self.spec.columns if c not in header}
+            - set(missing) - set(self.spec.key.split("-")))
         if missing:
             raise DeliveryError(
                 self.spec.source,
@@ -424,8 +428,12 @@ class Lander:
         write_audit(
             self.conn, self.spec.source, self.delivery.name, self.spec.table, sha,
             self.rows_read, self.rows_loaded, n_q, status,
-            {"duplicates": self.duplicates} if self.duplicates else None,
+            {k: v for k, v in (("duplicates", self.duplicates),
+                               ("missing_columns", getattr(self, "missing_optional", None))) if v} or None,
         )
+        if getattr(self, "missing_optional", None):
+            log.warning("%s/%s: contract column(s) missing, loaded as empty: %s", self.spec.source,
+                        self.delivery.name, ", ".join(self.missing_optional))
         if n_q:
             log.warning(
                 "%s/%s: %d row(s) quarantined, first: %s", self.spec.source, self.delivery.name,
@@ -433,7 +441,9 @@ class Lander:
             )
         return LoadResult(
             self.spec.source, self.delivery.name, status, self.rows_read, self.rows_loaded, n_q,
-            problems=[f"row {q.row_ref}: {q.reason}" for q in self.quarantined[:5]],
+            problems=[f"row {q.row_ref}: {q.reason}" for q in self.quarantined[:5]]
+            + ([f"missing column(s) {', '.join(self.missing_optional)}"]
+               if getattr(self, "missing_optional", None) else []),
         )
 
 
