@@ -126,7 +126,10 @@ class QuotaEmulator:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a hang it timed out on)
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
