@@ -64,6 +64,10 @@ def release(conn: Connection) -> None:
     """Give the run lock back (closing the session would too)."""
     try:
         conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": RUN_LOCK_KEY})
+    except sa.exc.DBAPIError:
+        # The session is gone (terminated, server restarted): so is the lock it held.
+        print("quotalink run: the run lock's database session was cut during the run",
+              file=sys.stderr)
     finally:
         conn.close()
 

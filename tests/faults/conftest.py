@@ -28,9 +28,9 @@ def copy_source(province: Path, sources_dir: Path, source: str) -> Path:
     return target
 
 
-def snapshot(engine: sa.Engine, source: str) -> dict[str, tuple[int, str]]:
+def snapshot(engine: sa.Engine, source: str, ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
     """Per raw and staging table of a source: row count and a digest of the rows' content
-    (order-free; the load timestamp left out), to compare with a clean run."""
+    (order-free; the load timestamp and `ignore` left out), to compare with a clean run."""
     tables = [f"raw.{t.table}" for t in raw_tables(source)] + list(staged_tables(source))
     out = {}
     with engine.connect() as conn:
@@ -40,7 +40,7 @@ def snapshot(engine: sa.Engine, source: str) -> dict[str, tuple[int, str]]:
                 "select column_name from information_schema.columns where table_schema = :s "
                 "and table_name = :t"), {"s": schema, "t": table}).scalars().all()
             where = " where source = :src" if schema == "staging" and "source" in cols else ""
-            drop = ", ".join(f"'{c}'" for c in VOLATILE)
+            drop = ", ".join(f"'{c}'" for c in (*VOLATILE, *ignore))
             n, digest = conn.execute(sa.text(
                 f"select count(*), md5(coalesce(string_agg(h, ',' order by h), '')) from "
                 f"(select md5((to_jsonb(t) - array[{drop}])::text) h from {schema}.\"{table}\" t{where}) x"),
@@ -65,14 +65,15 @@ def reset_source(engine: sa.Engine, source: str) -> None:
             conn.execute(sa.text(f"delete from ops.{ops} where source = :s"), {"s": source})
 
 
-def clean_snapshot(engine: sa.Engine, settings, source: str) -> dict[str, tuple[int, str]]:
+def clean_snapshot(engine: sa.Engine, settings, source: str,
+                   ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
     """What a clean load and staging of the source gives (after forgetting what is there)."""
     from connectors.registry import SOURCE_OBJECTS
 
     reset_source(engine, source)
     SOURCE_OBJECTS[source].load(engine, settings)
     SOURCE_OBJECTS[source].stage(engine)
-    return snapshot(engine, source)
+    return snapshot(engine, source, ignore)
 
 
 def audit(engine: sa.Engine, source: str) -> list[dict]:
