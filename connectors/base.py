@@ -21,6 +21,7 @@ from warehouse.db import copy_rows, upsert_rows
 
 log = logging.getLogger(__name__)
 MARKER = ".ok"
+MAX_FIELD_CHARS = 32768  # default of QUOTALINK_MAX_FIELD_CHARS
 TOTAL_ROW_WORDS = ("合计", "总计", "小计")
 
 
@@ -96,7 +97,7 @@ def discover(sources_dir: Path, spec: RawTable) -> list[Delivery]:
         if not m or not path.is_file():
             continue
         if not (folder / (path.name + MARKER)).exists():
-            log.info("%s/%s: no %s marker yet, not read", spec.source, path.name, MARKER)
+            log.warning("%s/%s: no %s marker yet, not read", spec.source, path.name, MARKER)
             continue
         found.append(Delivery(spec.source, path.name, m.group("period"), path))
     return sorted(found, key=lambda d: (d.period, d.name))
@@ -138,17 +139,28 @@ def _cell(value: object) -> str | None:
 
 
 def read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[Record]]:
-    """Header and records of a CSV delivery; a decoding error surfaces as DeliveryError."""
-    fh = path.open("r", encoding=encoding, newline="")
+    """Header and records of a CSV delivery.
+
+    Undecodable bytes are kept as surrogates so that one damaged row is quarantined by the
+    lander, not the file; a header that does not decode, or a file that decodes whole in
+    another encoding, is the wrong encoding and surfaces as DeliveryError.
+    """
+    # A field of any length is read so that its row can be quarantined with its column;
+    # the product's own limit is Lander.max_field_chars.
+    csv.field_size_limit(2**31 - 1)
+    fh = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
     try:
         reader = csv.reader(fh)
         header = [h.strip().lstrip("\ufeff") for h in next(reader)]
     except StopIteration:
         fh.close()
         raise DeliveryError("", path.name, "file is empty (no header line)") from None
-    except UnicodeDecodeError as exc:
+    if any(_UNDECODED.search(h) for h in header):
         fh.close()
-        raise DeliveryError("", path.name, _encoding_reason(path, encoding, exc)) from None
+        at = path.read_bytes().find(b"\n")
+        raise DeliveryError("", path.name, _encoding_reason(
+            path, encoding, UnicodeDecodeError(encoding, b"", max(at, 0), max(at, 0) + 1, "header")))
+    counts = [0, 0]  # rows, rows with undecodable bytes
 
     def records() -> Iterator[Record]:
         try:
@@ -161,18 +173,70 @@ def read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[Record]]:
                 if len(row) != len(header):
                     yield Record(
                         ref, {}, f"has {len(row)} fields, header has {len(header)}", None,
-                        ",".join(row),
+                        _printable(",".join(row)),
                     )
                     continue
+                counts[0] += 1
+                bad = next((i for i, c in enumerate(row) if _UNDECODED.search(c)), None)
+                if bad is not None:
+                    counts[1] += 1
+                    yield Record(ref, {}, f"invalid byte sequence for {encoding}", header[bad],
+                                 _printable(",".join(row)))
+                    continue
                 yield Record(ref, {h: (v if v != "" else None) for h, v in zip(header, row, strict=True)})
-        except UnicodeDecodeError as exc:
-            raise DeliveryError("", path.name, _encoding_reason(path, encoding, exc)) from None
+            # Many undecodable rows are a file in another encoding, not damaged rows.
+            if counts[1] > max(2, counts[0] // 10):
+                others = [e for e in ("utf-8-sig", "gb18030") if e != encoding and _decodes(path, e)]
+                guess = f"; it decodes as {others[0]}" if others else ""
+                raise DeliveryError("", path.name, f"not valid {encoding} in {counts[1]} of "
+                                                   f"{counts[0]} rows{guess}")
         except csv.Error as exc:
             raise DeliveryError("", path.name, f"unreadable CSV near line {reader.line_num}: {exc}") from None
         finally:
             fh.close()
 
     return header, records()
+
+
+# Bytes the declared encoding could not decode (kept by errors="surrogateescape").
+_UNDECODED = re.compile("[\udc80-\udcff]")
+# Control characters a text value never holds (tab and line breaks are legitimate in CSV).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """Raw content safe to store in ops.quarantine (PostgreSQL text holds no NUL or surrogate)."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "\\x00")
+
+
+def bad_value(values: dict[str, object], max_chars: int) -> tuple[str, str] | None:
+    """(column, reason) of the first value a text column cannot hold, or None."""
+    for column, v in values.items():
+        if not isinstance(v, str):
+            continue
+        if len(v) > max_chars:
+            return column, f"field of {len(v)} characters, above the limit of {max_chars} (QUOTALINK_MAX_FIELD_CHARS)"
+        if "\x00" in v:
+            return column, "NUL byte in value"
+        if _UNDECODED.search(v):
+            return column, "invalid byte sequence"
+        m = _CONTROL.search(v)
+        if m:
+            return column, f"control character U+{ord(m.group()):04X} in value"
+    return None
+
+
+def _clipped(values: dict[str, object], max_chars: int) -> dict[str, object]:
+    """A quarantined record's values, long fields cut so the quarantine row stays small."""
+    out: dict[str, object] = {}
+    for k, v in values.items():
+        if isinstance(v, str):
+            v = _printable(v)
+            if len(v) > 1000 and len(v) > max_chars:
+                v = v[:1000] + f"… ({len(v)} characters)"
+        out[k] = v
+    return out
 
 
 def _encoding_reason(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
@@ -251,9 +315,15 @@ _UNREADABLE = re.compile("[\x00-\x1f\ufffd]")
 class Lander:
     """Lands the records of one delivery into its raw table and keeps the books."""
 
-    def __init__(self, conn: Connection, spec: RawTable, delivery: Delivery):
+    def __init__(self, conn: Connection, spec: RawTable, delivery: Delivery,
+                 max_field_chars: int = MAX_FIELD_CHARS):
         self.conn, self.spec, self.delivery = conn, spec, delivery
+        self.max_field_chars = max_field_chars
         self.rows_read = self.rows_loaded = 0
+        self.duplicates = 0
+        # Seen rows of this delivery (64-bit digests): an exact repeat is set aside, counted.
+        self._seen: dict[int, str] = {}
+        self._dedupe_on: tuple[str, ...] | None = None  # upsert key; None: the whole row
         self.quarantined: list[QuarantineRow] = []
         self._raw_columns = ["delivery", "row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
         self._known = set(spec.columns) | set(spec.extra_raw_columns)
@@ -264,6 +334,10 @@ class Lander:
         missing = [c for c in self.spec.required if c not in header and c not in self.spec.key.split("-")]
         missing += [c for c in self.spec.key.split("-") if c not in header]
         self._unknown = [h for h in header if h and h not in self._known]
+        # An optional contract column the file lacks loads as nulls, but never silently.
+        self.missing_optional = sorted(
+            set(getattr(self, "missing_optional", [])) | {c for c in self.spec.columns if c not in header}
+            - set(missing) - set(self.spec.key.split("-")))
         if missing:
             raise DeliveryError(
                 self.spec.source,
@@ -286,12 +360,22 @@ class Lander:
             if rec.error:
                 self.quarantine(rec.row_ref, rec.error_column, rec.error, rec.raw_text or rec.values)
                 continue
+            bad = bad_value(rec.values, self.max_field_chars)
+            if bad is not None:
+                self.quarantine(rec.row_ref, bad[0], bad[1], _clipped(rec.values, self.max_field_chars))
+                continue
             if _row_key(self.spec, rec.values) is None:
                 self.quarantine(
                     rec.row_ref, self.spec.key, f"key {self.spec.key} is empty or unreadable", rec.values
                 )
                 continue
             values = {k: _cell(v) for k, v in rec.values.items()} if rec.typed else rec.values
+            first = self._repeat_of(rec.row_ref, {**values, **(extra_values or {})})
+            if first is not None:
+                self.duplicates += 1
+                self.quarantine(rec.row_ref, self.spec.key if self._dedupe_on else None,
+                                f"duplicate of row {first} in the same delivery (de-duplicated)", rec.values)
+                continue
             if extra_values:
                 values = {**values, **extra_values}
             if rec.typed or self._unknown is None:
@@ -307,12 +391,31 @@ class Lander:
                 json.dumps(extra, ensure_ascii=False) if extra else None,
             ]
 
+    def _repeat_of(self, row_ref: str, values: dict[str, object]) -> str | None:
+        """The row this record repeats exactly (by upsert key for pulled windows), if any."""
+        if self._dedupe_on == ():
+            return None
+        cols = self._dedupe_on or tuple(sorted(k for k in values if k))
+        digest = hashlib.blake2b(
+            json.dumps([values.get(c) for c in cols], ensure_ascii=False, default=str).encode()
+            + (b"" if self._dedupe_on else json.dumps(cols, ensure_ascii=False).encode()),
+            digest_size=8,
+        ).digest()
+        h = int.from_bytes(digest, "big")
+        first = self._seen.get(h)
+        if first is None:
+            self._seen[h] = row_ref
+        return first
+
     def copy(self, records: Iterable[Record], extra_values: dict[str, str] | None = None) -> None:
         """Append records to the raw table (file deliveries: each row lands once)."""
         copy_rows(self.conn, f"raw.{self.spec.table}", self._raw_columns, self.rows(records, extra_values))
 
     def upsert(self, records: Iterable[Record], key: list[str], newer_than: str | None = None) -> None:
-        """Insert-or-replace by key (pulled windows may repeat rows)."""
+        """Insert-or-replace by key (pulled windows may repeat rows: a repeat within the
+        window is counted and set aside, so rows_loaded is what raw holds)."""
+        # A source database's key is unique per window: no need to remember its rows.
+        self._dedupe_on = tuple(key) if self.spec.fmt == "api" else ()
         upsert_rows(
             self.conn, f"raw.{self.spec.table}", self._raw_columns, self.rows(records), key,
             newer_than=newer_than,
@@ -325,7 +428,12 @@ class Lander:
         write_audit(
             self.conn, self.spec.source, self.delivery.name, self.spec.table, sha,
             self.rows_read, self.rows_loaded, n_q, status,
+            {k: v for k, v in (("duplicates", self.duplicates),
+                               ("missing_columns", getattr(self, "missing_optional", None))) if v} or None,
         )
+        if getattr(self, "missing_optional", None):
+            log.warning("%s/%s: contract column(s) missing, loaded as empty: %s", self.spec.source,
+                        self.delivery.name, ", ".join(self.missing_optional))
         if n_q:
             log.warning(
                 "%s/%s: %d row(s) quarantined, first: %s", self.spec.source, self.delivery.name,
@@ -333,7 +441,9 @@ class Lander:
             )
         return LoadResult(
             self.spec.source, self.delivery.name, status, self.rows_read, self.rows_loaded, n_q,
-            problems=[f"row {q.row_ref}: {q.reason}" for q in self.quarantined[:5]],
+            problems=[f"row {q.row_ref}: {q.reason}" for q in self.quarantined[:5]]
+            + ([f"missing column(s) {', '.join(self.missing_optional)}"]
+               if getattr(self, "missing_optional", None) else []),
         )
 
 
@@ -373,8 +483,15 @@ def load_file_delivery(
     spec: RawTable,
     delivery: Delivery,
     land: Callable[[Lander], None],
+    max_field_chars: int = MAX_FIELD_CHARS,
 ) -> LoadResult:
-    """Load one file delivery once: skip a known identical file, reject an unreadable one."""
+    """Load one file delivery once: skip a known identical file, reject an unreadable one.
+
+    A delivery rejected whole is tried again when different bytes appear under its name
+    (the corrected redelivery); one that loaded keeps its rows, and different bytes under
+    its name are refused: replacing it is the operator's explicit `quotalink deliveries
+    replace`.
+    """
     sha = delivery.sha256()
     with engine.begin() as conn:
         conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{spec.source}/{delivery.name}"})
@@ -382,25 +499,136 @@ def load_file_delivery(
         if state is not None:
             if state["content_sha256"] == sha:
                 return LoadResult(spec.source, delivery.name, "skipped")
-            reason = "a delivery of this name was already loaded with different content (files are never rewritten)"
-            return _reject(conn, spec, delivery, sha, reason, 0)
-        lander = Lander(conn, spec, delivery)
+            loaded = loaded_version(conn, spec.source, delivery.name)
+            if loaded is not None:
+                if loaded["content_sha256"] == sha:
+                    return LoadResult(spec.source, delivery.name, "skipped")  # original restored
+                reason = (
+                    "a delivery of this name was already loaded with different content (files are "
+                    f"never rewritten; to correct it: quotalink deliveries replace {spec.source} "
+                    f"{delivery.name} --reason TEXT)"
+                )
+                return _reject(conn, spec, delivery, sha, reason, count_rows(spec, delivery))
+            log.warning("%s/%s: a new version of a rejected delivery; loading it", spec.source, delivery.name)
+        lander = Lander(conn, spec, delivery, max_field_chars)
         savepoint = conn.begin_nested()
         try:
             land(lander)
             savepoint.commit()
         except DeliveryError as exc:
             savepoint.rollback()
-            return _reject(conn, spec, delivery, sha, exc.reason, lander.rows_read)
+            return _reject(conn, spec, delivery, sha, exc.reason, max(lander.rows_read, count_rows(spec, delivery)))
         return lander.finish(sha)
 
 
+def loaded_version(conn: Connection, source: str, delivery: str) -> dict | None:
+    """The audit row of the version of a delivery whose rows raw holds, if any."""
+    row = conn.execute(
+        sa.text(
+            "select load_id, content_sha256, rows_read, rows_loaded, rows_quarantined, loaded_at "
+            "from ops.load_audit where source = :s and delivery = :d and status = 'loaded' "
+            "order by load_id desc limit 1"
+        ),
+        {"s": source, "d": delivery},
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def count_rows(spec: RawTable, delivery: Delivery) -> int:
+    """Records a delivery holds as delivered, counted leniently (what a rejection loses)."""
+    path = delivery.path
+    if path is None or not path.exists():
+        return 0
+    try:
+        if spec.fmt == "xlsx":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                n = 0
+                for ws in wb.worksheets:
+                    rows = [r for r in ws.iter_rows(values_only=True) if any(c is not None for c in r)]
+                    header_at = next((i for i, r in enumerate(rows[:10])
+                                      if set(spec.key.split("-")) & {str(c).strip() for c in r if c}), None)
+                    body = rows[header_at + 1:] if header_at is not None else rows[1:]
+                    n += sum(1 for r in body if not any(c and str(c).strip() in TOTAL_ROW_WORDS for c in r[:3]))
+                return n
+            finally:
+                wb.close()
+        csv.field_size_limit(2**31 - 1)
+        with path.open("r", encoding=spec.encoding or "utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            return sum(1 for row in reader if any(c.strip() for c in row))
+    except Exception:  # a damaged file: what cannot be counted is reported as 0
+        log.debug("%s/%s: rows could not be counted", spec.source, delivery.name, exc_info=True)
+        return 0
+
+
 def _reject(conn: Connection, spec: RawTable, delivery: Delivery, sha: str | None, reason: str, rows_read: int) -> LoadResult:
-    """Quarantine a whole delivery: one quarantine row naming the reason, nothing loaded."""
-    log.error("%s/%s rejected: %s", spec.source, delivery.name, reason)
+    """Quarantine a whole delivery: one quarantine row naming the reason and the rows it held."""
+    log.error("%s/%s rejected (%d rows): %s", spec.source, delivery.name, rows_read, reason)
     write_quarantine(conn, [(spec.source, delivery.name, None, None, f"delivery rejected: {reason}", str(delivery.path or delivery.name))])
     write_audit(conn, spec.source, delivery.name, spec.table, sha, rows_read, 0, rows_read, "rejected", {"reason": reason})
     return LoadResult(spec.source, delivery.name, "rejected", rows_read, 0, rows_read, reason=reason)
+
+
+def replace_delivery(
+    engine: Engine,
+    spec: RawTable,
+    delivery: Delivery,
+    land: Callable[[Lander], None],
+    reason: str,
+    max_field_chars: int = MAX_FIELD_CHARS,
+) -> LoadResult:
+    """Replace a loaded delivery by the file now under its name, in one transaction.
+
+    The earlier version's raw rows go, its audit row becomes 'superseded' (kept, naming its
+    successor and the reason); the source's staging rows and staging ledger are cleared so
+    the next run restages every delivery in period order, the new version included.
+    """
+    from warehouse.schema import metadata
+
+    if not reason.strip():
+        raise DeliveryError(spec.source, delivery.name, "a replacement needs a reason")
+    sha = delivery.sha256()
+    with engine.begin() as conn:
+        conn.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{spec.source}/{delivery.name}"})
+        old = loaded_version(conn, spec.source, delivery.name)
+        if old is None:
+            raise DeliveryError(spec.source, delivery.name, "no loaded version to replace (a rejected "
+                                "delivery is tried again by a plain run once its file changes)")
+        if old["content_sha256"] == sha:
+            raise DeliveryError(spec.source, delivery.name, "the file under this name is the loaded "
+                                "version: nothing to replace")
+        deliveries = conn.execute(sa.text(
+            "select distinct delivery from ops.load_audit where raw_table = :t"), {"t": spec.table}).scalars().all()
+        for name in spec.stages:
+            table = metadata.tables[name]
+            if "delivery" not in table.c:
+                continue
+            where = "delivery = any(:ds)" + (" and source = :s" if "source" in table.c else "")
+            schema, tname = name.split(".")
+            conn.execute(sa.text(f'delete from {schema}."{tname}" where {where}'),
+                         {"ds": list(deliveries), "s": spec.source})
+        conn.execute(sa.text("delete from ops.stage_audit where raw_table = :t"), {"t": spec.table})
+        conn.execute(sa.text(f'delete from raw."{spec.table}" where delivery = :d'), {"d": delivery.name})
+        lander = Lander(conn, spec, delivery, max_field_chars)
+        land(lander)  # a DeliveryError rolls the whole replacement back
+        result = lander.finish(sha)
+        new_id = conn.execute(sa.text(
+            "select max(load_id) from ops.load_audit where source = :s and delivery = :d"),
+            {"s": spec.source, "d": delivery.name}).scalar()
+        conn.execute(sa.text(
+            "update ops.load_audit set status = 'superseded', quality = coalesce(quality, '{}'::jsonb) "
+            "|| jsonb_build_object('superseded_by', cast(:n as bigint), 'reason', cast(:r as text)) "
+            "where load_id = :o"), {"n": new_id, "r": reason, "o": old["load_id"]})
+        conn.execute(sa.text(
+            "update ops.load_audit set quality = coalesce(quality, '{}'::jsonb) "
+            "|| jsonb_build_object('replaces', cast(:o as bigint), 'reason', cast(:r as text)) "
+            "where load_id = :n"), {"n": new_id, "r": reason, "o": old["load_id"]})
+    log.warning("%s/%s replaced (load %s → %s): %s", spec.source, delivery.name, old["load_id"], new_id, reason)
+    return result
 
 
 def land_csv(spec: RawTable) -> Callable[[Lander], None]:

@@ -4,6 +4,7 @@ import bisect
 import json
 import logging
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +23,9 @@ class QuotaEmulator:
 
     def __init__(self, quota_dir: Path, token: str = DEFAULT_TOKEN, port: int = 0):
         self.quota_dir, self.token = Path(quota_dir), token
-        self.faults: deque[tuple[int, dict[str, str]]] = deque()  # injected responses, FIFO
+        # Injected responses, FIFO; status 0 is a hang: the answer comes after headers["sleep"] s.
+        self.faults: deque[tuple[int, dict[str, str]]] = deque()
+        self.outage_from: int | None = None  # from this request number on, every answer is 503
         self.requests: list[str] = []
         self._items: dict[str, list[dict]] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -123,7 +126,10 @@ class QuotaEmulator:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a hang it timed out on)
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
@@ -131,10 +137,16 @@ class QuotaEmulator:
                 if self.headers.get("Authorization") != f"Bearer {emulator.token}":
                     self._send(401, {"error": "unauthorized", "message": "missing or wrong token"})
                     return
+                if emulator.outage_from is not None and len(emulator.requests) >= emulator.outage_from:
+                    self._send(503, {"error": "unavailable", "message": "outage"})
+                    return
                 if emulator.faults:
                     status, headers = emulator.faults.popleft()
-                    self._send(status, {"error": str(status), "message": "injected"}, headers)
-                    return
+                    if status == 0:
+                        time.sleep(float(headers.get("sleep", "5")))
+                    else:
+                        self._send(status, {"error": str(status), "message": "injected"}, headers)
+                        return
                 path = parts.path.rstrip("/")
                 matched = next((p for p in STREAMS if path.endswith(p)), None)
                 if matched is None:

@@ -38,7 +38,7 @@ class FileDrop:
         return importlib.import_module(self.module).SOURCE
 
     def load(self, engine: Engine, settings: Settings) -> list[LoadResult]:
-        return self._source().load(engine, settings.require_sources_dir())
+        return self._source().load(engine, settings.require_sources_dir(), settings.max_field_chars)
 
     def stage(self, engine: Engine) -> StageReport:
         return self._source().stage(engine)

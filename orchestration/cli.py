@@ -10,6 +10,7 @@ import time
 import warnings
 from pathlib import Path
 
+from quotalink.contracts import SOURCES as SOURCE_IDS
 from quotalink.errors import QuotaLinkError
 
 # Third-party notices that say nothing to an operator (they stay in `-v` runs).
@@ -117,20 +118,56 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
+    from orchestration import runlock
     from orchestration.definitions import defs
+    from orchestration.home import release_dead_runs, run_tags
 
     t0 = time.perf_counter()
     job = defs.resolve_job_def("pipeline")
-    with dg.DagsterInstance.get() as instance:
-        # Our own step lines are the progress; Dagster's console log would repeat every event.
-        quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config=None if args.verbose else quiet)
+    # One run per warehouse: a second `quotalink run` (another var dir, another machine)
+    # waits here, or leaves under --no-wait, instead of interleaving its writes.
+    try:
+        lock = runlock.acquire(engine, wait=not args.no_wait)
+    except runlock.WarehouseBusy as exc:
+        print(f"quotalink run: {exc}", file=sys.stderr)
+        return 3
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for message in release_dead_runs(instance):
+                print(f"quotalink run: {message}", file=sys.stderr)
+            tags = run_tags()
+
+            def _stopped() -> None:
+                for run in instance.get_runs(filters=dg.RunsFilter(tags={"quotalink/pid": tags["quotalink/pid"]},
+                                                                   statuses=[dg.DagsterRunStatus.STARTED])):
+                    instance.report_run_failed(run, message="stopped by a signal")
+                    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+            # Our own step lines are the progress; Dagster's console log would repeat every event.
+            quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+            selection = None
+            if args.only:
+                from connectors.registry import raw_tables
+                from orchestration.lineage import staging_specs
+
+                selection = [dg.AssetKey(["raw", t.table]) for s in args.only for t in raw_tables(s)]
+                selection += [spec.key for s in args.only for spec in staging_specs(s)]
+            with runlock.StopWatchdog(_stopped):
+                result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
+                                                asset_selection=selection,
+                                                run_config=None if args.verbose else quiet)
+    finally:
+        runlock.release(lock)
+    if result.dagster_run.status == dg.DagsterRunStatus.CANCELED or any(
+            e.event_type_value == "RUN_CANCELED" for e in result.all_events):
+        print("quotalink run: stopped by a signal; nothing half-written was kept (each delivery "
+              "is one transaction); run again to continue", file=sys.stderr)
+        return 130
     from orchestration.checks import outcomes_by_table
     from orchestration.summary import print_summary
 
     docs = None
-    if result.success:
+    if result.success and not args.only:
         import expectations
         from orchestration.progress import step
 
@@ -399,6 +436,47 @@ def cmd_asof(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliveries_list(args: argparse.Namespace) -> int:
+    """List every delivery with its state in the ledger and on disk."""
+    from connectors.deliveries import ledger
+    from quotalink.settings import load_settings
+    from warehouse.db import get_engine
+
+    settings = load_settings()
+    rows = ledger(get_engine(settings), settings.sources_dir, args.source)
+    print(f"{'source':<20} {'delivery':<44} {'status':<10} {'read':>8} {'loaded':>8} "
+          f"{'quarant.':>8} {'ver.':>4}  on disk")
+    for r in rows:
+        print(f"{r.source:<20} {r.delivery:<44} {r.status:<10} {r.rows_read:>8} {r.rows_loaded:>8} "
+              f"{r.rows_quarantined:>8} {r.versions:>4}  {r.on_disk}")
+    changed = [r for r in rows if r.on_disk == "changed" and r.status != "rejected"]
+    for r in changed:
+        print(f"{r.source}/{r.delivery}: the file differs from the loaded version; to load it: "
+              f"quotalink deliveries replace {r.source} {r.delivery} --reason TEXT", file=sys.stderr)
+    return 0
+
+
+def cmd_deliveries_replace(args: argparse.Namespace) -> int:
+    """Replace a loaded file delivery by the file now under its name (audited)."""
+    from connectors.deliveries import replace
+    from orchestration import runlock
+    from quotalink.settings import load_settings
+    from warehouse.db import get_engine
+
+    settings = load_settings()
+    engine = get_engine(settings)
+    lock = runlock.acquire(engine, wait=True)  # never in the middle of a run's writes
+    try:
+        result = replace(engine, settings.require_sources_dir(), args.source, args.file, args.reason,
+                         settings.max_field_chars)
+    finally:
+        runlock.release(lock)
+    print(f"{args.source}/{args.file} replaced: read {result.rows_read}, loaded {result.rows_loaded}, "
+          f"quarantined {result.rows_quarantined}; the earlier version is kept in ops.load_audit as "
+          "superseded; `quotalink run` restages the source")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the Dagster UI on the same code location."""
     from orchestration.home import ensure_dagster_home
@@ -438,6 +516,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "audit rules in process. Exits 1 when a step or a blocking "
                                    "check fails (what depended on it is not materialised), "
                                    "2 on a configuration error.")
+    r.add_argument("--only", action="append", metavar="SOURCE", choices=list(SOURCE_IDS),
+                   help="load and stage only this source (repeatable); resolution and rules "
+                        "wait for a full run")
+    r.add_argument("--no-wait", action="store_true", dest="no_wait",
+                   help="exit 3 at once when another run is writing the same warehouse "
+                        "(default: wait for it, saying so)")
     r.set_defaults(fn=cmd_run)
     e = sub.add_parser("evaluate", help="score entity resolution and flags against ground truth",
                        description="Pairwise precision, recall and F1 of the golden records and "
@@ -513,6 +597,24 @@ def build_parser() -> argparse.ArgumentParser:
     ao.add_argument("--show-personal-data", action="store_true",
                     help="print name, ID, phone and birth date in clear")
     ao.set_defaults(fn=cmd_asof)
+    dl = sub.add_parser("deliveries", help="the delivery ledger: list deliveries, replace one",
+                        description="What was delivered and what became of it (ops.load_audit), "
+                                    "and the operator's explicit, audited replacement of a "
+                                    "delivery by a corrected file under the same name.")
+    dl_sub = dl.add_subparsers(dest="deliveries_command", required=True, metavar="SUBCOMMAND")
+    dls = dl_sub.add_parser("list", help="every delivery: status, rows, versions, file on disk",
+                            description="Every delivery's latest state in ops.load_audit, how many "
+                                        "versions it had, and whether the file on disk changed.")
+    dls.add_argument("--source", default=None, help="only this source id")
+    dls.set_defaults(fn=cmd_deliveries_list)
+    dlr = dl_sub.add_parser("replace", help="replace a loaded delivery by the file now under its name",
+                            description="Supersede a loaded delivery's rows in raw and staging by "
+                                        "the file now under its name, in one transaction; both "
+                                        "versions stay in ops.load_audit with the reason.")
+    dlr.add_argument("source", help="source id, e.g. org")
+    dlr.add_argument("file", help="delivery file name, e.g. jgry_2024.csv")
+    dlr.add_argument("--reason", required=True, help="why the delivery is replaced (kept in the audit)")
+    dlr.set_defaults(fn=cmd_deliveries_replace)
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev -w workspace.yaml)",
                        description="Serve the Dagster UI on the same assets, checks, schedules "
                                    "and sensors.")

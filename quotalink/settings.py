@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     er_engine: str = Field(default="duckdb", validation_alias="QUOTALINK_ER_ENGINE")
     role_prefix: str = Field(default="", validation_alias="QUOTALINK_ROLE_PREFIX")
     id_token_key: str | None = Field(default=None, validation_alias="QUOTALINK_ID_TOKEN_KEY", repr=False)
+    # A delivered field longer than this quarantines its row (the rest of the file loads).
+    max_field_chars: int = Field(default=32768, ge=1, validation_alias="QUOTALINK_MAX_FIELD_CHARS")
 
     @field_validator("role_prefix")
     @classmethod
