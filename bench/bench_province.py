@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 STEP_RE = re.compile(r"^[✓✗] (?P<name>.+?) (?:failed after )?\(?(?P<s>[0-9.]+)s\)?(?:: (?P<extra>.*))?$")
 START_RE = re.compile(r"^▶ (?P<name>.+) …$")
+SKIP_RE = re.compile(r"^· (?P<name>.+) skipped: ")
 
 
 def _tree_rss(proc) -> int:
@@ -83,6 +84,8 @@ def run_pipeline(env: dict, log: Path) -> dict:
             if m := START_RE.match(line):
                 current[0] = m["name"]
                 peak.setdefault(m["name"], 0)
+            elif m := SKIP_RE.match(line):
+                steps[m["name"]] = {"seconds": 0.0, "summary": "skipped", "failed": False}
             elif m := STEP_RE.match(line):
                 steps[m["name"]] = {"seconds": float(m["s"]), "summary": m["extra"] or "",
                                     "failed": line.startswith("✗")}
@@ -226,12 +229,13 @@ def generate(persons: int, seed: int, root: Path, as_of: str = "202610") -> floa
 
 
 def province(persons: int, seed: int, work: Path, *, floor: bool, splink: bool, rerun: bool,
-             month: bool, er_engine: str) -> dict:
+             month: bool, er_engine: str, reuse: bool = False) -> dict:
     """Generate, run, measure; the database is dropped afterwards."""
     import sqlalchemy as sa
 
     result: dict = {"persons": persons, "seed": seed, "load_average": os.getloadavg()}
-    result["generate_seconds"] = generate(persons, seed, work / "p")
+    if not (reuse and (work / "p" / "sources").exists()):
+        result["generate_seconds"] = generate(persons, seed, work / "p")
     name = f"ql_bench_{os.getpid()}_{persons}"
     admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -263,7 +267,8 @@ def province(persons: int, seed: int, work: Path, *, floor: bool, splink: bool, 
             result["rerun"] = run_pipeline(env, work / "rerun.log")
             result["rerun"]["share_of_full"] = round(result["rerun"]["seconds"] / result["full"]["seconds"], 3)
         if month:
-            result["month_generate_seconds"] = generate(persons, seed, work / "p2", as_of="202611")
+            if not (reuse and (work / "p2" / "sources").exists()):
+                result["month_generate_seconds"] = generate(persons, seed, work / "p2", as_of="202611")
             env["SOURCES_DIR"] = str(work / "p2" / "sources")
             result["month"] = run_pipeline(env, work / "month.log")
             result["month"]["share_of_full"] = round(result["month"]["seconds"] / result["full"]["seconds"], 3)
@@ -318,7 +323,7 @@ def check_linear(small: dict, big: dict, ratio: float, floor: float) -> list[str
         base = small["full"]["steps"].get(name)
         if base is None or s["seconds"] < floor:
             continue
-        if s["seconds"] > ratio * max(base["seconds"], floor / ratio):
+        if s["seconds"] > ratio * max(base["seconds"], floor / ratio):  # noqa: SIM102
             bad.append(f"{name}: {base['seconds']:.1f}s → {s['seconds']:.1f}s")
     return bad
 
@@ -340,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ratio", type=float, default=12.0, help="allowed time ratio (10× input)")
     parser.add_argument("--floor", type=float, default=3.0,
                         help="stages under this many seconds at the big size are not judged")
-    parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work folder to keep; a province already generated there (p/, p2/) is reused")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="quotalink-province-"))
     try:
@@ -360,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if bad or small["full"]["rc"] or big["full"]["rc"] else 0
         result = province(args.persons, args.seed, work, floor=not args.no_floor,
                           splink=not args.no_splink, rerun=not args.no_rerun,
-                          month=not args.no_month, er_engine=args.er_engine)
+                          month=not args.no_month, er_engine=args.er_engine, reuse=args.keep is not None)
         if args.json:
             print(json.dumps(result, ensure_ascii=False, indent=2))
         else:

@@ -1,8 +1,8 @@
 """Input fingerprints of pipeline steps: a rerun skips a step whose inputs did not change."""
 
 # A step's inputs are the deliveries landed (ops.load_audit: the only way data enters raw and
-# staging), the auditors' link overrides, the code and reference data of this checkout, the
-# schema revision and, for steps that judge against today, the day. A step records its
+# staging), the auditors' link overrides, the code, schema and reference data of this
+# checkout and, for steps that judge against today, the day. A step records its
 # fingerprint only after it succeeded, so a failed or interrupted step runs again.
 
 import datetime as dt
@@ -45,8 +45,8 @@ def fingerprint(conn, *, sources: list[str] | None = None, overrides: bool = Tru
         "content_sha256, rows_loaded, status), ',' order by load_id), '')) "
         "from ops.load_audit where cast(:s as text[]) is null or source = any(cast(:s as text[]))"),
         {"s": sources}).one()
-    parts = [code_version(), f"loads {loads[0]} {loads[1]}", extra,
-             conn.execute(sa.text("select string_agg(version_num, ',') from alembic_version")).scalar() or ""]
+    # The schema revision is part of the code (warehouse/migrations).
+    parts = [code_version(), f"loads {loads[0]} {loads[1]}", extra]
     if overrides:
         o = conn.execute(sa.text("select count(*), max(override_id), max(decided_at) "
                                  "from core.link_override")).one()
