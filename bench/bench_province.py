@@ -80,6 +80,7 @@ def run_pipeline(env: dict, log: Path) -> dict:
     with log.open("w") as out:
         for line in child.stdout:
             out.write(line)
+            out.flush()
             line = re.sub(r"\x1b\[[0-9;]*m", "", line.rstrip("\n"))
             if m := START_RE.match(line):
                 current[0] = m["name"]
@@ -138,8 +139,13 @@ def _csv_of_deliveries(sources: Path, out: Path) -> list[tuple[str, Path, int]]:
             continue
         name = f"{f.parent.name}__{f.stem}"
         if f.suffix == ".csv":
-            with f.open(encoding="utf-8-sig") as fh:
-                files.append((name, f, sum(1 for _ in fh) - 1))
+            data = f.read_bytes()
+            try:
+                data.decode("utf-8-sig")
+            except UnicodeDecodeError:  # GB18030 deliveries: COPY takes them as UTF-8
+                (out / f"{name}.csv").write_bytes(data.decode("gb18030").encode("utf-8"))
+                f = out / f"{name}.csv"
+            files.append((name, f, data.count(b"\n") - 1))
         elif f.suffix == ".xlsx":
             wb = openpyxl.load_workbook(f, read_only=True)
             rows = list(wb.active.iter_rows(values_only=True))
@@ -249,17 +255,28 @@ def province(persons: int, seed: int, work: Path, *, floor: bool, splink: bool, 
     for k in ("QUOTA_API_URL", "HR_DB_URL", "TRUTH_DIR"):
         env.pop(k, None)
     engine = sa.create_engine(url)
+
+    def phase(key, fn):
+        # One failing part of the bench keeps the figures of the others.
+        try:
+            result[key] = fn()
+        except Exception as exc:  # noqa: BLE001 - reported in the result
+            result[key] = {"error": f"{type(exc).__name__}: {exc}"}
+        (work / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
+
     try:
         result["full"] = run_pipeline(env, work / "full.log")
         for stage, (n_in, n_out) in _counts(engine).items():
             if stage in result["full"]["steps"]:
                 result["full"]["steps"][stage].update(rows_in=n_in, rows_out=n_out)
+        (work / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
         if floor:
-            result["copy_floor"] = copy_floor(url, work / "p" / "sources", work / "csv")
+            phase("copy_floor", lambda: copy_floor(url, work / "p" / "sources", work / "csv"))
             load = sum(s["seconds"] for k, s in result["full"]["steps"].items() if k.startswith("load "))
-            result["copy_floor"]["landing_vs_floor"] = round(load / max(result["copy_floor"]["seconds"], 0.01), 1)
+            if "seconds" in result["copy_floor"]:
+                result["copy_floor"]["landing_vs_floor"] = round(load / max(result["copy_floor"]["seconds"], 0.01), 1)
         if splink:
-            result["bare_splink"] = bare_splink(engine, work / "er", er_engine)
+            phase("bare_splink", lambda: bare_splink(engine, work / "er", er_engine))
             ours = result["full"]["steps"].get("resolve persons", {}).get("seconds")
             if ours and "seconds" in result["bare_splink"]:
                 result["bare_splink"]["resolve_vs_bare"] = round(ours / result["bare_splink"]["seconds"], 2)
@@ -272,6 +289,7 @@ def province(persons: int, seed: int, work: Path, *, floor: bool, splink: bool, 
             env["SOURCES_DIR"] = str(work / "p2" / "sources")
             result["month"] = run_pipeline(env, work / "month.log")
             result["month"]["share_of_full"] = round(result["month"]["seconds"] / result["full"]["seconds"], 3)
+        (work / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
     finally:
         engine.dispose()
         with admin.connect() as conn:
@@ -303,7 +321,7 @@ def print_tables(result: dict) -> None:
               str(result.get("rerun", {}).get("seconds", "")), str(result.get("month", {}).get("seconds", "")),
               style="bold")
     console.print(t)
-    if "copy_floor" in result:
+    if "seconds" in result.get("copy_floor", {}):
         f = result["copy_floor"]
         console.print(f"COPY floor: {f['rows']:,} rows in {f['seconds']} s ({f['files']} files); "
                       f"our landing {f['landing_vs_floor']}× that")
