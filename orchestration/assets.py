@@ -11,6 +11,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from connectors.registry import SOURCE_OBJECTS, raw_tables
+from orchestration import incremental
 from orchestration.lineage import keys_read, staging_specs, table_of
 from orchestration.progress import step
 from orchestration.resources import WarehouseResource
@@ -82,6 +83,24 @@ def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
     return _check
 
 
+def skipped(context, name: str) -> None:
+    """Say that a step was skipped: its inputs are those of its last success."""
+    from orchestration.progress import ENABLED, console
+
+    if ENABLED:
+        console.print(f"[dim]·[/] {name} skipped: inputs unchanged since its last run")
+    context.log.info(f"{name}: inputs unchanged since its last run, skipped")
+
+
+def _replay(context, specs, done: dict, name: str):
+    """Materialisations of a skipped multi-asset, with the metadata of its last real run."""
+    skipped(context, name)
+    for spec in specs:
+        meta = dict(done.get(spec.key.to_user_string(), {}))
+        meta["skipped"] = True
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
+
+
 def _staging_asset(source: str) -> dg.AssetsDefinition:
     """One staging asset per source: a failed source blocks only what reads its tables."""
     specs = staging_specs(source)
@@ -89,6 +108,12 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
     @dg.multi_asset(name=f"stage_{source}", specs=specs, pool="warehouse", can_subset=False)
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         engine = warehouse.engine()
+        with engine.connect() as conn:
+            fp = incremental.fingerprint(conn, sources=[source], overrides=False)
+            done = incremental.previous(conn, f"stage {source}", fp)
+        if done is not None:
+            yield from _replay(context, specs, done, f"stage {source}")
+            return
         staged: dict[str, int] = {}
         with step(f"stage {source}") as summary:
             report = SOURCE_OBJECTS[source].stage(engine)
@@ -96,13 +121,16 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
             for delivery in report.values():
                 for table, n in delivery.staged.items():
                     staged[table] = staged.get(table, 0) + n
+        meta: dict[str, dict] = {}
         with engine.connect() as conn:
             for spec in specs:
                 table, part = table_of(spec.key)
                 sql = f"select count(*) from {table}" + (" where source = :s" if part else "")
                 rows = conn.execute(sa.text(sql), {"s": source}).scalar()
-                yield dg.MaterializeResult(asset_key=spec.key, metadata={
-                    "rows": rows, "rows_staged_this_run": staged.get(table, 0)})
+                meta[spec.key.to_user_string()] = {"rows": rows, "rows_staged_this_run": staged.get(table, 0)}
+        incremental.record(engine, f"stage {source}", fp, context.run_id, meta)
+        for spec in specs:
+            yield dg.MaterializeResult(asset_key=spec.key, metadata=meta[spec.key.to_user_string()])
 
     _stage.__doc__ = f"Typed, canonical staging rows from every landed, not yet staged {source} delivery."
     return _stage
@@ -129,6 +157,12 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
         import entity_resolution
 
         engine, settings = warehouse.engine(), warehouse.settings()
+        with engine.connect() as conn:
+            fp = incremental.fingerprint(conn, extra=f"er {settings.er_engine}")
+            done = incremental.previous(conn, f"resolve {kind}s", fp)
+        if done is not None:
+            yield from _replay(context, [dg.AssetSpec(golden), dg.AssetSpec(xref)], done, f"resolve {kind}s")
+            return
         resolve = getattr(entity_resolution, f"resolve_{kind}s")
         with step(f"resolve {kind}s") as summary:
             metrics = resolve(engine, er_engine=settings.er_engine, var_dir=settings.var_dir,
@@ -136,6 +170,8 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
             summary.update({k: v for k, v in metrics.items() if k in (f"{kind}s", "mentions")})
         meta = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}
         meta.update(_evaluation(engine, settings, kind))
+        keys = [dg.AssetKey(golden).to_user_string(), dg.AssetKey(xref).to_user_string()]
+        incremental.record(engine, f"resolve {kind}s", fp, context.run_id, dict.fromkeys(keys, meta))
         yield dg.MaterializeResult(asset_key=golden, metadata=meta)
         yield dg.MaterializeResult(asset_key=xref, metadata=meta)
 
@@ -165,6 +201,12 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         import expectations
 
         engine, settings = warehouse.engine(), warehouse.settings()
+        with engine.connect() as conn:
+            fp = incremental.fingerprint(conn, day=True)
+            done = incremental.previous(conn, "audit rules", fp)
+        if done is not None:
+            skipped(context, "audit rules")
+            return dg.MaterializeResult(metadata={**done.get("mart/anomaly_flag", {}), "skipped": True})
         with step("audit rules") as summary:
             run = expectations.run_rules(engine, dt.datetime.now(dt.UTC), run_id=context.run_id)
             summary["flags"] = run.total
@@ -172,6 +214,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         if (settings.truth_dir / "fraud_cases.csv").exists():
             overall = expectations.evaluate_flags(engine, settings.truth_dir).get("overall") or {}
             meta.update({f"eval_{k}": v for k, v in overall.items() if isinstance(v, (int, float))})
+        incremental.record(engine, "audit rules", fp, context.run_id, {"mart/anomaly_flag": meta})
         return dg.MaterializeResult(metadata=meta)
 
     return anomaly_flag
@@ -187,10 +230,19 @@ def _quota_compliance_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         """Quota compliance and levy per employer and year, declared vs verified."""
         import expectations
 
+        engine = warehouse.engine()
+        with engine.connect() as conn:
+            fp = incremental.fingerprint(conn, day=True)
+            done = incremental.previous(conn, "quota compliance", fp)
+        if done is not None:
+            skipped(context, "quota compliance and levy")
+            return dg.MaterializeResult(metadata={**done.get("mart/quota_compliance", {}), "skipped": True})
         with step("quota compliance and levy") as summary:
-            out = expectations.build_quota_compliance(warehouse.engine()) or {}
+            out = expectations.build_quota_compliance(engine) or {}
             summary.update({k: v for k, v in out.items() if isinstance(v, int)})
-        return dg.MaterializeResult(metadata={k: v for k, v in out.items() if isinstance(v, (int, float, str))})
+        meta = {k: v for k, v in out.items() if isinstance(v, (int, float, str))}
+        incremental.record(engine, "quota compliance", fp, context.run_id, {"mart/quota_compliance": meta})
+        return dg.MaterializeResult(metadata=meta)
 
     return quota_compliance
 

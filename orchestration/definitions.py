@@ -1,5 +1,7 @@
 """The Dagster code location: every asset, check, job, schedule and sensor of QuotaLink."""
 
+import os
+
 import dagster as dg
 
 from orchestration.assets import all_assets, all_checks
@@ -8,8 +10,18 @@ from orchestration.sensors import build_schedules, build_sensors
 
 ASSETS = all_assets()
 CHECKS = all_checks(ASSETS)
-pipeline_job = dg.define_asset_job("pipeline", selection=dg.AssetSelection.all(),
-                                   description="Every source, staging, entity resolution, audit")
+# QUOTALINK_EXECUTOR selects how runs started by the daemon or the UI execute: unset, Dagster's
+# default (multiprocess); multiprocess runs independent steps in parallel processes within the
+# `warehouse` pool's limit (dagster.yaml); in_process runs them one after the other in one
+# process. `quotalink run` always executes in process.
+EXECUTORS = {"multiprocess": dg.multiprocess_executor, "in_process": dg.in_process_executor}
+EXECUTOR = os.environ.get("QUOTALINK_EXECUTOR") or None
+if EXECUTOR is not None and EXECUTOR not in EXECUTORS:
+    raise ValueError(f"QUOTALINK_EXECUTOR must be one of {sorted(EXECUTORS)}, got {EXECUTOR!r}")
+pipeline_job = dg.define_asset_job(
+    "pipeline", selection=dg.AssetSelection.all(),
+    description="Every source, staging, entity resolution, audit",
+    executor_def=EXECUTORS[EXECUTOR] if EXECUTOR else None)
 
 defs = dg.Definitions(
     assets=ASSETS,

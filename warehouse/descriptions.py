@@ -214,6 +214,10 @@ TABLES: dict[str, tuple[str, dict]] = {
         "source": "Source system", "delivery": "Delivery", "raw_table": "raw table staged from",
         "rows_staged": "Rows written to staging", "rows_unparsed": "Values nulled per column (JSON)",
         "staged_at": "When"}),
+    "ops.stage_fingerprint": ("Input fingerprint of each pipeline step's last success (reruns skip unchanged steps)", {
+        "asset": "Step (asset or check)", "fingerprint": "Hash of the step's inputs",
+        "run_id": "Dagster run that computed it", "result": "What the step reported (replayed when skipped)",
+        "computed_at": "When"}),
 }
 
 RAW_COLUMNS = {

@@ -730,6 +730,16 @@ stage_audit = Table(
     PrimaryKeyConstraint("raw_table", "delivery"),
     schema="ops",
 )
+stage_fingerprint = Table(
+    "stage_fingerprint",
+    metadata,
+    Column("asset", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("run_id", Text),
+    Column("result", JSONB),
+    _ts("computed_at", nullable=False, server_default=func.now()),
+    schema="ops",
+)
 
 # ---------------------------------------------------------------- ref (reference data)
 # ref.<name> mirrors refdata/data/<name>.csv (text columns); written by warehouse.reference.

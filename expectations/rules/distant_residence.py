@@ -22,15 +22,23 @@ with d as (
     from {DECL} d
     where d.unit_region_code like :prefix || '%' and d.wage_tier is not null
 ),
+-- Latest registry certificate with a household registration, per declared person: one
+-- pass over the crosswalk (a correlated sub-select per employee here grew quadratically).
+reg as (
+    select distinct on (px.person_id) px.person_id, c.hukou_region_code
+    from core.person_xref px
+    join staging.certificate c on c.cert_number = px.source_key
+    where px.source = 'disability_registry' and c.hukou_region_code is not null
+      and px.person_id in (select person_id from d)
+    order by px.person_id, c.changed_at desc nulls last, c.issued_on desc nulls last,
+             c.cert_number
+),
 hk as (
     select d.employee_record_id,
-           coalesce((select c.hukou_region_code from core.person_xref px
-                     join staging.certificate c on c.cert_number = px.source_key
-                     where px.person_id = d.person_id and px.source = 'disability_registry'
-                       and c.hukou_region_code is not null
-                     order by c.changed_at desc nulls last, c.issued_on desc nulls last
-                     limit 1), p.hukou_region_code) as hukou_region_code
-    from d left join core.person p on p.person_id = d.person_id
+           coalesce(reg.hukou_region_code, p.hukou_region_code) as hukou_region_code
+    from d
+    left join reg on reg.person_id = d.person_id
+    left join core.person p on p.person_id = d.person_id
 ),
 paid as (select distinct person_id, employer_id, year from {contrib})
 select d.*, hk.hukou_region_code,

@@ -115,6 +115,8 @@ def run_rules(
                 f"insert into {FOUND} values (:flag_id, :rule, :year, :person_id, :employer_id,"
                 " :severity, :score, cast(:evidence as jsonb), :rule_version)"),
                 list(rows.values()))
+        # The upsert and the two joins below read it: plan them on its real size.
+        conn.execute(text(f"analyze {FOUND}"))
         conn.execute(text(f"""
             insert into mart.anomaly_flag (flag_id, rule, year, person_id, employer_id,
                 severity, score, evidence, rule_version, first_seen_at, last_seen_at, active, run_id)

@@ -1,0 +1,76 @@
+"""Input fingerprints of pipeline steps: a rerun skips a step whose inputs did not change."""
+
+# A step's inputs are the deliveries landed (ops.load_audit: the only way data enters raw and
+# staging), the auditors' link overrides, the code, schema and reference data of this
+# checkout and, for steps that judge against today, the day. A step records its
+# fingerprint only after it succeeded, so a failed or interrupted step runs again.
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE_DIRS = ("connectors", "entity_resolution", "expectations", "orchestration", "quotalink",
+             "refdata", "warehouse")
+CODE_SUFFIXES = (".py", ".csv", ".json", ".yaml", ".yml", ".sql", ".txt")
+
+
+def enabled() -> bool:
+    """False when QUOTALINK_INCREMENTAL=0 forces every step to run."""
+    return os.environ.get("QUOTALINK_INCREMENTAL", "1") != "0"
+
+
+@functools.cache
+def code_version() -> str:
+    """Hash of the product's code, models, rules and reference data in this checkout."""
+    h = hashlib.sha256()
+    for d in CODE_DIRS:
+        for f in sorted((ROOT / d).rglob("*")):
+            if f.is_file() and f.suffix in CODE_SUFFIXES and "__pycache__" not in f.parts:
+                h.update(str(f.relative_to(ROOT)).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(conn, *, sources: list[str] | None = None, overrides: bool = True,
+                day: bool = False, extra: str = "") -> str:
+    """Fingerprint of a step's inputs: deliveries of `sources` (None: all), overrides, code."""
+    loads = conn.execute(sa.text(
+        "select count(*), md5(coalesce(string_agg(concat_ws('|', load_id, source, delivery, "
+        "content_sha256, rows_loaded, status), ',' order by load_id), '')) "
+        "from ops.load_audit where cast(:s as text[]) is null or source = any(cast(:s as text[]))"),
+        {"s": sources}).one()
+    # The schema revision is part of the code (warehouse/migrations).
+    parts = [code_version(), f"loads {loads[0]} {loads[1]}", extra]
+    if overrides:
+        o = conn.execute(sa.text("select count(*), max(override_id), max(decided_at) "
+                                 "from core.link_override")).one()
+        parts.append(f"overrides {o[0]} {o[1]} {o[2]}")
+    if day:
+        parts.append(dt.date.today().isoformat())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def previous(conn, asset: str, fp: str) -> dict | None:
+    """The recorded result of `asset` when it last ran on exactly these inputs, else None."""
+    if not enabled():
+        return None
+    row = conn.execute(sa.text("select result from ops.stage_fingerprint "
+                               "where asset = :a and fingerprint = :f"), {"a": asset, "f": fp}).first()
+    return None if row is None else (row[0] or {})
+
+
+def record(engine, asset: str, fp: str, run_id: str | None, result: dict | None = None) -> None:
+    """Remember that `asset` succeeded on inputs `fp` (with what it reported)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "insert into ops.stage_fingerprint (asset, fingerprint, run_id, result, computed_at) "
+            "values (:a, :f, :r, cast(:j as jsonb), now()) on conflict (asset) do update set "
+            "fingerprint = excluded.fingerprint, run_id = excluded.run_id, "
+            "result = excluded.result, computed_at = excluded.computed_at"),
+            {"a": asset, "f": fp, "r": run_id, "j": json.dumps(result or {}, default=str)})
