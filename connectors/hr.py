@@ -93,6 +93,8 @@ def _render(value: object) -> str | None:
 
 
 def _render_ts(value: object) -> str | None:
+    if type(value) is str and _canonical_ts(value):
+        return value  # already 'YYYY-MM-DD HH:MM:SS': what the parse and re-format below give
     rendered = _render(value)
     if rendered is None:
         return None
@@ -101,6 +103,15 @@ def _render_ts(value: object) -> str | None:
         return dt.datetime.fromisoformat(rendered.strip()).isoformat(sep=" ")
     except ValueError:
         return rendered.strip()
+
+
+def _canonical_ts(text_value: str) -> bool:
+    # ASCII digits in the fixed positions only: any such text either parses and re-formats
+    # to itself or fails to parse and is kept as it is; both give the text back unchanged.
+    return (len(text_value) == 19 and text_value.isascii() and text_value[4] == "-" and text_value[7] == "-"
+            and text_value[10] == " " and text_value[13] == ":" and text_value[16] == ":"
+            and (text_value[:4] + text_value[5:7] + text_value[8:10] + text_value[11:13]
+                 + text_value[14:16] + text_value[17:]).isdigit())
 
 
 def _watermark(conn: Connection, stream: str) -> str | None:
@@ -164,17 +175,20 @@ class _Window:
     def records(self, result, columns: dict[str, str]) -> Iterator[Record]:
         """Records of the streamed result; rows re-read in the overlap and unchanged are dropped."""
         lower = list(columns)
+        at = lower.index(WATERMARK_COLUMN)
+        render, render_ts = _render, _render_ts
         n = 0
         for part in result.partitions():
             rows = []
+            top = self.top
             for values in part:
-                n += 1
-                rec = {name: _render(v) for name, v in zip(lower, values, strict=True)}
-                rec[WATERMARK_COLUMN] = _render_ts(values[lower.index(WATERMARK_COLUMN)])
-                ts = rec[WATERMARK_COLUMN]
-                if ts is not None and (self.top is None or ts > self.top):
-                    self.top = ts
+                rec = dict(zip(lower, map(render, values), strict=True))
+                rec[WATERMARK_COLUMN] = ts = render_ts(values[at])
+                if ts is not None and (top is None or ts > top):
+                    top = ts
                 rows.append(rec)
+            self.top = top
+            n += len(rows)
             yield from self._fresh(rows, n - len(rows))
 
     def _fresh(self, rows: list[dict], offset: int) -> Iterator[Record]:

@@ -3,9 +3,11 @@
 import datetime as dt
 import json
 import logging
+import multiprocessing
+import os
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -195,10 +197,79 @@ def pending_deliveries(engine: Engine, spec: RawTable) -> list[tuple[str, str]]:
     return sorted(out, key=lambda d: (d[1], 0)) if pattern else out
 
 
+def stage_workers() -> int:
+    """Staging processes (QUOTALINK_STAGE_WORKERS; default the number of cores, 1 = in-process)."""
+    raw = os.environ.get("QUOTALINK_STAGE_WORKERS", "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise ValueError(f"QUOTALINK_STAGE_WORKERS must be a whole number, not {raw!r}") from None
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+# A staged chunk: per staging table its COPY columns and rows, in row order; unparsed counts.
+StagedChunk = tuple[dict[str, tuple[list[str], list[list]]], Counter]
+
+
+def _stage_rows(rows: Iterable[tuple], raw_cols: list[str], fn: RowFn, ctx: Context) -> StagedChunk:
+    """Run the row function over one chunk of raw rows; the unit of work of a staging process."""
+    ctx.unparsed = Counter()
+    buffers: dict[str, list[dict]] = defaultdict(list)
+    for rec in rows:
+        row = dict(zip(raw_cols, rec, strict=True))
+        for table, values in fn(row, ctx):
+            values.setdefault("delivery", ctx.delivery)
+            buffers[table].append(values)
+    return {table: _prepare(table, staged) for table, staged in buffers.items()}, ctx.unparsed
+
+
+_worker: dict = {}
+
+
+def _worker_init(raw_cols: list[str], fn: RowFn, ctx: Context) -> None:
+    # Forked: the row function (often a closure) is inherited, never pickled.
+    _worker.update(raw_cols=raw_cols, fn=fn, ctx=ctx)
+
+
+def _worker_chunk(rows: list[tuple]) -> StagedChunk:
+    return _stage_rows(rows, _worker["raw_cols"], _worker["fn"], _worker["ctx"])
+
+
+def _staged_chunks(parts: Iterator[list], raw_cols: list[str], fn: RowFn, ctx: Context,
+                   workers: int) -> Iterator[StagedChunk]:
+    """Staged chunks in raw-row order; with workers > 1 a bounded number are in flight."""
+    first = next(parts, None)
+    if first is None:
+        return
+    if workers <= 1 or len(first) < CHUNK:
+        # One chunk or fewer: starting processes costs more than it saves.
+        yield _stage_rows(first, raw_cols, fn, ctx)
+        for part in parts:
+            yield _stage_rows(part, raw_cols, fn, ctx)
+        return
+    mp = multiprocessing.get_context("fork")
+    with mp.Pool(workers, initializer=_worker_init, initargs=(raw_cols, fn, ctx)) as pool:
+        pending: deque = deque([pool.apply_async(_worker_chunk, ([tuple(r) for r in first],))])
+        for part in parts:
+            # Bounded queue: memory stays flat however large the delivery.
+            while len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+            pending.append(pool.apply_async(_worker_chunk, ([tuple(r) for r in part],)))
+        while pending:
+            yield pending.popleft().get()
+
+
 def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
-                   fn: RowFn) -> StagedDelivery:
-    """Stage one raw delivery with a row function."""
+                   fn: RowFn, workers: int | None = None) -> StagedDelivery:
+    """Stage one raw delivery with a row function, in one transaction.
+
+    Processes run the row function over chunks; this process writes every chunk in raw-row
+    order through its one connection, so the delivery stays atomic and the staged rows are
+    the same whatever the number of workers.
+    """
     ctx = Context(spec.source, delivery, period)
+    unparsed: Counter = Counter()
     staged: Counter = Counter()
     raw_cols = ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
     select = ", ".join(f'"{c}"' for c in raw_cols)
@@ -207,22 +278,18 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
             f'select {select} from raw."{spec.table}" where delivery = :d order by length(row_ref), row_ref'
         ).execution_options(stream_results=True, yield_per=CHUNK)
         result = conn.execute(query, {"d": delivery})
-        buffers: dict[str, list[dict]] = defaultdict(list)
-        for part in result.partitions(CHUNK):
-            for rec in part:
-                row = dict(zip(raw_cols, rec, strict=True))
-                for table, values in fn(row, ctx):
-                    values.setdefault("delivery", delivery)
-                    buffers[table].append(values)
-            for table, rows in buffers.items():
+        chunks = _staged_chunks(result.partitions(CHUNK), raw_cols, fn, ctx,
+                                stage_workers() if workers is None else workers)
+        for tables, counts in chunks:
+            unparsed.update(counts)
+            for table, (present, rows) in tables.items():
                 if table not in spec.stages:
                     # The asset graph is derived from the contract's declaration; a row
                     # for an undeclared table would be written outside the lineage.
                     raise ValueError(f"{spec.source}: raw.{spec.table} staged a row for {table}, "
                                      f"which its contract does not declare (stages={spec.stages})")
-                _flush(conn, table, rows)
+                _flush(conn, table, present, rows)
                 staged[table] += len(rows)
-            buffers.clear()
         conn.execute(
             sa.text(
                 "insert into ops.stage_audit (source, delivery, raw_table, rows_staged, rows_unparsed) "
@@ -231,21 +298,27 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
             ),
             {
                 "s": spec.source, "d": delivery, "t": spec.table, "n": sum(staged.values()),
-                "u": json.dumps(dict(ctx.unparsed), ensure_ascii=False),
+                "u": json.dumps(dict(unparsed), ensure_ascii=False),
             },
         )
-    if ctx.unparsed:
-        log.info("%s/%s: unparsed values nulled in staging: %s", spec.source, delivery, dict(ctx.unparsed))
-    return StagedDelivery(dict(staged), dict(ctx.unparsed))
+    if unparsed:
+        log.info("%s/%s: unparsed values nulled in staging: %s", spec.source, delivery, dict(unparsed))
+    return StagedDelivery(dict(staged), dict(unparsed))
 
 
-def _flush(conn, table: str, rows: list[dict]) -> None:
-    cols, key, newer, delivery_period = _table_meta(table)
+def _prepare(table: str, rows: list[dict]) -> tuple[list[str], list[list]]:
+    """The COPY columns and rows of a chunk of staged rows."""
+    cols, _, _, delivery_period = _table_meta(table)
     if delivery_period:
         for r in rows:
             r.setdefault("period", "")
     present = [c for c in cols if any(c in r for r in rows[:1])]
-    upsert_rows(conn, table, present, ([r.get(c) for c in present] for r in rows), key, newer_than=newer)
+    return present, [[r.get(c) for c in present] for r in rows]
+
+
+def _flush(conn, table: str, present: list[str], rows: list[list]) -> None:
+    _, key, newer, _ = _table_meta(table)
+    upsert_rows(conn, table, present, rows, key, newer_than=newer)
 
 
 def stage_pending(engine: Engine, spec: RawTable, fn: RowFn) -> StageReport:
