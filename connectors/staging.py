@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from quotalink.contracts import RawTable
 from quotalink.standardise import parse_date
-from warehouse.db import upsert_rows
+from warehouse.db import CsvText, csv_text, upsert_rows
 from warehouse.schema import metadata
 
 log = logging.getLogger(__name__)
@@ -208,8 +208,9 @@ def stage_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-# A staged chunk: per staging table its COPY columns and rows, in row order; unparsed counts.
-StagedChunk = tuple[dict[str, tuple[list[str], list[list]]], Counter]
+# A staged chunk: per staging table its COPY columns and rows (or their COPY text), in row
+# order; and the unparsed counts.
+StagedChunk = tuple[dict[str, tuple[list[str], list[list] | CsvText]], Counter]
 
 
 def _stage_rows(rows: Iterable[tuple], raw_cols: list[str], fn: RowFn, ctx: Context) -> StagedChunk:
@@ -233,7 +234,9 @@ def _worker_init(raw_cols: list[str], fn: RowFn, ctx: Context) -> None:
 
 
 def _worker_chunk(rows: list[tuple]) -> StagedChunk:
-    return _stage_rows(rows, _worker["raw_cols"], _worker["fn"], _worker["ctx"])
+    tables, unparsed = _stage_rows(rows, _worker["raw_cols"], _worker["fn"], _worker["ctx"])
+    # COPY text travels back far cheaper than pickled dates and decimals, and is rendered here.
+    return {t: (present, csv_text(staged)) for t, (present, staged) in tables.items()}, unparsed
 
 
 def _staged_chunks(parts: Iterator[list], raw_cols: list[str], fn: RowFn, ctx: Context,
@@ -289,7 +292,7 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
                     raise ValueError(f"{spec.source}: raw.{spec.table} staged a row for {table}, "
                                      f"which its contract does not declare (stages={spec.stages})")
                 _flush(conn, table, present, rows)
-                staged[table] += len(rows)
+                staged[table] += rows.rows if isinstance(rows, CsvText) else len(rows)
         conn.execute(
             sa.text(
                 "insert into ops.stage_audit (source, delivery, raw_table, rows_staged, rows_unparsed) "
@@ -316,7 +319,7 @@ def _prepare(table: str, rows: list[dict]) -> tuple[list[str], list[list]]:
     return present, [[r.get(c) for c in present] for r in rows]
 
 
-def _flush(conn, table: str, present: list[str], rows: list[list]) -> None:
+def _flush(conn, table: str, present: list[str], rows: list[list] | CsvText) -> None:
     _, key, newer, _ = _table_meta(table)
     upsert_rows(conn, table, present, rows, key, newer_than=newer)
 

@@ -11,6 +11,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -162,6 +163,19 @@ def _csv_chunks(rows: Iterable[Sequence], chunk_rows: int) -> Iterable[tuple[io.
         yield buf, n
 
 
+class CsvText(NamedTuple):
+    """Rows already rendered as COPY CSV text (e.g. by a staging process) and how many."""
+
+    text: str
+    rows: int
+
+
+def csv_text(rows: Iterable[Sequence]) -> CsvText:
+    """Rows as the COPY CSV text copy_rows would send for them."""
+    buf, n = next(iter(_csv_chunks(rows, -1)), (io.StringIO(), 0))
+    return CsvText(buf.getvalue(), n)
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -193,6 +207,15 @@ def copy_rows(
     finally:
         cursor.close()
     return total
+
+
+def _copy_text(conn: Connection, table: str, columns: Sequence[str], text: str) -> None:
+    cols = ", ".join(_quote(c) for c in columns)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {qualified(table)} ({cols}) FROM STDIN WITH (FORMAT csv)", io.StringIO(text))
+    finally:
+        cursor.close()
 
 
 def copy_frame(conn: Connection, table: str, df, chunk_rows: int = COPY_CHUNK_ROWS) -> int:
@@ -245,7 +268,7 @@ def upsert_rows(
     conn: Connection,
     table: str,
     columns: Sequence[str],
-    rows: Iterable[Sequence],
+    rows: Iterable[Sequence] | CsvText,
     key: Sequence[str],
     newer_than: str | None = None,
     on_conflict: str = "update",
@@ -272,7 +295,11 @@ def upsert_rows(
             )
         )
         conn.execute(sa.text(f"ALTER TABLE {tmp} ADD COLUMN _ord bigserial"))
-    n = copy_rows(conn, tmp, columns, rows)
+    if isinstance(rows, CsvText):
+        _copy_text(conn, tmp, columns, rows.text)
+        n = rows.rows
+    else:
+        n = copy_rows(conn, tmp, columns, rows)
     if not n:
         return 0
     cols = ", ".join(_quote(c) for c in columns)
