@@ -30,6 +30,7 @@ class Context:
     delivery: str
     period: str
     unparsed: Counter = field(default_factory=Counter)
+    substituted: Counter = field(default_factory=Counter)  # replaced by a derived value
     # Dates and code-list values repeat across rows: parse each distinct text once.
     _memo: dict = field(default_factory=dict, repr=False)
 
@@ -97,8 +98,8 @@ class Context:
             return None
         return value
 
-    def decimal(self, row: dict, column: str) -> Decimal | None:
-        """A money or numeric column."""
+    def decimal(self, row: dict, column: str, lo: Decimal | int | None = None) -> Decimal | None:
+        """A money or numeric column; below lo (e.g. a negative income) counts as unparsed."""
         raw = row.get(column)
         if raw is None or str(raw).strip() == "":
             return None
@@ -108,7 +109,7 @@ class Context:
         except InvalidOperation:
             self.unparsed[column] += 1
             return None
-        if not value.is_finite():
+        if not value.is_finite() or (lo is not None and value < lo):
             self.unparsed[column] += 1
             return None
         return value
@@ -225,17 +226,22 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
             buffers.clear()
         conn.execute(
             sa.text(
-                "insert into ops.stage_audit (source, delivery, raw_table, rows_staged, rows_unparsed) "
-                "values (:s, :d, :t, :n, cast(:u as jsonb)) on conflict (raw_table, delivery) do update "
-                "set rows_staged = excluded.rows_staged, rows_unparsed = excluded.rows_unparsed, staged_at = now()"
+                "insert into ops.stage_audit (source, delivery, raw_table, rows_staged, rows_unparsed, "
+                "rows_substituted) values (:s, :d, :t, :n, cast(:u as jsonb), cast(:r as jsonb)) "
+                "on conflict (raw_table, delivery) do update set rows_staged = excluded.rows_staged, "
+                "rows_unparsed = excluded.rows_unparsed, rows_substituted = excluded.rows_substituted, "
+                "staged_at = now()"
             ),
             {
                 "s": spec.source, "d": delivery, "t": spec.table, "n": sum(staged.values()),
                 "u": json.dumps(dict(ctx.unparsed), ensure_ascii=False),
+                "r": json.dumps(dict(ctx.substituted), ensure_ascii=False),
             },
         )
     if ctx.unparsed:
         log.info("%s/%s: unparsed values nulled in staging: %s", spec.source, delivery, dict(ctx.unparsed))
+    if ctx.substituted:
+        log.info("%s/%s: values replaced by derived ones: %s", spec.source, delivery, dict(ctx.substituted))
     return StagedDelivery(dict(staged), dict(ctx.unparsed))
 
 

@@ -152,7 +152,8 @@ TABLES: dict[str, tuple[str, dict]] = {
     "ops.stage_audit": ("Rows staged per delivery and values that parsed in none of their formats", {
         "source": "Source system", "delivery": "Delivery", "raw_table": "raw table staged from",
         "rows_staged": "Rows written to staging", "rows_unparsed": "Values nulled per column (JSON)",
-        "staged_at": "When"}),
+        "staged_at": "When",
+        "rows_substituted": "Values replaced by a derived one per column (JSON), e.g. an ID taken from the certificate"}),
 }
 
 RAW_COLUMNS = {
