@@ -39,7 +39,7 @@ def stage_row(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
         "uscc": uscc,
         "start_date": start,
         "end_date": ctx.date(row, "离职日期", WORK_DATES),
-        "monthly_income": ctx.decimal(row, "月收入（元）"),
+        "monthly_income": ctx.decimal(row, "月收入（元）", lo=0),
         "hukou_text": hukou_text,
         "office": text(row, "登记机构"),
         "registered_on": registered,

@@ -20,11 +20,16 @@ def person_fields(ctx: Context, row: dict, *, name: str, id_col: str | None, cer
     raw_id = row.get(id_col) if id_col else None
     ident = normalise_id(raw_id)
     id_number, quality = ident.value, ident.quality
+    delivered = id_col is not None and text(row, id_col) is not None
+    if id_number is None and delivered:
+        ctx.unparsed[id_col] += 1  # an ID with letters or the wrong length: never silently dropped
     if id_number is None and cert is not None:
         from_cert = id_from_cert(cert)
         if from_cert:
             id_number, quality = from_cert, "from_cert"
             ident = normalise_id(from_cert)
+            if delivered:
+                ctx.substituted[id_col] += 1
     gender = normalise_gender(row.get(gender_col)) if gender_col else None
     return {
         "full_name": normalise_name(row.get(name)),

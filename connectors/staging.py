@@ -32,6 +32,7 @@ class Context:
     delivery: str
     period: str
     unparsed: Counter = field(default_factory=Counter)
+    substituted: Counter = field(default_factory=Counter)  # replaced by a derived value
     # Dates and code-list values repeat across rows: parse each distinct text once.
     _memo: dict = field(default_factory=dict, repr=False)
 
@@ -99,8 +100,8 @@ class Context:
             return None
         return value
 
-    def decimal(self, row: dict, column: str) -> Decimal | None:
-        """A money or numeric column."""
+    def decimal(self, row: dict, column: str, lo: Decimal | int | None = None) -> Decimal | None:
+        """A money or numeric column; below lo (e.g. a negative income) counts as unparsed."""
         raw = row.get(column)
         if raw is None or str(raw).strip() == "":
             return None
@@ -110,7 +111,7 @@ class Context:
         except InvalidOperation:
             self.unparsed[column] += 1
             return None
-        if not value.is_finite():
+        if not value.is_finite() or (lo is not None and value < lo):
             self.unparsed[column] += 1
             return None
         return value
@@ -209,20 +210,22 @@ def stage_workers() -> int:
 
 
 # A staged chunk: per staging table its COPY columns and rows (or their COPY text), in row
-# order; and the unparsed counts.
-StagedChunk = tuple[dict[str, tuple[list[str], list[list] | CsvText]], Counter]
+# order; the unparsed counts and the substitution counts.
+StagedChunk = tuple[dict[str, tuple[list[str], list[list] | CsvText]], Counter, Counter]
 
 
 def _stage_rows(rows: Iterable[tuple], raw_cols: list[str], fn: RowFn, ctx: Context) -> StagedChunk:
     """Run the row function over one chunk of raw rows; the unit of work of a staging process."""
     ctx.unparsed = Counter()
+    ctx.substituted = Counter()
     buffers: dict[str, list[dict]] = defaultdict(list)
     for rec in rows:
         row = dict(zip(raw_cols, rec, strict=True))
         for table, values in fn(row, ctx):
             values.setdefault("delivery", ctx.delivery)
             buffers[table].append(values)
-    return {table: _prepare(table, staged) for table, staged in buffers.items()}, ctx.unparsed
+    return ({table: _prepare(table, staged) for table, staged in buffers.items()}, ctx.unparsed,
+            ctx.substituted)
 
 
 _worker: dict = {}
@@ -234,9 +237,10 @@ def _worker_init(raw_cols: list[str], fn: RowFn, ctx: Context) -> None:
 
 
 def _worker_chunk(rows: list[tuple]) -> StagedChunk:
-    tables, unparsed = _stage_rows(rows, _worker["raw_cols"], _worker["fn"], _worker["ctx"])
+    tables, unparsed, substituted = _stage_rows(rows, _worker["raw_cols"], _worker["fn"], _worker["ctx"])
     # COPY text travels back far cheaper than pickled dates and decimals, and is rendered here.
-    return {t: (present, csv_text(staged)) for t, (present, staged) in tables.items()}, unparsed
+    return ({t: (present, csv_text(staged)) for t, (present, staged) in tables.items()}, unparsed,
+            substituted)
 
 
 def _staged_chunks(parts: Iterator[list], raw_cols: list[str], fn: RowFn, ctx: Context,
@@ -273,6 +277,7 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
     """
     ctx = Context(spec.source, delivery, period)
     unparsed: Counter = Counter()
+    substituted: Counter = Counter()
     staged: Counter = Counter()
     raw_cols = ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
     select = ", ".join(f'"{c}"' for c in raw_cols)
@@ -283,8 +288,9 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
         result = conn.execute(query, {"d": delivery})
         chunks = _staged_chunks(result.partitions(CHUNK), raw_cols, fn, ctx,
                                 stage_workers() if workers is None else workers)
-        for tables, counts in chunks:
+        for tables, counts, replaced in chunks:
             unparsed.update(counts)
+            substituted.update(replaced)
             for table, (present, rows) in tables.items():
                 if table not in spec.stages:
                     # The asset graph is derived from the contract's declaration; a row
@@ -295,17 +301,22 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
                 staged[table] += rows.rows if isinstance(rows, CsvText) else len(rows)
         conn.execute(
             sa.text(
-                "insert into ops.stage_audit (source, delivery, raw_table, rows_staged, rows_unparsed) "
-                "values (:s, :d, :t, :n, cast(:u as jsonb)) on conflict (raw_table, delivery) do update "
-                "set rows_staged = excluded.rows_staged, rows_unparsed = excluded.rows_unparsed, staged_at = now()"
+                "insert into ops.stage_audit (source, delivery, raw_table, rows_staged, rows_unparsed, "
+                "rows_substituted) values (:s, :d, :t, :n, cast(:u as jsonb), cast(:r as jsonb)) "
+                "on conflict (raw_table, delivery) do update set rows_staged = excluded.rows_staged, "
+                "rows_unparsed = excluded.rows_unparsed, rows_substituted = excluded.rows_substituted, "
+                "staged_at = now()"
             ),
             {
                 "s": spec.source, "d": delivery, "t": spec.table, "n": sum(staged.values()),
                 "u": json.dumps(dict(unparsed), ensure_ascii=False),
+                "r": json.dumps(dict(substituted), ensure_ascii=False),
             },
         )
     if unparsed:
         log.info("%s/%s: unparsed values nulled in staging: %s", spec.source, delivery, dict(unparsed))
+    if substituted:
+        log.info("%s/%s: values replaced by derived ones: %s", spec.source, delivery, dict(substituted))
     return StagedDelivery(dict(staged), dict(unparsed))
 
 

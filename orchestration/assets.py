@@ -101,6 +101,25 @@ def _replay(context, specs, done: dict, name: str):
         yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
 
 
+def _contract_columns_check(spec) -> dg.AssetChecksDefinition:
+    """Warns when a delivery lacked an optional contract column (loaded as empty)."""
+
+    @dg.asset_check(asset=dg.AssetKey(["raw", spec.table]), name="contract_columns", blocking=False,
+                    description="every delivery carried every contract column (a missing optional "
+                                "column loads as empty: a warning, not a rejection)")
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.engine().connect() as conn:
+            rows = conn.execute(sa.text(
+                "select delivery, quality->'missing_columns' from ops.load_audit where raw_table = :t "
+                "and status = 'loaded' and quality ? 'missing_columns' order by load_id"),
+                {"t": spec.table}).all()
+        missing = "; ".join(f"{d}: {', '.join(cols)}" for d, cols in rows[:10])
+        return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"deliveries_missing_columns": len(rows), "missing": missing})
+
+    return _check
+
+
 def _staging_asset(source: str) -> dg.AssetsDefinition:
     """One staging asset per source: a failed source blocks only what reads its tables."""
     specs = staging_specs(source)
@@ -291,4 +310,8 @@ def all_checks(assets: list) -> list:
     from orchestration.checks import suite_checks
 
     keys = [k for a in assets for k in a.keys]
-    return [*[_reconciliation_check(s) for s in active_sources()], *suite_checks(keys)]
+    from quotalink.contracts import FILE_SOURCES
+
+    return [*[_reconciliation_check(s) for s in active_sources()],
+            *[_contract_columns_check(t) for t in FILE_SOURCES if t.source in active_sources()],
+            *suite_checks(keys)]

@@ -65,7 +65,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_run(result, defs) -> tuple[list[str], list[str]]:
+def _report_run(result, defs, selection=None) -> tuple[list[str], list[str]]:
     """Print failed steps, failed checks and what was not materialised; return the failed
     steps and the blocking checks that failed."""
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
@@ -93,7 +93,7 @@ def _report_run(result, defs) -> tuple[list[str], list[str]]:
     if failed_steps or blocking:
         done = {e.asset_key for e in result.all_events
                 if e.event_type_value == "ASSET_MATERIALIZATION"}
-        planned = defs.resolve_asset_graph().materializable_asset_keys
+        planned = set(selection) if selection else defs.resolve_asset_graph().materializable_asset_keys
         missing = sorted(k.to_user_string() for k in planned - done)
         if missing:
             print(f"not materialised in this run ({len(missing)}, they depend on what failed): "
@@ -158,10 +158,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                 run_config=None if args.verbose else quiet)
     finally:
         runlock.release(lock)
-    if result.dagster_run.status == dg.DagsterRunStatus.CANCELED or any(
-            e.event_type_value == "RUN_CANCELED" for e in result.all_events):
-        print("quotalink run: stopped by a signal; nothing half-written was kept (each delivery "
-              "is one transaction); run again to continue", file=sys.stderr)
+    interrupted = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+                   and "Interrupted" in (e.event_specific_data.error.cls_name or "")]
+    if interrupted:
+        failed_steps, _ = _report_run(result, defs, selection)
+        print(f"quotalink run: stopped by a signal during {', '.join(interrupted)}; what that step "
+              "was writing was rolled back (each delivery is one transaction); run again to "
+              "continue", file=sys.stderr)
         return 130
     from orchestration.checks import outcomes_by_table
     from orchestration.summary import print_summary
@@ -180,7 +183,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Published outside the database, these heads make a rewritten decision log detectable.
     for chain, length, head, taken_at in checkpoint(engine, result.run_id):
         print(f"audit checkpoint {taken_at:%Y-%m-%dT%H:%M:%S%z}: {chain} {length} rows, head {head}")
-    failed_steps, blocking = _report_run(result, defs)
+    failed_steps, blocking = _report_run(result, defs, selection)
     return 1 if failed_steps or blocking or not result.success else 0
 
 

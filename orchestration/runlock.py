@@ -22,6 +22,7 @@ def holder(conn: Connection) -> str:
     row = conn.execute(sa.text(
         "select a.pid, a.application_name, a.backend_start, a.client_addr from pg_locks l "
         "join pg_stat_activity a on a.pid = l.pid where l.locktype = 'advisory' and l.granted "
+        "and l.database = (select oid from pg_database where datname = current_database()) "
         "and ((l.classid::bigint << 32) | l.objid::bigint) = :k"), {"k": RUN_LOCK_KEY}).first()
     if row is None:
         return "another run"

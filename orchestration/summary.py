@@ -29,7 +29,7 @@ def print_summary(engine, settings: Settings, seconds: float, started_at: dt.dat
             "select source, count(*) filter (where loaded_at >= :t), count(*),"
             " coalesce(sum(rows_read) filter (where loaded_at >= :t), 0),"
             " coalesce(sum(rows_loaded) filter (where loaded_at >= :t), 0),"
-            " coalesce(sum(rows_loaded), 0),"
+            " coalesce(sum(rows_loaded) filter (where status <> 'superseded'), 0),"
             " coalesce(sum(rows_quarantined) filter (where loaded_at >= :t), 0),"
             " coalesce(sum(rows_quarantined), 0),"
             " count(*) filter (where status = 'rejected' and loaded_at >= :t)"
@@ -47,6 +47,13 @@ def print_summary(engine, settings: Settings, seconds: float, started_at: dt.dat
         if not loads:
             t.add_row("(no delivery yet)", "0 / 0", "0", "0 / 0", "0 / 0", "0")
         console.print(t)
+        # What loaded but not whole: said here, not only at -v.
+        for source, delivery, cols in conn.execute(sa.text(
+                "select source, delivery, quality->'missing_columns' from ops.load_audit "
+                "where loaded_at >= :t and quality ? 'missing_columns' order by load_id"),
+                {"t": started_at}).all():
+            console.print(f"  warning: {source}/{delivery}: contract column(s) missing, loaded as "
+                          f"empty: {', '.join(cols)}")
         figures = {
             "person mentions": "select count(*) from staging.person_mention",
             "golden persons": "select count(*) from core.person",

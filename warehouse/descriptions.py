@@ -213,7 +213,8 @@ TABLES: dict[str, tuple[str, dict]] = {
     "ops.stage_audit": ("Rows staged per delivery and values that parsed in none of their formats", {
         "source": "Source system", "delivery": "Delivery", "raw_table": "raw table staged from",
         "rows_staged": "Rows written to staging", "rows_unparsed": "Values nulled per column (JSON)",
-        "staged_at": "When"}),
+        "staged_at": "When",
+        "rows_substituted": "Values replaced by a derived one per column (JSON), e.g. an ID taken from the certificate"}),
     "ops.stage_fingerprint": ("Input fingerprint of each pipeline step's last success (reruns skip unchanged steps)", {
         "asset": "Step (asset or check)", "fingerprint": "Hash of the step's inputs",
         "run_id": "Dagster run that computed it", "result": "What the step reported (replayed when skipped)",

@@ -727,6 +727,7 @@ stage_audit = Table(
     Column("rows_staged", Integer, nullable=False),
     Column("rows_unparsed", JSONB),
     _ts("staged_at", nullable=False, server_default=func.now()),
+    Column("rows_substituted", JSONB),
     PrimaryKeyConstraint("raw_table", "delivery"),
     schema="ops",
 )

@@ -68,8 +68,13 @@ def test_kill_during_load_then_a_second_run_at_once(warehouse, sources_dir, prov
     assert recovered == clean_snapshot(warehouse, get_settings(), "hr", WINDOW)
 
 
-def test_kill_during_staging_then_rerun(warehouse, sources_dir, province):
+def test_sigterm_then_kill_during_staging_then_rerun(warehouse, sources_dir, province):
     copy_source(province, sources_dir, "hr")
+    stopped = _start()
+    _until(stopped, "load hr")
+    stopped.send_signal(signal.SIGTERM)
+    code, out = _finish(stopped, timeout=60)
+    assert code == 130 and "stopped by a signal during raw_hr" in out, out
     crashed = _start()
     _until(crashed, "stage hr")
     crashed.send_signal(signal.SIGKILL)

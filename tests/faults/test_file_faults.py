@@ -149,3 +149,32 @@ def test_file_faults_each_cost_only_their_rows(warehouse, sources_dir, province,
         assert conn.execute(sa.text("select count(*) from ops.stage_audit where source = 'org'")).scalar() == staged_before
         assert conn.execute(sa.text("select count(*) from staging.civil_service where delivery = 'jgry_2007.csv'")).scalar() == n
     assert main(["deliveries", "list", "--source", "org"]) == 0
+
+
+def test_substitutions_and_nullings_are_counted_per_column(warehouse, sources_dir, province):
+    """An ID with letters is nulled (and, with a certificate, replaced from it), a negative
+    income is nulled: each counted per column in ops.stage_audit, none silently."""
+    folder = sources_dir / "employment_service"
+    folder.mkdir()
+    clean = (province / "employment_service" / "jyxx_202401.csv").read_bytes()
+    _drop(folder, "jyxx_202312.csv", clean)  # the same rows unaltered, for the baseline counts
+    lines = clean.decode(ENC).splitlines()
+    header = lines[0].split(",")
+    id_col, cert_col, income_col = header.index("身份证号"), header.index("残疾证号"), header.index("月收入（元）")
+    with_cert = next(i for i, r in enumerate(lines[1:], 1) if r.split(",")[cert_col])
+    lines[with_cert] = _set(lines[with_cert], id_col, "37010219850312ABCD")
+    other = next(i for i in range(1, len(lines)) if i != with_cert)
+    lines[other] = _set(lines[other], income_col, "-2450")
+    _drop(folder, "jyxx_202401.csv", _csv(lines))
+    SOURCE_OBJECTS["employment_service"].load(warehouse, get_settings())
+    SOURCE_OBJECTS["employment_service"].stage(warehouse)
+    with warehouse.connect() as conn:
+        (u0, s0), (u1, s1) = conn.execute(sa.text(
+            "select rows_unparsed, rows_substituted from ops.stage_audit where source = 'employment_service' "
+            "order by delivery")).all()
+        income = conn.execute(sa.text("select count(*) from staging.employment_registration "
+                                      "where monthly_income < 0")).scalar()
+    assert s1.get("身份证号", 0) == s0.get("身份证号", 0) + 1
+    assert u1.get("身份证号", 0) == u0.get("身份证号", 0) + 1
+    assert u1.get("月收入（元）", 0) == u0.get("月收入（元）", 0) + 1
+    assert income == 0

@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0011_scale"
-down_revision = "0009_console"
+down_revision = "0010_faults"
 branch_labels = None
 depends_on = None
 
