@@ -70,6 +70,11 @@ def test_csrf_scope_and_roles_on_the_api(console):
             "select username, action, flag_id, client_addr from review.access_log "
             "where flag_id = 'F_JN_HIGH'")).all()
     assert ("张审计", "view_flag", "F_JN_HIGH", "127.0.0.1") in [tuple(r) for r in logged]
+    with console.engine.connect() as conn:
+        lists = conn.execute(sa.text(
+            "select detail ->> 'rows' from review.access_log where username = '张审计' "
+            "and action = 'view_queue'")).scalars().all()
+    assert "3" in lists  # the queue showed three names in clear
     # A viewer reads masked data (masked in SQL) and may not decide.
     v, vcsrf = api(console.url, "viewer")
     vd = v.get("/api/flags/F_JN_HIGH").json()
