@@ -27,12 +27,15 @@ def record_override(conn, entity: str, source_a: str, key_a: str, source_b: str,
         raise ValueError("an override needs two different mentions")
     if not (decided_by or "").strip():
         raise ValueError("an override needs the name of who decided")
-    return int(conn.execute(sa.text(
+    conn.execute(sa.text(
         "insert into core.link_override (entity, source_a, key_a, source_b, key_b, decision, "
-        "decided_by, reason) values (:e, :sa, :ka, :sb, :kb, :d, :by, :why) "
-        "returning override_id"),
+        "decided_by, reason) values (:e, :sa, :ka, :sb, :kb, :d, :by, :why)"),
         {"e": entity, "sa": source_a, "ka": key_a, "sb": source_b, "kb": key_b, "d": decision,
-         "by": decided_by, "why": reason or ""}).scalar())
+         "by": decided_by, "why": reason or ""})
+    # Not RETURNING: a city-scoped console role may append overrides it cannot read back
+    # (row-level security), and RETURNING would need that read.
+    return int(conn.execute(sa.text(
+        "select currval(pg_get_serial_sequence('core.link_override', 'override_id'))")).scalar())
 
 
 def split_mention(conn, entity: str, source: str, key: str, decided_by: str,

@@ -362,8 +362,9 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
     golden = _keep_updated_at(run.golden, old_golden, kind)
 
     t = time.perf_counter()
-    _publish(engine, kind, golden, run.xref, run.assignment.retired, run.match_edges,
-             run.applied)
+    run.timings["edges_write_s"] = _publish(engine, kind, golden, run.xref,
+                                            run.assignment.retired, run.match_edges,
+                                            run.applied)
     write_s = time.perf_counter() - t
     if var_dir is not None:
         try:
@@ -479,9 +480,9 @@ def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) 
 
 def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.DataFrame,
              retired: list[tuple[str, str]], match_edges: pd.DataFrame | None = None,
-             applied: pd.DataFrame | None = None) -> None:
+             applied: pd.DataFrame | None = None) -> float:
     """Replace golden records, xref and match edges in one transaction; append to the ID
-    history; record the overrides this run applied."""
+    history; record the overrides this run applied. Returns the seconds the edges took."""
     from warehouse.db import copy_frame, copy_frame_arrow
 
     edge_table = f"core.{kind.name}_match_edge"
@@ -490,8 +491,10 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
         conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, {edge_table}"))
         copy_frame(conn, kind.golden, golden)
         copy_frame(conn, kind.xref, xref)
+        edges_s = time.perf_counter()
         if match_edges is not None:
             copy_frame_arrow(conn, edge_table, match_edges)
+        edges_s = time.perf_counter() - edges_s
         if applied is not None and len(applied):
             # The first run that applied an override marks it no longer pending.
             conn.execute(sa.text(
@@ -513,6 +516,7 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
         from warehouse.history import after_publish
 
         after_publish(conn, kind.name)
+    return edges_s
 
 
 def resolve_persons(engine: Engine, *, er_engine: str = "duckdb", model: Model | None = None,

@@ -203,3 +203,18 @@ def _flagged_mention(engine):
     assert rows, "the province plants AGE_INELIGIBLE cases"
     flag, person, key, source, other_key = rows[0]
     return flag, person, ("quota", key), (source, other_key)
+
+
+def test_a_city_console_records_an_override_it_cannot_read_back(warehouse):
+    from warehouse.roles import role_name
+
+    with warehouse.begin() as conn:
+        conn.execute(sa.text(f'set local role "{role_name("console")}"'))
+        conn.execute(sa.text("select set_config('quotalink.city_code', '3701', true)"))
+        oid = record_override(conn, "person", "quota", "E1", "hr", "H1", "cannot_link",
+                              "审计员甲", "不是同一人")
+        assert pending_overrides(conn, "person") == []  # no city: province scope only
+    with warehouse.connect() as conn:
+        assert [o["override_id"] for o in pending_overrides(conn, "person")] == [oid]
+    with pytest.raises(ValueError), warehouse.begin() as conn:
+        record_override(conn, "person", "quota", "E1", "quota", "E1", "must_link", "审计员甲", "")
