@@ -233,6 +233,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
             fresh(conn)
             rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
             facets = data.facets(conn)
+            log_list(conn, user, f, page, rows, client(request))
         total = counts.get(f.status, 0) if f.status else sum(counts.values())
         pages = max(1, -(-total // data.PAGE_SIZE))
         return render(request, "queue.html", user, rows=rows, counts=counts, total=total, page=page,
@@ -271,6 +272,14 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         }
         c["edges"], c["pending"] = explanations(conn, f, c["mentions"])
         return c
+
+    def log_list(conn, user: User, f: data.Filters, page: int, rows: list[dict], addr: str | None) -> None:
+        # A queue page shows names in clear to auditors: a view of personal data too. The
+        # search term may be a name: the log says a search was made, not what.
+        if user.sees_clear and rows:
+            params = {k: ("***" if k == "q" else v) for k, v in f.params().items()}
+            data.log_access(conn, user.username, addr, "view_queue", detail=json.dumps(
+                {"page": page, "rows": len(rows), **params}, ensure_ascii=False))
 
     def log_view(conn, user: User, c: dict, addr: str | None) -> None:
         # Last statement of the transaction: the chain's head stays locked only to the commit.
@@ -511,6 +520,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         with scope.connect(user) as conn:
             fresh(conn)
             rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
+            log_list(conn, user, f, page, rows, client(request))
         return JSONResponse(_jsonable({"page": page, "page_size": data.PAGE_SIZE, "counts": counts,
                                        "flags": rows}))
 

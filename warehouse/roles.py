@@ -191,6 +191,14 @@ def city_predicate(schema: str, table: str, columns: set[str]) -> str | None:
     IN over a key (a hashed semi-join), never a subquery per row. None: no city (the row is
     visible to province-wide scope only).
     """
+    if (schema, table) == ("core", "link_override"):
+        # An override is the city's when the first mention it names belongs to the city.
+        return (f"(entity = 'person' and (source_a, key_a) in (select x.source, x.source_key "
+                f"from core.person_xref x where x.person_id in {PERSONS_IN_SCOPE})) "
+                f"or (entity = 'employer' and (source_a, key_a) in (select x.source, x.source_key "
+                f"from core.employer_xref x where x.employer_id in {EMPLOYERS_IN_SCOPE}))")
+    if (schema, table) == ("core", "link_override_applied"):
+        return "override_id in (select o.override_id from core.link_override o)"
     if (schema, table) == ("core", "employer") or (schema == "core" and table.startswith("employer_version")):
         return f"api.city_of(region_code) = any({IN_SCOPE})"
     if "city_code" in columns:  # the row names its city (report marts, the console's queue)

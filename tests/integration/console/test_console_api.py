@@ -70,6 +70,11 @@ def test_csrf_scope_and_roles_on_the_api(console):
             "select username, action, flag_id, client_addr from review.access_log "
             "where flag_id = 'F_JN_HIGH'")).all()
     assert ("张审计", "view_flag", "F_JN_HIGH", "127.0.0.1") in [tuple(r) for r in logged]
+    with console.engine.connect() as conn:
+        lists = conn.execute(sa.text(
+            "select detail ->> 'rows' from review.access_log where username = '张审计' "
+            "and action = 'view_queue'")).scalars().all()
+    assert "3" in lists  # the queue showed three names in clear
     # A viewer reads masked data (masked in SQL) and may not decide.
     v, vcsrf = api(console.url, "viewer")
     vd = v.get("/api/flags/F_JN_HIGH").json()
@@ -90,3 +95,15 @@ def test_province_supervisor_sees_both_cities_and_filters_by_city(console):
     c, _ = api(console.url, "sup")
     assert {f["city_code"] for f in c.get("/api/flags?status=").json()["flags"]} == {"3701", "3702"}
     assert {f["flag_id"] for f in c.get("/api/flags?city=3702").json()["flags"]} == {"F_QD_HIGH"}
+
+
+def test_search_by_id_number_never_echoes_it(console):
+    c, csrf = api(console.url, "张审计")
+    r = c.post("/search", data={"q": ID_1, "csrf": csrf})
+    assert r.status_code == 303 and ID_1 not in r.headers["location"]
+    assert "person=P1" in r.headers["location"]
+    page = c.get(r.headers["location"]).text
+    assert ID_1 not in page and 'data-flag="F_JN_MED"' in page
+    assert c.post("/search", data={"q": ID_1}).status_code == 403  # CSRF here too
+    by_name = c.get(c.post("/search", data={"q": "明泰", "csrf": csrf}).headers["location"]).text
+    assert 'data-flag="F_JN_MED"' in by_name and "F_QD_HIGH" not in by_name

@@ -125,7 +125,7 @@ def test_export_holds_the_rows_shown(console, new_page):
 
 def test_cannot_link_from_the_browser_is_recorded_and_pending(console, new_page):
     page = new_page()
-    sign_in(page, console.url, "sup")
+    sign_in(page, console.url, "张审计")  # a city auditor: overrides of its city are visible to it
     page.goto(console.url + "/flags/F_JN_MED")
     row = page.locator("#mentions tbody tr", has_text="declared-employees.jsonl")
     row.locator("input[name=reason]").fill("出生日期相同但并非同一人")
@@ -135,5 +135,5 @@ def test_cannot_link_from_the_browser_is_recorded_and_pending(console, new_page)
         rows = conn.execute(sa.text(
             "select entity, source_a, key_a, source_b, key_b, decision, decided_by from core.link_override")).all()
     assert [tuple(r) for r in rows] == [("person", "quota", "E2024370102000001-0001", "disability_registry",
-                                        ID_1 + "41", "cannot_link", "sup")]
+                                        ID_1 + "41", "cannot_link", "张审计")]
     assert "不是同一人" in page.locator("#pending").inner_text()
