@@ -8,6 +8,8 @@ import os
 import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -255,16 +257,24 @@ def _staged_chunks(parts: Iterator[list], raw_cols: list[str], fn: RowFn, ctx: C
         for part in parts:
             yield _stage_rows(part, raw_cols, fn, ctx)
         return
+    # A process pool of concurrent.futures, not multiprocessing.Pool: a worker that dies
+    # breaks the pool with an error (the delivery rolls back) instead of hanging the run.
     mp = multiprocessing.get_context("fork")
-    with mp.Pool(workers, initializer=_worker_init, initargs=(raw_cols, fn, ctx)) as pool:
-        pending: deque = deque([pool.apply_async(_worker_chunk, ([tuple(r) for r in first],))])
-        for part in parts:
-            # Bounded queue: memory stays flat however large the delivery.
-            while len(pending) >= 2 * workers:
-                yield pending.popleft().get()
-            pending.append(pool.apply_async(_worker_chunk, ([tuple(r) for r in part],)))
-        while pending:
-            yield pending.popleft().get()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp, initializer=_worker_init,
+                                 initargs=(raw_cols, fn, ctx)) as pool:
+            pending: deque = deque([pool.submit(_worker_chunk, [tuple(r) for r in first])])
+            for part in parts:
+                # Bounded queue: memory stays flat however large the delivery.
+                while len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+                pending.append(pool.submit(_worker_chunk, [tuple(r) for r in part]))
+            while pending:
+                yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise RuntimeError(f"{ctx.source}/{ctx.delivery}: a staging process died ({exc}); "
+                           "nothing of this delivery was staged. Rerun, or set "
+                           "QUOTALINK_STAGE_WORKERS=1 to stage in one process") from exc
 
 
 def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
