@@ -100,15 +100,15 @@ class Capture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-def start_console(engine: sa.Engine, access_log: bool = False, **kw):
+def start_console(engine: sa.Engine, access_log: bool = True, **kw):
     """Serve the console on a free loopback port in a thread: (base URL, stop())."""
     import uvicorn
 
     from review.app import create_app
 
     port = _free_port()
-    # The access log is on in the package's console (off in `quotalink review`) so that
-    # request lines are grepped too.
+    # The access log is on in the tests' consoles (off in `quotalink review`) so that request
+    # lines are grepped too; uvicorn stops it propagating, process-wide, for a server without one.
     server = uvicorn.Server(uvicorn.Config(create_app(engine, **kw), host="127.0.0.1", port=port,
                                            log_level="info", access_log=access_log, log_config=None,
                                            timeout_graceful_shutdown=1))
@@ -146,11 +146,26 @@ def console():
     root.addHandler(capture)
     old_level = root.level
     root.setLevel(logging.INFO)
+    # An earlier test in this process may have configured logging (uvicorn's default config
+    # stops its access log propagating; dictConfig disables existing loggers): undo that, so
+    # every record reaches the capture.
+    touched = {}
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "review", *[
+            n for n in logging.root.manager.loggerDict if n.startswith(("review.", "uvicorn."))]):
+        logger = logging.getLogger(name)
+        touched[name] = (logger.propagate, logger.disabled, logger.level)
+        logger.propagate, logger.disabled = True, False
+        if logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)
     base, stop = start_console(engine, access_log=True)
     yield SimpleNamespace(url=base, engine=engine, log=capture)
     stop()
     root.removeHandler(capture)
     root.setLevel(old_level)
+    for name, (propagate, disabled, level) in touched.items():
+        logger = logging.getLogger(name)
+        logger.propagate, logger.disabled = propagate, disabled
+        logger.setLevel(level)
     engine.dispose()
     from warehouse import db
 
