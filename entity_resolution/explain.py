@@ -401,9 +401,13 @@ def cluster_edges(conn, entity: str, golden_id: str) -> list[MatchEdge]:
     current record), strongest evidence first; comparison names and levels in Chinese."""
     if entity not in ENTITIES:
         raise ValueError(f"entity must be one of {ENTITIES}, not {entity!r}")
+    # Forward along the retirements from this one ID (index lookups on retired_id), not the
+    # lookup view, which expands every record's chain to answer for one.
     current = conn.execute(sa.text(
-        f"select coalesce((select current_id from core.{entity}_id_lookup "
-        f"where {entity}_id = :g), :g)"), {"g": golden_id}).scalar()
+        f"with recursive fwd(id, depth) as (select cast(:g as text), 0 union all "
+        f"select h.current_id, f.depth + 1 from core.{entity}_id_history h "
+        f"join fwd f on h.retired_id = f.id where f.depth < 50) "
+        f"select id from fwd order by depth desc limit 1"), {"g": golden_id}).scalar()
     rows = conn.execute(sa.text(
         f"select {entity}_id, source_l, key_l, source_r, key_r, link_kind, reason, "
         f"match_weight, match_probability, comparisons from core.{entity}_match_edge "
