@@ -24,6 +24,16 @@ class ClusterResult:
     refused: list[tuple[int, int, str]] = field(default_factory=list)
 
 
+def find_root(parent: list[int], i: int) -> int:
+    """Root of i in a union-find parent list, compressing the path walked."""
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:
+        parent[i], i = root, parent[i]
+    return root
+
+
 class _UnionFind:
     def __init__(self, parent: np.ndarray, codes: np.ndarray) -> None:
         # Plain lists: element access is several times faster than on numpy arrays.
@@ -36,13 +46,7 @@ class _UnionFind:
         self.cannot: dict[int, set[int]] = {}
 
     def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:
-            parent[i], i = root, parent[i]
-        return root
+        return find_root(self.parent, i)
 
     def conflict(self, ra: int, rb: int, check_keys: bool) -> str | None:
         if ra == rb:

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from entity_resolution.clustering import find_root
+
 log = logging.getLogger(__name__)
 
 ENTITIES = ("person", "employer")
@@ -140,13 +142,7 @@ class _Forest:
         self.parent = list(range(n))
 
     def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:
-            parent[i], i = root, parent[i]
-        return root
+        return find_root(self.parent, i)
 
     def join(self, a: int, b: int) -> bool:
         ra, rb = self.find(a), self.find(b)
