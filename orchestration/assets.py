@@ -127,9 +127,7 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
     @dg.multi_asset(name=f"stage_{source}", specs=specs, pool="warehouse", can_subset=False)
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         engine = warehouse.engine()
-        with engine.connect() as conn:
-            fp = incremental.fingerprint(conn, sources=[source], overrides=False)
-            done = incremental.previous(conn, f"stage {source}", fp)
+        fp, done = incremental.last_result(engine, f"stage {source}", sources=[source], overrides=False)
         if done is not None:
             yield from _replay(context, specs, done, f"stage {source}")
             return
@@ -176,9 +174,7 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
         import entity_resolution
 
         engine, settings = warehouse.engine(), warehouse.settings()
-        with engine.connect() as conn:
-            fp = incremental.fingerprint(conn, extra=f"er {settings.er_engine}")
-            done = incremental.previous(conn, f"resolve {kind}s", fp)
+        fp, done = incremental.last_result(engine, f"resolve {kind}s", extra=f"er {settings.er_engine}")
         if done is not None:
             yield from _replay(context, [dg.AssetSpec(golden), dg.AssetSpec(xref)], done, f"resolve {kind}s")
             return
@@ -220,9 +216,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         import expectations
 
         engine, settings = warehouse.engine(), warehouse.settings()
-        with engine.connect() as conn:
-            fp = incremental.fingerprint(conn, day=True)
-            done = incremental.previous(conn, "audit rules", fp)
+        fp, done = incremental.last_result(engine, "audit rules", day=True)
         if done is not None:
             skipped(context, "audit rules")
             return dg.MaterializeResult(metadata={**done.get("mart/anomaly_flag", {}), "skipped": True})
@@ -250,9 +244,7 @@ def _quota_compliance_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         import expectations
 
         engine = warehouse.engine()
-        with engine.connect() as conn:
-            fp = incremental.fingerprint(conn, day=True)
-            done = incremental.previous(conn, "quota compliance", fp)
+        fp, done = incremental.last_result(engine, "quota compliance", day=True)
         if done is not None:
             skipped(context, "quota compliance and levy")
             return dg.MaterializeResult(metadata={**done.get("mart/quota_compliance", {}), "skipped": True})

@@ -44,10 +44,8 @@ def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
         engine = warehouse.engine()
         step_name = "check " + key.to_user_string()
         scope = [source] if source else [_RAW_SOURCE[table]] if table in _RAW_SOURCE else None
-        with engine.connect() as conn:
-            fp = incremental.fingerprint(conn, sources=scope, overrides=scope is None,
-                                         day=scope is None)
-            done = incremental.previous(conn, step_name, fp)
+        fp, done = incremental.last_result(engine, step_name, sources=scope,
+                                           overrides=scope is None, day=scope is None)
         if done is not None:
             # The table is what it was when this suite last ran: its outcome stands.
             results = done.get("results") or []

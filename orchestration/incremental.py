@@ -65,6 +65,13 @@ def previous(conn, asset: str, fp: str) -> dict | None:
     return None if row is None else (row[0] or {})
 
 
+def last_result(engine, asset: str, **inputs) -> tuple[str, dict | None]:
+    """(fingerprint of a step's inputs, see `fingerprint`; its result on exactly these inputs or None)."""
+    with engine.connect() as conn:
+        fp = fingerprint(conn, **inputs)
+        return fp, previous(conn, asset, fp)
+
+
 def record(engine, asset: str, fp: str, run_id: str | None, result: dict | None = None) -> None:
     """Remember that `asset` succeeded on inputs `fp` (with what it reported)."""
     with engine.begin() as conn:
