@@ -157,7 +157,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                 asset_selection=selection,
                                                 run_config=None if args.verbose else quiet)
     finally:
-        runlock.release(lock)
+        # A lost lock fails the next step (WarehouseResource.engine); lost during the last
+        # step, it is only seen here, and the run does not count as a clean one either.
+        lock_lost = runlock.release(lock)
+        if lock_lost:
+            print(f"quotalink run: {lock_lost}; another run could have interleaved with this one: "
+                  "run it again", file=sys.stderr)
     interrupted = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"
                    and "Interrupted" in (e.event_specific_data.error.cls_name or "")]
     if interrupted:
@@ -184,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for chain, length, head, taken_at in checkpoint(engine, result.run_id):
         print(f"audit checkpoint {taken_at:%Y-%m-%dT%H:%M:%S%z}: {chain} {length} rows, head {head}")
     failed_steps, blocking = _report_run(result, defs, selection)
-    return 1 if failed_steps or blocking or not result.success else 0
+    return 1 if failed_steps or blocking or lock_lost or not result.success else 0
 
 
 def _evaluation_tables(report: dict) -> None:

@@ -5,6 +5,7 @@ import os
 import dagster as dg
 
 from orchestration.assets import all_assets, all_checks
+from orchestration.lockexec import locked
 from orchestration.resources import WarehouseResource
 from orchestration.sensors import build_schedules, build_sensors
 
@@ -13,7 +14,8 @@ CHECKS = all_checks(ASSETS)
 # QUOTALINK_EXECUTOR selects how runs started by the daemon or the UI execute: unset, Dagster's
 # default (multiprocess); multiprocess runs independent steps in parallel processes within the
 # `warehouse` pool's limit (dagster.yaml); in_process runs them one after the other in one
-# process. `quotalink run` always executes in process.
+# process. `quotalink run` always executes in process. Whichever executor, a run holds the
+# warehouse run lock from before its first step to after its last (orchestration/lockexec.py).
 EXECUTORS = {"multiprocess": dg.multiprocess_executor, "in_process": dg.in_process_executor}
 EXECUTOR = os.environ.get("QUOTALINK_EXECUTOR") or None
 if EXECUTOR is not None and EXECUTOR not in EXECUTORS:
@@ -21,7 +23,7 @@ if EXECUTOR is not None and EXECUTOR not in EXECUTORS:
 pipeline_job = dg.define_asset_job(
     "pipeline", selection=dg.AssetSelection.all(),
     description="Every source, staging, entity resolution, audit",
-    executor_def=EXECUTORS[EXECUTOR] if EXECUTOR else None)
+    executor_def=locked(EXECUTORS[EXECUTOR] if EXECUTOR else dg.multi_or_in_process_executor))
 
 defs = dg.Definitions(
     assets=ASSETS,

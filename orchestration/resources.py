@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy.engine import Engine
 
+from orchestration import runlock
 from quotalink.settings import Settings, load_settings
 from warehouse.db import get_engine
 
@@ -27,5 +28,10 @@ class WarehouseResource(dg.ConfigurableResource):
         return self._settings
 
     def engine(self) -> Engine:
-        """A migrated engine on the warehouse of these settings."""
+        """A migrated engine on the warehouse of these settings.
+
+        Every step asks for it first: in a run executing in the process holding the warehouse
+        run lock (`quotalink run`), a lost lock fails the step here, naming the cause.
+        """
+        runlock.check_held()
         return get_engine(self.settings())
