@@ -79,15 +79,15 @@ class LockedExecutor(dg.Executor):
         conn = runlock.session(get_engine(load_settings()), label)
         try:
             t0 = last = time.monotonic()
-            waited = False
+            waited = None
             while not runlock.try_lock(conn):
-                now = time.monotonic()
-                if not waited or now - last >= STILL_WAITING_S:
-                    # Also keeps a long wait from looking like a silent, dead run.
-                    what = "still waiting" if waited else "waiting"
-                    yield _note(plan_context, f"{what} for another run to finish on this warehouse: "
-                                f"{runlock.holder(conn)}")
-                    waited, last = True, now
+                now, who = time.monotonic(), runlock.holder(conn)
+                # Once, again when another run got the lock first, and every minute (which
+                # also keeps a long wait from looking like a silent, dead run).
+                if runlock.changed(who, waited) or now - last >= STILL_WAITING_S:
+                    yield _note(plan_context, f"{'still ' if waited else ''}waiting for another "
+                                f"run to finish on this warehouse: {who}")
+                    waited, last = who, now
                 if check_captured_interrupt():
                     from dagster._core.errors import DagsterExecutionInterruptedError
 

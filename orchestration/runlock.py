@@ -41,6 +41,15 @@ def held_here() -> Connection | None:
     return conns[-1] if conns else None
 
 
+NOBODY = "another run"
+
+
+def changed(who: str, waited: str | None) -> bool:
+    """Whether a waiting run should say whom it waits for: first, and when someone else
+    took the lock meanwhile (not for the instant between two holders)."""
+    return waited is None or (who != waited and who != NOBODY)
+
+
 def holder(conn: Connection) -> str:
     """Who holds the run lock: application name, PID and start of the holding session."""
     row = conn.execute(sa.text(
@@ -48,8 +57,8 @@ def holder(conn: Connection) -> str:
         "join pg_stat_activity a on a.pid = l.pid where l.locktype = 'advisory' and l.granted "
         "and l.database = (select oid from pg_database where datname = current_database()) "
         "and ((l.classid::bigint << 32) | l.objid::bigint) = :k"), {"k": RUN_LOCK_KEY}).first()
-    if row is None:
-        return "another run"
+    if row is None:  # released between our try and this look
+        return NOBODY
     app = row.application_name or "a session"
     return f"{app} (server pid {row.pid}, since {row.backend_start:%Y-%m-%d %H:%M:%S})"
 
@@ -83,16 +92,17 @@ def acquire(engine: Engine, wait: bool = True, say: Callable[[str], None] | None
     say = say or (lambda m: print(m, file=sys.stderr))
     conn = session(engine, label or f"quotalink run (pid {os.getpid()})")
     try:
-        waited = False
+        waited = None
         t0 = time.monotonic()
         while not try_lock(conn):
             who = holder(conn)
             if not wait:
                 raise WarehouseBusy(f"another run is writing this warehouse: {who}; "
                                     "not started (--no-wait)")
-            if not waited:
-                say(f"waiting for another run to finish on this warehouse: {who}")
-                waited = True
+            if changed(who, waited):
+                say(f"{'still ' if waited else ''}waiting for another run to finish on this "
+                    f"warehouse: {who}")
+                waited = who
             time.sleep(poll)
         if waited:
             say(f"warehouse free after {time.monotonic() - t0:.0f}s; starting")
