@@ -167,3 +167,28 @@ def test_lock_session_cut_mid_run_fails_the_run_at_the_next_step(hr, launch):
         assert ("STEP_START", "stage_hr") not in done
         assert "another run could now interleave with this one, so the run stops (noticed at " \
                "STEP_" in run.out and "Multiprocess executor: interrupted all active child" in run.out
+
+
+def test_only_the_holding_thread_counts_and_a_cut_session_is_named(warehouse):
+    """The lock a thread holds is its own (another thread does not reuse it); cut,
+    the next check says so, and giving it back reports the cause."""
+    assert runlock.held_here() is None
+    held = runlock.acquire(warehouse, label="fault-suite holder")
+    try:
+        assert runlock.held_here() is held
+        elsewhere: list = []
+        thread = threading.Thread(target=lambda: elsewhere.append(runlock.held_here()))
+        thread.start()
+        thread.join()
+        assert elsewhere == [None]
+        runlock.check_held()  # held: passes
+        with warehouse.connect() as admin:
+            pid = held.execute(sa.text("select pg_backend_pid()")).scalar()
+            admin.execute(sa.text("select pg_terminate_backend(:p)"), {"p": pid})
+        with pytest.raises(runlock.LockLost, match=r"database session was cut .*run it again"):
+            runlock.check_held()
+    finally:
+        cause = runlock.release(held)
+    assert cause and cause.startswith("the warehouse run lock's database session was cut")
+    assert runlock.held_here() is None
+    runlock.check_held()  # nothing held any more: nothing to lose
