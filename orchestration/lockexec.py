@@ -19,8 +19,7 @@ from dagster._utils.interrupts import check_captured_interrupt
 from orchestration import runlock
 from orchestration.home import run_tags
 
-# Events after which no step of the run is running in this process: where a lost lock is
-# looked for, so that the next step never starts unprotected.
+# Step boundaries: where a lost lock is looked for, so that no further step starts without it.
 BOUNDARIES = frozenset({
     DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE,
     DagsterEventType.STEP_SKIPPED, DagsterEventType.STEP_UP_FOR_RETRY,
@@ -60,14 +59,14 @@ class LockedExecutor(dg.Executor):
             yield from self._guarded(plan_context, execution_plan, conn)
         except runlock.LockLost:
             reported = True
-            # A step stopped between its last event and Dagster's bookkeeping of it would keep
-            # its slot in the `warehouse` pool, and the next run would wait for it forever.
+            # Whatever the stopped run still has claimed in the `warehouse` pool is given back:
+            # the next run would otherwise wait for it forever.
             plan_context.instance.event_log_storage.free_concurrency_slots_for_run(plan_context.run_id)
             raise
         finally:
             if own:
                 cause = runlock.release(conn)
-                if cause and not reported:  # lost during the last step: the run ends clean
+                if cause and not reported:  # lost after the last step's boundary
                     plan_context.log.error(f"{cause}; another run could have interleaved with "
                                            "this one's last step")
 
