@@ -65,9 +65,18 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
     `mentions` needs `source`, `source_key`, `observed_on`, the cluster column and the
     attribute columns (plus any column named in a prefer step).
     """
+    return golden_with_winners(mentions, cluster_col, entity, attributes)[0]
+
+
+def golden_with_winners(mentions: pd.DataFrame, cluster_col: str, entity: str,
+                        attributes: list[str] | None = None
+                        ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """golden_values, and per attribute the position (in `mentions`) of the mention whose
+    value survived for each output row, -1 where no mention had one."""
+    winners: dict[str, np.ndarray] = {}
     entity_rules = [r for r in rules(entity) if attributes is None or r.attribute in attributes]
     if mentions.empty:
-        return pd.DataFrame(columns=[cluster_col, *(r.attribute for r in entity_rules)])
+        return pd.DataFrame(columns=[cluster_col, *(r.attribute for r in entity_rules)]), winners
     attr_cols = [r.attribute for r in entity_rules if r.attribute in mentions]
     base = mentions.reset_index(drop=True)
     n = len(base)
@@ -126,7 +135,8 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
         chosen = values[first]
         chosen[~have[first]] = None
         out[rule.attribute] = chosen
-    return out
+        winners[rule.attribute] = np.where(have[first], first, -1)
+    return out, winners
 
 
 def _first_per_segment(base_order: np.ndarray, seg_start: np.ndarray, have: np.ndarray,
@@ -168,3 +178,56 @@ def _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness, so
     order = np.lexsort(keys)
     sorted_clusters = clusters[order]
     return order[np.r_[True, sorted_clusters[1:] != sorted_clusters[:-1]]]
+
+
+def attribute_sources(mentions: pd.DataFrame, winners: dict[str, np.ndarray],
+                      derived: dict[str, tuple[str, np.ndarray]] | None = None,
+                      cluster_col: str = "cluster") -> pd.DataFrame:
+    """Which mention supplied which golden attributes: one row per (cluster, mention) that
+    won at least one attribute, the attributes as a PostgreSQL text[] literal.
+
+    `winners` is golden_with_winners' (positions in `mentions`, one per golden row);
+    `derived` names attributes computed from another one's value (gender from the ID
+    number) with the golden rows where that happened: they are credited to the mention
+    of that other attribute, and listed in `derived` as well.
+    """
+    names = list(winners) + [a for a in (derived or {}) if a not in winners]
+    bit = {a: np.int64(1) << np.int64(i) for i, a in enumerate(names)}
+    rows, bits, dbits = [], [], []
+    for a, won in winners.items():
+        won = won.copy()
+        if derived and a in derived:
+            won[derived[a][1]] = -1  # computed, not delivered: credited below
+        ok = won >= 0
+        rows.append(won[ok])
+        bits.append(np.full(int(ok.sum()), bit[a], dtype=np.int64))
+        dbits.append(np.zeros(int(ok.sum()), dtype=np.int64))
+    for a, (origin, mask) in (derived or {}).items():
+        won = winners[origin][mask] if origin in winners else np.array([], dtype=np.int64)
+        won = won[won >= 0]
+        rows.append(won)
+        bits.append(np.full(len(won), bit[a], dtype=np.int64))
+        dbits.append(np.full(len(won), bit[a], dtype=np.int64))
+    columns = [cluster_col, "source", "source_key", "delivery", "attributes", "derived"]
+    if not rows or not sum(len(r) for r in rows):
+        return pd.DataFrame(columns=columns)
+    row, b, d = np.concatenate(rows), np.concatenate(bits), np.concatenate(dbits)
+    # A mention belongs to one cluster: grouping by mention groups by (cluster, mention).
+    order = np.argsort(row, kind="stable")
+    row, b, d = row[order], b[order], d[order]
+    start = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    row = row[start]
+    b, d = np.bitwise_or.reduceat(b, start), np.bitwise_or.reduceat(d, start)
+
+    @cache
+    def literal(mask: int) -> str | None:
+        return "{" + ",".join(a for a in names if mask & int(bit[a])) + "}" if mask else None
+
+    def col(name: str) -> np.ndarray:
+        return (mentions[name].to_numpy(dtype=object)[row] if name in mentions
+                else np.full(len(row), None, dtype=object))
+
+    return pd.DataFrame({
+        cluster_col: mentions[cluster_col].to_numpy()[row],
+        "source": col("source"), "source_key": col("source_key"), "delivery": col("delivery"),
+        "attributes": [literal(int(x)) for x in b], "derived": [literal(int(x)) for x in d]})

@@ -103,6 +103,18 @@ TABLES: dict[str, tuple[str, dict]] = {
                            "'prior'), then each comparison's level and match weight; the "
                            "weights sum to match_weight",
             "run_id": "Pipeline run that wrote it"}) for _e in ("person", "employer")},
+    **{f"core.{_e}_attr_source": (
+        f"Survivorship's choice for each golden {_e}: which mention supplied which attributes "
+        "(entity_resolution/survivorship.csv); replaced with the golden records by every "
+        "resolution run", {
+            f"{_e}_id": f"Golden {_e} ID",
+            "source": "Source of the mention that supplied the attributes",
+            "source_key": ("Key of that mention in its source", "source_key"),
+            "delivery": "Delivery the mention was staged from when resolution ran",
+            "attributes": f"Golden {_e} attributes whose value this mention supplied",
+            "derived": "Of those, attributes computed from the mention's ID number (gender, "
+                       "birth date) rather than delivered",
+        }) for _e in ("person", "employer")},
     "core.link_override_applied": ("Overrides (core.link_override) and the resolution run "
                                    "that first applied them; an override without a row here "
                                    "is pending", {
@@ -358,6 +370,8 @@ API_TYPES = {
 # (description, personal data kind) where the column is personal data.
 STAGING_COLUMNS: dict[str, str | tuple[str, str]] = {
     "delivery": "Delivery the row was staged from", "period": "Period of that delivery (YYYYMM or YYYY)",
+    "raw_table": "raw table the row was staged from (lineage: raw.<raw_table> delivery, row_ref)",
+    "row_ref": "Row of the delivery it was staged from (CSV line, sheet!row, API item, DB key)",
     "source": "Source system of the mention", "source_key": ("Key of the mention in its source", "source_key"),
     "full_name": ("Name, standardised (NFKC, simplified)", "name"), "name_raw": ("Name as delivered", "name"),
     "id_number": ("Resident ID number, standardised (18 characters) where valid", "id_number"),
