@@ -105,6 +105,7 @@ begin
                      '残疾证号', 'cert_number') then to_jsonb(api.mask_id_number(e.v #>> '{}'))
         when e.k in ('联系电话', 'aae005') then to_jsonb(api.mask_phone(e.v #>> '{}'))
         when e.k in ('现居住地址', '户籍地址') then to_jsonb(api.mask_name(e.v #>> '{}'))
+        when e.k = '民族' then to_jsonb('*'::text)  -- sensitive (GB/T 35273), shown nowhere else
         else to_jsonb(api.mask_text(e.v #>> '{}')) end)
       into got from jsonb_each(got) as e(k, v);
   end if;
