@@ -35,7 +35,7 @@ from entity_resolution.prepare import (
 )
 from entity_resolution.repair import attach_keyless_employers, repair_person_keys
 from entity_resolution.stable_ids import IdAssignment, assign_ids
-from entity_resolution.survivorship import attribute_sources, golden_with_winners
+from entity_resolution.survivorship import ATTRIBUTES, attribute_sources, golden_with_winners
 from quotalink.standardise import normalise_id
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,9 @@ def _write_links(kind: str, features: pd.DataFrame, reasons: pd.DataFrame | None
         var_dir / "er" / f"{kind}_links.parquet", index=False)
 
 
+PERSON_ATTRIBUTES, EMPLOYER_ATTRIBUTES = ATTRIBUTES["person"], ATTRIBUTES["employer"]
+
+
 def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mention attributes as survivorship sees them (valid IDs only; certificate status);
@@ -123,7 +126,7 @@ def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame
             derived["birth_date"][i] = parsed.birth_date is not None
     for col in ("disability_category", "disability_level"):
         golden[col] = pd.to_numeric(golden[col], errors="coerce").astype("Int64")
-    return golden, attribute_sources(features, winners,
+    return golden, attribute_sources(features, winners, PERSON_ATTRIBUTES,
                                      {a: ("id_number", d) for a, d in derived.items()})
 
 
@@ -132,7 +135,7 @@ def _golden_employers(features: pd.DataFrame, certificates: pd.DataFrame
     m = features[["source", "source_key", "cluster", "name", "uscc", "org_code", "region_code",
                   "unit_type", "observed_on"]]
     golden, winners = golden_with_winners(m, "cluster", "employer")
-    return golden, attribute_sources(features, winners)
+    return golden, attribute_sources(features, winners, EMPLOYER_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
@@ -161,14 +164,11 @@ class EntityKind:
 
 PERSON = EntityKind("person", "P", "staging.person_mention", PERSON_COLUMNS, "core.person",
                     "core.person_xref", "core.person_id_history", "person_id", "id_key",
-                    ("full_name", "id_number", "cert_number", "gender", "birth_date",
-                     "disability_category", "disability_level", "cert_status",
-                     "hukou_region_code", "phone"),
+                    PERSON_ATTRIBUTES,
                     prepare_persons, repair_person_keys, _golden_persons, "staging.certificate")
 EMPLOYER = EntityKind("employer", "E", "staging.employer_mention", EMPLOYER_COLUMNS,
                       "core.employer", "core.employer_xref", "core.employer_id_history",
-                      "employer_id", "org_code", ("name", "uscc", "org_code", "region_code",
-                                                  "unit_type"),
+                      "employer_id", "org_code", EMPLOYER_ATTRIBUTES,
                       prepare_employers, attach_keyless_employers, _golden_employers)
 KINDS = {k.name: k for k in (PERSON, EMPLOYER)}
 

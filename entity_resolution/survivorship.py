@@ -17,6 +17,14 @@ import numpy as np
 import pandas as pd
 
 RULES_FILE = Path(__file__).parent / "survivorship.csv"
+# Golden attributes in the golden tables' column order: bit i of
+# core.<entity>_attr_source.attribute_mask is ATTRIBUTES[entity][i].
+ATTRIBUTES = {
+    "person": ("full_name", "id_number", "cert_number", "gender", "birth_date",
+               "disability_category", "disability_level", "cert_status", "hukou_region_code",
+               "phone"),
+    "employer": ("name", "uscc", "org_code", "region_code", "unit_type"),
+}
 _STEP = re.compile(r"^(source|prefer)\((.*)\)$|^(recency|completeness)$")
 
 
@@ -181,53 +189,52 @@ def _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness, so
 
 
 def attribute_sources(mentions: pd.DataFrame, winners: dict[str, np.ndarray],
+                      order: tuple[str, ...],
                       derived: dict[str, tuple[str, np.ndarray]] | None = None,
                       cluster_col: str = "cluster") -> pd.DataFrame:
     """Which mention supplied which golden attributes: one row per (cluster, mention) that
-    won at least one attribute, the attributes as a PostgreSQL text[] literal.
+    won at least one attribute, the attributes as a bit mask (bit i: ``order[i]``, the
+    golden table's column order; an integer is half the cost of a text[] to write).
 
     `winners` is golden_with_winners' (positions in `mentions`, one per golden row);
     `derived` names attributes computed from another one's value (gender from the ID
     number) with the golden rows where that happened: they are credited to the mention
-    of that other attribute, and listed in `derived` as well.
+    of that other attribute, and set in `derived_mask` as well.
     """
-    names = list(winners) + [a for a in (derived or {}) if a not in winners]
-    bit = {a: np.int64(1) << np.int64(i) for i, a in enumerate(names)}
+    bit = {a: np.int32(1 << i) for i, a in enumerate(order)}
     rows, bits, dbits = [], [], []
     for a, won in winners.items():
-        won = won.copy()
+        if a not in bit:
+            continue
         if derived and a in derived:
-            won[derived[a][1]] = -1  # computed, not delivered: credited below
+            won = np.where(derived[a][1], -1, won)  # computed, not delivered: credited below
         ok = won >= 0
         rows.append(won[ok])
-        bits.append(np.full(int(ok.sum()), bit[a], dtype=np.int64))
-        dbits.append(np.zeros(int(ok.sum()), dtype=np.int64))
+        bits.append(np.full(len(rows[-1]), bit[a], dtype=np.int32))
+        dbits.append(np.zeros(len(rows[-1]), dtype=np.int32))
     for a, (origin, mask) in (derived or {}).items():
         won = winners[origin][mask] if origin in winners else np.array([], dtype=np.int64)
-        won = won[won >= 0]
-        rows.append(won)
-        bits.append(np.full(len(won), bit[a], dtype=np.int64))
-        dbits.append(np.full(len(won), bit[a], dtype=np.int64))
-    columns = [cluster_col, "source", "source_key", "delivery", "attributes", "derived"]
-    if not rows or not sum(len(r) for r in rows):
+        rows.append(won[won >= 0])
+        bits.append(np.full(len(rows[-1]), bit[a], dtype=np.int32))
+        dbits.append(bits[-1])
+    columns = [cluster_col, "source", "source_key", "delivery", "attribute_mask", "derived_mask"]
+    if not sum(len(r) for r in rows):
         return pd.DataFrame(columns=columns)
     row, b, d = np.concatenate(rows), np.concatenate(bits), np.concatenate(dbits)
     # A mention belongs to one cluster: grouping by mention groups by (cluster, mention).
-    order = np.argsort(row, kind="stable")
-    row, b, d = row[order], b[order], d[order]
+    sort = np.argsort(row, kind="stable")
+    row, b, d = row[sort], b[sort], d[sort]
     start = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
     row = row[start]
-    b, d = np.bitwise_or.reduceat(b, start), np.bitwise_or.reduceat(d, start)
+    d = np.bitwise_or.reduceat(d, start)
+    out = {c: mentions[c].take(row).to_numpy() if c in mentions else None
+           for c in (cluster_col, "source", "source_key", "delivery")}
+    out["attribute_mask"] = np.bitwise_or.reduceat(b, start)
+    out["derived_mask"] = pd.array(d, dtype="Int32")
+    out["derived_mask"][d == 0] = pd.NA
+    return pd.DataFrame(out, columns=columns)
 
-    @cache
-    def literal(mask: int) -> str | None:
-        return "{" + ",".join(a for a in names if mask & int(bit[a])) + "}" if mask else None
 
-    def col(name: str) -> np.ndarray:
-        return (mentions[name].to_numpy(dtype=object)[row] if name in mentions
-                else np.full(len(row), None, dtype=object))
-
-    return pd.DataFrame({
-        cluster_col: mentions[cluster_col].to_numpy()[row],
-        "source": col("source"), "source_key": col("source_key"), "delivery": col("delivery"),
-        "attributes": [literal(int(x)) for x in b], "derived": [literal(int(x)) for x in d]})
+def mask_names(mask: int | None, order: tuple[str, ...]) -> list[str]:
+    """The attributes of a bit mask of attribute_sources (core.<entity>_attr_source)."""
+    return [a for i, a in enumerate(order) if mask and mask & (1 << i)]

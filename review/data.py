@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from entity_resolution.survivorship import ATTRIBUTES, mask_names
+
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000
 DECISIONS = ("confirmed", "dismissed", "escalated")
@@ -293,16 +295,21 @@ def attr_sources(conn: Connection, person_id: str | None, employer_id: str | Non
     (core.person_attr_source / core.employer_attr_source, by primary key)."""
     rows = conn.execute(sa.text(f"""
         select 'person' as entity, a.source, {_masked(clear, 'a.source_key', 'mask_text')} as source_key,
-               a.source_key as raw_key, a.delivery, a.attributes, a.derived
+               a.source_key as raw_key, a.delivery, a.attribute_mask, a.derived_mask
         from core.person_attr_source a where a.person_id = :p
         union all
-        select 'employer', a.source, a.source_key, a.source_key, a.delivery, a.attributes, a.derived
+        select 'employer', a.source, a.source_key, a.source_key, a.delivery, a.attribute_mask,
+               a.derived_mask
         from core.employer_attr_source a where a.employer_id = :e"""),
         {"p": person_id or "", "e": employer_id or ""}).mappings()
     out: dict[str, dict[str, dict]] = {"person": {}, "employer": {}}
     for r in rows:
-        for attribute in r["attributes"]:
-            out[r["entity"]][attribute] = {**r, "derived": attribute in (r["derived"] or ())}
+        order = ATTRIBUTES[r["entity"]]
+        derived = set(mask_names(r["derived_mask"], order))
+        for attribute in mask_names(r["attribute_mask"], order):
+            out[r["entity"]][attribute] = {
+                **{k: r[k] for k in ("source", "source_key", "raw_key", "delivery")},
+                "derived": attribute in derived}
     return out
 
 

@@ -59,6 +59,13 @@ _VERSION = {
 }
 
 # Table comments and column descriptions: (description) or (description, personal data kind).
+# Bits of core.<entity>_attr_source.attribute_mask (entity_resolution.survivorship.ATTRIBUTES).
+_ATTRIBUTE_BITS = {
+    "person": "1 full_name, 2 id_number, 4 cert_number, 8 gender, 16 birth_date, "
+              "32 disability_category, 64 disability_level, 128 cert_status, "
+              "256 hukou_region_code, 512 phone",
+    "employer": "1 name, 2 uscc, 4 org_code, 8 region_code, 16 unit_type",
+}
 TABLES: dict[str, tuple[str, dict]] = {
     "core.person": ("Golden record of a person (warehouse contract)", _PERSON),
     "core.person_xref": ("Every person mention → its golden person; one row per loaded mention",
@@ -111,9 +118,11 @@ TABLES: dict[str, tuple[str, dict]] = {
             "source": "Source of the mention that supplied the attributes",
             "source_key": ("Key of that mention in its source", "source_key"),
             "delivery": "Delivery the mention was staged from when resolution ran",
-            "attributes": f"Golden {_e} attributes whose value this mention supplied",
-            "derived": "Of those, attributes computed from the mention's ID number (gender, "
-                       "birth date) rather than delivered",
+            "attribute_mask": f"Golden {_e} attributes whose value this mention supplied, "
+                              "a bit per attribute in core." + _e + " column order: "
+                              + _ATTRIBUTE_BITS[_e],
+            "derived_mask": "Of those, the attributes computed from the mention's ID number "
+                            "(gender, birth date) rather than delivered (same bits)",
         }) for _e in ("person", "employer")},
     "core.link_override_applied": ("Overrides (core.link_override) and the resolution run "
                                    "that first applied them; an override without a row here "

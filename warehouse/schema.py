@@ -19,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 
 from quotalink.contracts import RAW_TABLES
 
@@ -381,8 +381,8 @@ for _entity in ("person", "employer"):
         Column("source", Text, nullable=False),
         Column("source_key", Text, nullable=False),
         Column("delivery", Text),
-        Column("attributes", ARRAY(Text), nullable=False),
-        Column("derived", ARRAY(Text)),
+        Column("attribute_mask", Integer, nullable=False),
+        Column("derived_mask", Integer),
         PrimaryKeyConstraint(f"{_entity}_id", "source", "source_key"),
         schema="core",
     )

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from entity_resolution.survivorship import rules
+from entity_resolution.survivorship import ATTRIBUTES, rules
 from quotalink.contracts import HR_AC01, QUOTA_EMPLOYEES, RAW_TABLES, TRAINING
 from quotalink.privacy import mask_name
 from review.accounts import add_account
@@ -149,7 +149,8 @@ def test_case_shows_survivorship_source_and_links_to_the_row_as_delivered(provin
         flag, person, attribute, source, key = _contested(conn)
         stored = conn.execute(sa.text(
             "select source, source_key from core.person_attr_source "
-            "where person_id = :p and :a = any(attributes)"), {"p": person, "a": attribute}).all()
+            "where person_id = :p and attribute_mask & :bit <> 0"),
+            {"p": person, "bit": 1 << ATTRIBUTES["person"].index(attribute)}).all()
         city = conn.execute(sa.text(
             "select api.city_of(e.region_code) from mart.anomaly_flag f "
             "join core.employer e on e.employer_id = f.employer_id where f.flag_id = :f"),

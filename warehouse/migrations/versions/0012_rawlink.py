@@ -18,7 +18,7 @@ STAGING = ("person_mention", "employer_mention", "certificate", "declaration",
 SOURCES = """
 create table if not exists core.{entity}_attr_source (
     {entity}_id text not null, source text not null, source_key text not null, delivery text,
-    attributes text[] not null, derived text[],
+    attribute_mask integer not null, derived_mask integer,
     primary key ({entity}_id, source, source_key))"""
 
 # The raw row behind a mention of a flag, for the console (which has no grant on raw):
