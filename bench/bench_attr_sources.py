@@ -33,7 +33,7 @@ def main() -> None:
     from bench.bench_er import simulate_mentions
     from entity_resolution.pipeline import _golden_persons
     from entity_resolution.prepare import prepare_persons
-    from entity_resolution.survivorship import attribute_sources, golden_with_winners
+    from entity_resolution.survivorship import ATTRIBUTES, attribute_sources, golden_with_winners
     from warehouse.db import copy_frame_arrow
     from warehouse.schema import metadata
 
@@ -66,7 +66,7 @@ def main() -> None:
         return best, out
 
     golden_only_s, (_, winners) = timed(before)
-    sources_only_s, _ = timed(lambda: attribute_sources(features, winners))
+    sources_only_s, _ = timed(lambda: attribute_sources(features, winners, ATTRIBUTES["person"]))
     with_sources_s, (golden, sources) = timed(lambda: _golden_persons(features, certificates))
     sources.insert(0, "person_id", sources.pop("cluster").astype(str))
 
