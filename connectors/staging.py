@@ -37,6 +37,7 @@ class Context:
     substituted: Counter = field(default_factory=Counter)  # replaced by a derived value
     # Dates and code-list values repeat across rows: parse each distinct text once.
     _memo: dict = field(default_factory=dict, repr=False)
+    raw_table: str | None = None  # raw.<raw_table>: the staged rows' lineage
 
     def _memoised(self, key: tuple, compute: Callable[[], object]) -> object:
         try:
@@ -225,6 +226,9 @@ def _stage_rows(rows: Iterable[tuple], raw_cols: list[str], fn: RowFn, ctx: Cont
         row = dict(zip(raw_cols, rec, strict=True))
         for table, values in fn(row, ctx):
             values.setdefault("delivery", ctx.delivery)
+            # Lineage: the raw row (delivery, row_ref of raw.<raw_table>) behind the staged one.
+            values.setdefault("raw_table", ctx.raw_table)
+            values.setdefault("row_ref", row["row_ref"])
             buffers[table].append(values)
     return ({table: _prepare(table, staged) for table, staged in buffers.items()}, ctx.unparsed,
             ctx.substituted)
@@ -285,7 +289,7 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
     order through its one connection, so the delivery stays atomic and the staged rows are
     the same whatever the number of workers.
     """
-    ctx = Context(spec.source, delivery, period)
+    ctx = Context(spec.source, delivery, period, raw_table=spec.table)
     unparsed: Counter = Counter()
     substituted: Counter = Counter()
     staged: Counter = Counter()

@@ -22,9 +22,11 @@ READS: dict[str, tuple[str, ...]] = {
 }
 WRITES: dict[str, tuple[str, ...]] = {
     "person": ("core.person", "core.person_xref", "core.person_id_history",
-               "core.person_match_edge", "core.link_override_applied"),
+               "core.person_match_edge", "core.link_override_applied",
+               "core.person_attr_source"),
     "employer": ("core.employer", "core.employer_xref", "core.employer_id_history",
-                 "core.employer_match_edge", "core.link_override_applied"),
+                 "core.employer_match_edge", "core.link_override_applied",
+                 "core.employer_attr_source"),
 }
 
 

@@ -35,7 +35,7 @@ from entity_resolution.prepare import (
 )
 from entity_resolution.repair import attach_keyless_employers, repair_person_keys
 from entity_resolution.stable_ids import IdAssignment, assign_ids
-from entity_resolution.survivorship import golden_values
+from entity_resolution.survivorship import ATTRIBUTES, attribute_sources, golden_with_winners
 from quotalink.standardise import normalise_id
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,13 @@ def _write_links(kind: str, features: pd.DataFrame, reasons: pd.DataFrame | None
         var_dir / "er" / f"{kind}_links.parquet", index=False)
 
 
-def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
-    """Mention attributes as survivorship sees them (valid IDs only; certificate status)."""
+PERSON_ATTRIBUTES, EMPLOYER_ATTRIBUTES = ATTRIBUTES["person"], ATTRIBUTES["employer"]
+
+
+def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mention attributes as survivorship sees them (valid IDs only; certificate status);
+    the golden rows and which mention supplied each value."""
     m = features[["source", "source_key", "cluster", "full_name", "gender", "birth_date",
                   "cert_number", "disability_category", "disability_level",
                   "hukou_region_code", "phone", "observed_on"]].copy()
@@ -106,25 +111,31 @@ def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.Da
     m["cert_status"] = None
     if status is not None:
         m.loc[is_registry, "cert_status"] = m.loc[is_registry, "source_key"].map(status)
-    golden = golden_values(m, "cluster", "person")
+    golden, winners = golden_with_winners(m, "cluster", "person")
     # Gender and birth date follow from a valid ID where no source gave them.
     need = golden["id_number"].notna() & (golden["gender"].isna() | golden["birth_date"].isna())
+    derived = {a: np.zeros(len(golden), dtype=bool) for a in ("gender", "birth_date")}
     for i in np.flatnonzero(need.to_numpy()):
         parsed = normalise_id(golden.at[i, "id_number"])
         if golden.at[i, "gender"] is None or pd.isna(golden.at[i, "gender"]):
             golden.at[i, "gender"] = parsed.gender
+            derived["gender"][i] = parsed.gender is not None
         if golden.at[i, "birth_date"] is None or pd.isna(golden.at[i, "birth_date"]):
             golden.at[i, "birth_date"] = (parsed.birth_date.isoformat()
                                           if parsed.birth_date else None)
+            derived["birth_date"][i] = parsed.birth_date is not None
     for col in ("disability_category", "disability_level"):
         golden[col] = pd.to_numeric(golden[col], errors="coerce").astype("Int64")
-    return golden
+    return golden, attribute_sources(features, winners, PERSON_ATTRIBUTES,
+                                     {a: ("id_number", d) for a, d in derived.items()})
 
 
-def _golden_employers(features: pd.DataFrame, certificates: pd.DataFrame) -> pd.DataFrame:
+def _golden_employers(features: pd.DataFrame, certificates: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     m = features[["source", "source_key", "cluster", "name", "uscc", "org_code", "region_code",
                   "unit_type", "observed_on"]]
-    return golden_values(m, "cluster", "employer")
+    golden, winners = golden_with_winners(m, "cluster", "employer")
+    return golden, attribute_sources(features, winners, EMPLOYER_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
@@ -144,22 +155,20 @@ class EntityKind:
     attributes: tuple[str, ...]
     prepare: Callable[[pd.DataFrame], pd.DataFrame]
     repair: Callable[[pd.DataFrame, list[tuple[int, int]]], np.ndarray]
-    # survivorship: mention features with cluster labels (and certificates) → golden rows
-    survive: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]
+    # survivorship: mention features with cluster labels (and certificates) → golden rows,
+    # and the mentions that supplied their values (core.<kind>_attr_source)
+    survive: Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
     # the certificate table whose status survivorship reads (persons only)
     certificates: str | None = None
 
 
 PERSON = EntityKind("person", "P", "staging.person_mention", PERSON_COLUMNS, "core.person",
                     "core.person_xref", "core.person_id_history", "person_id", "id_key",
-                    ("full_name", "id_number", "cert_number", "gender", "birth_date",
-                     "disability_category", "disability_level", "cert_status",
-                     "hukou_region_code", "phone"),
+                    PERSON_ATTRIBUTES,
                     prepare_persons, repair_person_keys, _golden_persons, "staging.certificate")
 EMPLOYER = EntityKind("employer", "E", "staging.employer_mention", EMPLOYER_COLUMNS,
                       "core.employer", "core.employer_xref", "core.employer_id_history",
-                      "employer_id", "org_code", ("name", "uscc", "org_code", "region_code",
-                                                  "unit_type"),
+                      "employer_id", "org_code", EMPLOYER_ATTRIBUTES,
                       prepare_employers, attach_keyless_employers, _golden_employers)
 KINDS = {k.name: k for k in (PERSON, EMPLOYER)}
 
@@ -183,6 +192,8 @@ class Resolution:
     # of core.link_override_applied (what became of each override read).
     match_edges: pd.DataFrame | None = None
     applied: pd.DataFrame | None = None
+    # Rows of core.<kind>_attr_source: which mention supplied which golden attributes.
+    attr_sources: pd.DataFrame | None = None
 
 
 def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
@@ -286,9 +297,11 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     assignment = assign_ids(result.labels.tolist(), prev_list, prefix=kind.prefix,
                             known_ids=known_ids or ())
     features[kind.id_col] = features["cluster"].map(assignment.ids)
-    golden = kind.survive(features, certificates if certificates is not None else pd.DataFrame())
+    golden, sources = kind.survive(features,
+                                   certificates if certificates is not None else pd.DataFrame())
     golden[kind.id_col] = golden["cluster"].map(assignment.ids)
     golden = golden[[kind.id_col, *kind.attributes]]
+    sources.insert(0, kind.id_col, sources.pop("cluster").map(assignment.ids))
     probability = np.where(result.exact | np.isnan(result.probability), np.nan,
                            result.probability)
     xref = pd.DataFrame({"source": features["source"], "source_key": features["source_key"],
@@ -305,7 +318,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     return Resolution(features, edges, result, assignment, golden, xref, prev_list, timings,
                       int(repaired.sum()),
                       pd.DataFrame(reasons, columns=["unique_id", "link_kind", "rule"]),
-                      match_edges, override_rules.applied_frame(kind.name, decided, run_id))
+                      match_edges, override_rules.applied_frame(kind.name, decided, run_id),
+                      sources)
 
 
 def explain_clusters(kind: EntityKind, features: pd.DataFrame, edges: pd.DataFrame,
@@ -341,7 +355,8 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
     model = model or load_model(kind.name)
 
     with engine.connect() as conn:
-        mentions = _read_bulk(conn, f"SELECT {', '.join(kind.columns)} FROM {kind.staging}")
+        mentions = _read_bulk(conn, f"SELECT {', '.join(kind.columns)}, delivery "
+                                    f"FROM {kind.staging}")
         certificates = (_read_bulk(conn, f"SELECT cert_number, status FROM {kind.certificates}")
                         if kind.certificates else None)
         previous = _read_bulk(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
@@ -364,7 +379,7 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
     t = time.perf_counter()
     run.timings["edges_write_s"] = _publish(engine, kind, golden, run.xref,
                                             run.assignment.retired, run.match_edges,
-                                            run.applied)
+                                            run.applied, run.attr_sources)
     write_s = time.perf_counter() - t
     if var_dir is not None:
         try:
@@ -480,17 +495,23 @@ def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) 
 
 def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.DataFrame,
              retired: list[tuple[str, str]], match_edges: pd.DataFrame | None = None,
-             applied: pd.DataFrame | None = None) -> float:
-    """Replace golden records, xref and match edges in one transaction; append to the ID
-    history; record the overrides this run applied. Returns the seconds the edges took."""
+             applied: pd.DataFrame | None = None,
+             attr_sources: pd.DataFrame | None = None) -> float:
+    """Replace golden records, xref, attribute sources and match edges in one transaction;
+    append to the ID history; record the overrides this run applied. Returns the seconds
+    the edges took."""
     from warehouse.db import copy_frame, copy_frame_arrow
 
     edge_table = f"core.{kind.name}_match_edge"
+    source_table = f"core.{kind.name}_attr_source"
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, {edge_table}"))
+        conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, {edge_table}, "
+                             f"{source_table}"))
         copy_frame(conn, kind.golden, golden)
         copy_frame(conn, kind.xref, xref)
+        if attr_sources is not None:
+            copy_frame_arrow(conn, source_table, attr_sources)
         edges_s = time.perf_counter()
         if match_edges is not None:
             copy_frame_arrow(conn, edge_table, match_edges)

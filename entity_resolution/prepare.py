@@ -31,6 +31,12 @@ EMPLOYER_COLUMNS = (
 )
 
 
+def _with_lineage(columns: tuple[str, ...], mentions: pd.DataFrame) -> list[str]:
+    """The feature columns, plus the mention's delivery when read (survivorship records
+    which delivery supplied each golden value; no comparison uses it)."""
+    return [*columns, *(["delivery"] if "delivery" in mentions else [])]
+
+
 def _text(series: pd.Series) -> pd.Series:
     """A nullable string column with blanks as missing."""
     out = series.astype("object").where(series.notna(), None).astype("string").str.strip()
@@ -136,7 +142,7 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     Staging has standardised values already; the features added here are the ones only
     linking needs (pinyin, ID core and head, birth-year window, city of the hukou).
     """
-    df = mentions.reindex(columns=list(PERSON_COLUMNS)).copy()
+    df = mentions.reindex(columns=_with_lineage(PERSON_COLUMNS, mentions)).copy()
     df = df.sort_values(["source", "source_key"], kind="stable").reset_index(drop=True)
     df.insert(0, "unique_id", range(len(df)))
     for col in ("source", "source_key", "full_name", "id_number", "id_number_raw",
@@ -187,7 +193,7 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
 
 def prepare_employers(mentions: pd.DataFrame) -> pd.DataFrame:
     """Feature frame of employer mentions: name key parts, identifiers, region parts."""
-    df = mentions.reindex(columns=list(EMPLOYER_COLUMNS)).copy()
+    df = mentions.reindex(columns=_with_lineage(EMPLOYER_COLUMNS, mentions)).copy()
     df = df.sort_values(["source", "source_key"], kind="stable").reset_index(drop=True)
     df.insert(0, "unique_id", range(len(df)))
     for col in ("source", "source_key", "name", "uscc", "org_code", "region_code", "unit_type"):

@@ -17,6 +17,14 @@ import numpy as np
 import pandas as pd
 
 RULES_FILE = Path(__file__).parent / "survivorship.csv"
+# Golden attributes in the golden tables' column order: bit i of
+# core.<entity>_attr_source.attribute_mask is ATTRIBUTES[entity][i].
+ATTRIBUTES = {
+    "person": ("full_name", "id_number", "cert_number", "gender", "birth_date",
+               "disability_category", "disability_level", "cert_status", "hukou_region_code",
+               "phone"),
+    "employer": ("name", "uscc", "org_code", "region_code", "unit_type"),
+}
 _STEP = re.compile(r"^(source|prefer)\((.*)\)$|^(recency|completeness)$")
 
 
@@ -65,9 +73,18 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
     `mentions` needs `source`, `source_key`, `observed_on`, the cluster column and the
     attribute columns (plus any column named in a prefer step).
     """
+    return golden_with_winners(mentions, cluster_col, entity, attributes)[0]
+
+
+def golden_with_winners(mentions: pd.DataFrame, cluster_col: str, entity: str,
+                        attributes: list[str] | None = None
+                        ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """golden_values, and per attribute the position (in `mentions`) of the mention whose
+    value survived for each output row, -1 where no mention had one."""
+    winners: dict[str, np.ndarray] = {}
     entity_rules = [r for r in rules(entity) if attributes is None or r.attribute in attributes]
     if mentions.empty:
-        return pd.DataFrame(columns=[cluster_col, *(r.attribute for r in entity_rules)])
+        return pd.DataFrame(columns=[cluster_col, *(r.attribute for r in entity_rules)]), winners
     attr_cols = [r.attribute for r in entity_rules if r.attribute in mentions]
     base = mentions.reset_index(drop=True)
     n = len(base)
@@ -126,7 +143,8 @@ def golden_values(mentions: pd.DataFrame, cluster_col: str, entity: str,
         chosen = values[first]
         chosen[~have[first]] = None
         out[rule.attribute] = chosen
-    return out
+        winners[rule.attribute] = np.where(have[first], first, -1)
+    return out, winners
 
 
 def _first_per_segment(base_order: np.ndarray, seg_start: np.ndarray, have: np.ndarray,
@@ -168,3 +186,55 @@ def _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness, so
     order = np.lexsort(keys)
     sorted_clusters = clusters[order]
     return order[np.r_[True, sorted_clusters[1:] != sorted_clusters[:-1]]]
+
+
+def attribute_sources(mentions: pd.DataFrame, winners: dict[str, np.ndarray],
+                      order: tuple[str, ...],
+                      derived: dict[str, tuple[str, np.ndarray]] | None = None,
+                      cluster_col: str = "cluster") -> pd.DataFrame:
+    """Which mention supplied which golden attributes: one row per (cluster, mention) that
+    won at least one attribute, the attributes as a bit mask (bit i: ``order[i]``, the
+    golden table's column order; an integer is half the cost of a text[] to write).
+
+    `winners` is golden_with_winners' (positions in `mentions`, one per golden row);
+    `derived` names attributes computed from another one's value (gender from the ID
+    number) with the golden rows where that happened: they are credited to the mention
+    of that other attribute, and set in `derived_mask` as well.
+    """
+    bit = {a: np.int32(1 << i) for i, a in enumerate(order)}
+    rows, bits, dbits = [], [], []
+    for a, won in winners.items():
+        if a not in bit:
+            continue
+        if derived and a in derived:
+            won = np.where(derived[a][1], -1, won)  # computed, not delivered: credited below
+        ok = won >= 0
+        rows.append(won[ok])
+        bits.append(np.full(len(rows[-1]), bit[a], dtype=np.int32))
+        dbits.append(np.zeros(len(rows[-1]), dtype=np.int32))
+    for a, (origin, mask) in (derived or {}).items():
+        won = winners[origin][mask] if origin in winners else np.array([], dtype=np.int64)
+        rows.append(won[won >= 0])
+        bits.append(np.full(len(rows[-1]), bit[a], dtype=np.int32))
+        dbits.append(bits[-1])
+    columns = [cluster_col, "source", "source_key", "delivery", "attribute_mask", "derived_mask"]
+    if not sum(len(r) for r in rows):
+        return pd.DataFrame(columns=columns)
+    row, b, d = np.concatenate(rows), np.concatenate(bits), np.concatenate(dbits)
+    # A mention belongs to one cluster: grouping by mention groups by (cluster, mention).
+    sort = np.argsort(row, kind="stable")
+    row, b, d = row[sort], b[sort], d[sort]
+    start = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    row = row[start]
+    d = np.bitwise_or.reduceat(d, start)
+    out = {c: mentions[c].take(row).to_numpy() if c in mentions else None
+           for c in (cluster_col, "source", "source_key", "delivery")}
+    out["attribute_mask"] = np.bitwise_or.reduceat(b, start)
+    out["derived_mask"] = pd.array(d, dtype="Int32")
+    out["derived_mask"][d == 0] = pd.NA
+    return pd.DataFrame(out, columns=columns)
+
+
+def mask_names(mask: int | None, order: tuple[str, ...]) -> list[str]:
+    """The attributes of a bit mask of attribute_sources (core.<entity>_attr_source)."""
+    return [a for i, a in enumerate(order) if mask and mask & (1 << i)]

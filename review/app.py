@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from entity_resolution.explain import cluster_edges
 from entity_resolution.overrides import pending_overrides, record_override, split_mention
-from quotalink.privacy import mask_name
+from quotalink.privacy import mask_name, mask_text
 from quotalink.xlsx import neutralise
 from review import data, security
 from review.accounts import verify_password
@@ -269,8 +269,17 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
                                              user.sees_clear),
             "employer_mentions": data.employer_mentions(conn, f["employer_id"]),
             "others": data.other_flags(conn, f), "decisions": data.decisions(conn, f, user.sees_clear),
+            "sources": data.attr_sources(conn, f["person_id"], f["employer_id"], user.sees_clear),
         }
         c["edges"], c["pending"] = explanations(conn, f, c["mentions"])
+        # Each mention links to its raw row by an opaque name (keys may be certificate numbers).
+        for entity, items in (("person", c["mentions"]), ("employer", c["employer_mentions"]),
+                              ("person", c["sources"]["person"].values()),
+                              ("employer", c["sources"]["employer"].values())):
+            for m in items:
+                key = m.get("raw_key") or m["source_key"]
+                m["raw_link"] = (f"/flags/{f['flag_id']}/raw/{m['source']}/"
+                                 f"{security.mention_token(user.csrf_token, entity, m['source'], key)}")
         return c
 
     def log_list(conn, user: User, f: data.Filters, page: int, rows: list[dict], addr: str | None) -> None:
@@ -309,6 +318,33 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
             log_view(conn, user, c, client(request))
         return render(request, "case.html", user, **c, reasons=data.reasons(), next_id=nxt,
                       sentence=sentence(c), facts=facts(c["flag"]))
+
+    @app.get("/flags/{flag_id}/raw/{source}/{mention}", response_class=HTMLResponse)
+    def raw_page(request: Request, flag_id: str, source: str, mention: str):
+        """A mention's raw row exactly as delivered, for a flag in scope (else 404)."""
+        user = page_user(request, ("viewer", "auditor", "supervisor"))
+        if isinstance(user, RedirectResponse):
+            return user
+        with scope.connect(user) as conn:
+            f = data.flag(conn, flag_id[:100], clear=False)
+            if f is None:
+                raise Problem(404, "not_found")
+            found = next(((e, k) for e, k in data.flag_mention_keys(conn, f, source[:40])
+                          if security.same_token(mention[:64], security.mention_token(
+                              user.csrf_token, e, source, k))), None)
+            row = found and data.raw_row(conn, f["flag_id"], found[0], source, found[1],
+                                         user.sees_clear)
+            if not row:
+                raise Problem(404, "not_found")
+            if user.sees_clear:
+                data.log_access(conn, user.username, client(request), "view_raw", f["flag_id"],
+                                f["person_id"] if found[0] == "person" else None, f["employer_id"],
+                                detail=json.dumps({"source": source, "raw_table": row["raw_table"],
+                                                   "delivery": row["delivery"],
+                                                   "row_ref": mask_text(row["row_ref"] or "")},
+                                                  ensure_ascii=False))
+        return render(request, "raw.html", user, flag=f, source=source, entity=found[0], row=row,
+                      columns=raw_columns(row))
 
     def decide(conn, user: User, flag_id: str, decision: str, reason: str, note: str | None) -> dict:
         if not user.works_flags:
@@ -531,7 +567,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
             c = case(conn, user, flag_id[:100], client(request))
             log_view(conn, user, c, client(request))
         c.pop("edges", None)
-        for m in c["mentions"]:
+        for m in [*c["mentions"], *c["sources"]["person"].values()]:
             if not user.sees_clear:
                 m.pop("raw_key", None)
         return JSONResponse(_jsonable(c))
@@ -577,6 +613,19 @@ def _cell(value: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def raw_columns(row: dict) -> list[tuple[str, Any]]:
+    """Every column of a raw row in its contract's order (then any the contract lacks)."""
+    from quotalink.contracts import RAW_TABLES
+
+    content = row["content"] or {}
+    spec = next((t for t in RAW_TABLES if t.table == row["raw_table"]), None)
+    order = ["delivery", "row_ref", *(spec.extra_raw_columns if spec else ()),
+             *(spec.columns if spec else ()), "extra", "loaded_at"]
+    names = [c for c in order if c in content] + sorted(c for c in content if c not in order)
+    return [(c, json.dumps(content[c], ensure_ascii=False) if isinstance(content[c], (dict, list))
+             else content[c]) for c in names]
 
 
 def sentence(c: dict) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from entity_resolution.survivorship import ATTRIBUTES, mask_names
+
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000
 DECISIONS = ("confirmed", "dismissed", "escalated")
@@ -260,6 +262,7 @@ def person_mentions(conn: Connection, person_id: str | None, extra: list[tuple[s
             union select * from unnest(cast(:s as text[]), cast(:k as text[])))
         select m.source, {_masked(clear, 'm.source_key', 'mask_text')} as source_key,
                m.source_key as raw_key, m.delivery, m.period,
+               {_masked(clear, 'm.row_ref', 'mask_text')} as row_ref,
                {_masked(clear, 'm.name_raw', 'mask_name')} as name_raw,
                {_masked(clear, 'm.full_name', 'mask_name')} as full_name,
                {_masked(clear, 'm.id_number_raw', 'mask_text')} as id_number_raw,
@@ -278,12 +281,60 @@ def person_mentions(conn: Connection, person_id: str | None, extra: list[tuple[s
 def employer_mentions(conn: Connection, employer_id: str) -> list[dict]:
     """The employer's mentions as delivered."""
     rows = conn.execute(sa.text("""
-        select m.source, m.source_key, m.delivery, m.period, m.name_raw, m.name, m.uscc, m.org_code,
+        select m.source, m.source_key, m.delivery, m.period, m.row_ref, m.name_raw, m.name, m.uscc, m.org_code,
                m.region_code, m.unit_type, x.match_probability
         from core.employer_xref x join staging.employer_mention m
           on m.source = x.source and m.source_key = x.source_key
         where x.employer_id = :e order by m.source, m.source_key limit 40"""), {"e": employer_id})
     return [dict(r) for r in rows.mappings()]
+
+
+def attr_sources(conn: Connection, person_id: str | None, employer_id: str | None,
+                 clear: bool) -> dict[str, dict[str, dict]]:
+    """What survivorship chose: per entity and golden attribute the mention that supplied it
+    (core.person_attr_source / core.employer_attr_source, by primary key)."""
+    rows = conn.execute(sa.text(f"""
+        select 'person' as entity, a.source, {_masked(clear, 'a.source_key', 'mask_text')} as source_key,
+               a.source_key as raw_key, a.delivery, a.attribute_mask, a.derived_mask
+        from core.person_attr_source a where a.person_id = :p
+        union all
+        select 'employer', a.source, a.source_key, a.source_key, a.delivery, a.attribute_mask,
+               a.derived_mask
+        from core.employer_attr_source a where a.employer_id = :e"""),
+        {"p": person_id or "", "e": employer_id or ""}).mappings()
+    out: dict[str, dict[str, dict]] = {"person": {}, "employer": {}}
+    for r in rows:
+        order = ATTRIBUTES[r["entity"]]
+        derived = set(mask_names(r["derived_mask"], order))
+        for attribute in mask_names(r["attribute_mask"], order):
+            out[r["entity"]][attribute] = {
+                **{k: r[k] for k in ("source", "source_key", "raw_key", "delivery")},
+                "derived": attribute in derived}
+    return out
+
+
+def flag_mention_keys(conn: Connection, f: dict, source: str) -> list[tuple[str, str]]:
+    """(entity, source_key) of the flag's mentions of a source: its person's and employer's
+    crosswalk and the mentions its evidence names (the raw rows the case page links to)."""
+    named = [m.get("source_key") for m in (f["evidence"] or {}).get("mentions", [])
+             if m.get("entity", "person") == "person" and m.get("source") == source]
+    rows = conn.execute(sa.text("""
+        select 'person', source_key from core.person_xref where person_id = :p and source = :s
+        union all
+        select 'employer', source_key from core.employer_xref where employer_id = :e and source = :s
+        """), {"p": f["person_id"] or "", "e": f["employer_id"] or "", "s": source}).all()
+    return [tuple(r) for r in rows] + [("person", k) for k in named if isinstance(k, str)]
+
+
+def raw_row(conn: Connection, flag_id: str, entity: str, source: str, source_key: str,
+            clear: bool) -> dict | None:
+    """The raw row behind a mention of a flag in scope, as delivered (masked unless clear):
+    review.mention_raw_row() checks the scope itself; the console has no grant on raw."""
+    row = conn.execute(sa.text(
+        "select raw_table, delivery, row_ref, loaded_at, content "
+        "from review.mention_raw_row(:f, :e, :s, :k, :c)"),
+        {"f": flag_id, "e": entity, "s": source, "k": source_key, "c": clear}).mappings().first()
+    return dict(row) if row else None
 
 
 def other_flags(conn: Connection, f: dict) -> list[dict]:

@@ -53,6 +53,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "back": ("返回队列", "Back to the queue"), "sentence": ("结论", "Finding"),
     "seen": ("发现时间", "Seen"), "rule_version": ("规则版本", "Rule version"),
     "reference_tables": ("参考表", "Reference tables"), "flag_id": ("线索编号", "Flag ID"),
+    "raw_row": ("原始记录", "Raw row"), "back_to_case": ("返回线索", "Back to the flag"),
+    "raw_note": ("该来源记录按报送原样显示（未经标准化）。", "The source record exactly as delivered (not standardised)."),
+    "raw_lineage": ("报送批次与行号", "Delivery and row"), "raw_table": ("原始表", "Raw table"),
+    "row_ref": ("行号", "Row"), "loaded_at": ("入库时间", "Loaded at"),
+    "raw_columns": ("报送字段", "Delivered columns"), "column": ("字段", "Column"),
+    "as_delivered": ("报送原值", "As delivered"), "view_raw": ("原始记录", "Raw row"),
+    "derived_from_id": ("由身份证号推导", "derived from the ID number"),
     "weight": ("权重", "Weight"), "probability": ("匹配概率", "Match probability"), "link_kind": ("链接类型", "Link kind"),
 }
 

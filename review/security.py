@@ -68,6 +68,13 @@ def same_token(given: str | None, expected: str | None) -> bool:
     return bool(given and expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def mention_token(secret: str, entity: str, source: str, source_key: str) -> str:
+    """An opaque name of a mention for URLs (a key may be a certificate number, which must
+    reach no URL or log): an HMAC under the session's own secret."""
+    message = "\x1f".join((entity, source, source_key)).encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:24]
+
+
 def safe_next(target: str | None) -> str:
     """A local path to go to after sign-in: anything else (//host, scheme, backslashes) is /."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

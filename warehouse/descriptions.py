@@ -59,6 +59,13 @@ _VERSION = {
 }
 
 # Table comments and column descriptions: (description) or (description, personal data kind).
+# Bits of core.<entity>_attr_source.attribute_mask (entity_resolution.survivorship.ATTRIBUTES).
+_ATTRIBUTE_BITS = {
+    "person": "1 full_name, 2 id_number, 4 cert_number, 8 gender, 16 birth_date, "
+              "32 disability_category, 64 disability_level, 128 cert_status, "
+              "256 hukou_region_code, 512 phone",
+    "employer": "1 name, 2 uscc, 4 org_code, 8 region_code, 16 unit_type",
+}
 TABLES: dict[str, tuple[str, dict]] = {
     "core.person": ("Golden record of a person (warehouse contract)", _PERSON),
     "core.person_xref": ("Every person mention → its golden person; one row per loaded mention",
@@ -103,6 +110,20 @@ TABLES: dict[str, tuple[str, dict]] = {
                            "'prior'), then each comparison's level and match weight; the "
                            "weights sum to match_weight",
             "run_id": "Pipeline run that wrote it"}) for _e in ("person", "employer")},
+    **{f"core.{_e}_attr_source": (
+        f"Survivorship's choice for each golden {_e}: which mention supplied which attributes "
+        "(entity_resolution/survivorship.csv); replaced with the golden records by every "
+        "resolution run", {
+            f"{_e}_id": f"Golden {_e} ID",
+            "source": "Source of the mention that supplied the attributes",
+            "source_key": ("Key of that mention in its source", "source_key"),
+            "delivery": "Delivery the mention was staged from when resolution ran",
+            "attribute_mask": f"Golden {_e} attributes whose value this mention supplied, "
+                              "a bit per attribute in core." + _e + " column order: "
+                              + _ATTRIBUTE_BITS[_e],
+            "derived_mask": "Of those, the attributes computed from the mention's ID number "
+                            "(gender, birth date) rather than delivered (same bits)",
+        }) for _e in ("person", "employer")},
     "core.link_override_applied": ("Overrides (core.link_override) and the resolution run "
                                    "that first applied them; an override without a row here "
                                    "is pending", {
@@ -358,6 +379,8 @@ API_TYPES = {
 # (description, personal data kind) where the column is personal data.
 STAGING_COLUMNS: dict[str, str | tuple[str, str]] = {
     "delivery": "Delivery the row was staged from", "period": "Period of that delivery (YYYYMM or YYYY)",
+    "raw_table": "raw table the row was staged from (lineage: raw.<raw_table> delivery, row_ref)",
+    "row_ref": "Row of the delivery it was staged from (CSV line, sheet!row, API item, DB key)",
     "source": "Source system of the mention", "source_key": ("Key of the mention in its source", "source_key"),
     "full_name": ("Name, standardised (NFKC, simplified)", "name"), "name_raw": ("Name as delivered", "name"),
     "id_number": ("Resident ID number, standardised (18 characters) where valid", "id_number"),

@@ -23,6 +23,9 @@ CONSOLE_NO_APPEND = ("review.account", "review.flag_queue", "review.queue_state"
 # The mentions as delivered, read for a flag already found in scope (no RLS on staging).
 CONSOLE_STAGING_READS = ("staging.person_mention", "staging.employer_mention")
 CITY_SETTING = "quotalink.city_code"
+# Security-definer functions only the console may call (execution revoked from public):
+# the raw row behind a mention of a flag in the session's scope (migration 0012).
+CONSOLE_EXECUTES = ("review.mention_raw_row(text, text, text, text, boolean)",)
 
 
 def city_codes() -> list[str]:
@@ -278,6 +281,10 @@ def sync_access(conn: Connection, prefix: str = "") -> None:
     for table in CONSOLE_STAGING_READS:
         if table in present:
             run(f"grant select on {_qualified(table)} to {_q(console)}")
+    for fn in CONSOLE_EXECUTES:
+        if conn.execute(sa.text("select to_regprocedure(:f) is not null"), {"f": fn}).scalar():
+            run(f"revoke all on function {fn} from public")
+            run(f"grant execute on function {fn} to {_q(console)}")
     for seq in conn.execute(sa.text("""
             select pg_get_serial_sequence(format('%I.%I', table_schema, table_name), column_name)
             from information_schema.columns

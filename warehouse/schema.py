@@ -55,6 +55,8 @@ def _staging(name: str, *cols: Column, pk: tuple[str, ...], supersede_by: str = 
     meta = [Column("delivery", Text, nullable=False)]
     if supersede_by == "period":
         meta.append(Column("period", Text, nullable=False))
+    # Lineage to the raw row the staged row came from: raw.<raw_table> (delivery, row_ref).
+    meta += [Column("raw_table", Text), Column("row_ref", Text)]
     return Table(name, metadata, *cols, *meta, PrimaryKeyConstraint(*pk), schema="staging",
                  info={"supersede_by": supersede_by, "delivery_period": supersede_by == "period"})
 
@@ -367,6 +369,21 @@ for _entity in ("person", "employer"):
         Column("comparisons", JSONB),
         Column("run_id", Text),
         PrimaryKeyConstraint(f"{_entity}_id", "source_l", "key_l", "source_r", "key_r"),
+        schema="core",
+    )
+# Survivorship's choice: which mention supplied each golden attribute (rebuilt with the
+# golden records; one row per golden record and mention that won at least one attribute).
+for _entity in ("person", "employer"):
+    Table(
+        f"{_entity}_attr_source",
+        metadata,
+        Column(f"{_entity}_id", Text, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("source_key", Text, nullable=False),
+        Column("delivery", Text),
+        Column("attribute_mask", Integer, nullable=False),
+        Column("derived_mask", Integer),
+        PrimaryKeyConstraint(f"{_entity}_id", "source", "source_key"),
         schema="core",
     )
 # The resolution run that first applied each override (pending until then).

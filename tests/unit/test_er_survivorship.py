@@ -114,3 +114,28 @@ def test_hard_case_results():
     person = hard_case_results(joined, cases, "person")
     assert person == {"namesake": {"cases": 1, "merged": 1}, "twin": {"cases": 1, "merged": 0}}
     assert hard_case_results(joined, cases, "employer") == {"renamed": {"cases": 1, "joined": 1}}
+
+
+def test_attribute_sources_credit_each_value_to_its_mention_and_bits_match_the_docs():
+    import numpy as np
+
+    from entity_resolution.survivorship import ATTRIBUTES, attribute_sources, golden_with_winners
+    from warehouse.descriptions import _ATTRIBUTE_BITS
+
+    df = pd.DataFrame({
+        "source": ["disability_registry", "quota", "hr"], "source_key": ["C1", "Q1", "H1"],
+        "cluster": [0, 0, 0], "delivery": ["cjrxx_202610.csv", "w1", "w2"],
+        "observed_on": ["2026-10-31"] * 3, "full_name": ["王秀英", "王秀瑛", None],
+        "phone": [None, "13805311234", "13905321111"], "id_number": [None, None, None]})
+    golden, winners = golden_with_winners(df, "cluster", "person", ["full_name", "phone"])
+    derived = {"gender": ("phone", np.array([True]))}  # any origin attribute: the crediting
+    rows = attribute_sources(df, winners, ATTRIBUTES["person"], derived)
+    bits = {a: 1 << i for i, a in enumerate(ATTRIBUTES["person"])}
+    got = {r.source: (r.attribute_mask, r.derived_mask) for r in rows.itertuples()}
+    # The registry's name, hr's phone (hr outranks quota for phones), gender credited to hr.
+    assert golden.loc[0, "full_name"] == "王秀英" and golden.loc[0, "phone"] == "13905321111"
+    assert got["disability_registry"][0] == bits["full_name"]
+    assert got["hr"] == (bits["phone"] | bits["gender"], bits["gender"])
+    assert "quota" not in got
+    for entity, order in ATTRIBUTES.items():
+        assert _ATTRIBUTE_BITS[entity] == ", ".join(f"{1 << i} {a}" for i, a in enumerate(order))
