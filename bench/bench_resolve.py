@@ -109,7 +109,7 @@ def main() -> int:
     import sqlalchemy as sa
 
     import entity_resolution
-    from entity_resolution import pipeline
+    from entity_resolution import pipeline, rules
 
     name = args.name or f"{args.db}_er"
     url = clone(args.db, name)
@@ -118,9 +118,15 @@ def main() -> int:
     features: dict = {}
     original = pipeline.resolve_frame
 
-    def keep_features(kind, *a, **kw):
-        run = original(kind, *a, **kw)
-        features[kind.name] = run.features
+    def keep_features(kind, mentions, model, **kw):
+        # Bare Splink scores the features as prepared, before the key repairs and context
+        # links write into them (employers' org_code is a model column).
+        t = time.perf_counter()
+        prepared = kind.prepare(mentions)
+        seconds = time.perf_counter() - t
+        features[kind.name] = prepared[rules.profile(kind.name).model_columns].copy()
+        run = original(kind, prepared, model, prepared=True, **kw)
+        run.timings["prepare_s"] = seconds
         return run
 
     pipeline.resolve_frame = keep_features
