@@ -8,7 +8,8 @@ PostgreSQL database, then in separate processes:
   * full   — `quotalink run`; per stage (the step lines it prints): time, rows in and out
              (from the ledger and the tables), peak RSS of the process tree during the stage;
   * floor  — PostgreSQL COPY of the same deliveries, converted to CSV beforehand (not timed);
-  * splink — bare Splink predict + cluster on the run's person mentions (bench_er.py);
+  * splink — bare Splink predict + cluster on the run's person and employer mentions, each
+             against its resolve stage (same features, model and threshold; bench_er.py);
   * rerun  — `quotalink run` again, nothing new delivered;
   * month  — `quotalink run` after one more month (`quotalink generate --as-of 202611`).
 --check-linear A B runs the full pipeline at two sizes and fails (exit 1) when a stage
@@ -204,24 +205,36 @@ def copy_floor(url: str, sources: Path, scratch: Path) -> dict:
 
 
 def bare_splink(engine, scratch: Path, er_engine: str) -> dict:
-    """Bare Splink predict + cluster on the warehouse's person mentions (fresh process)."""
-    import pandas as pd
+    """Bare Splink predict + cluster on the warehouse's person and employer mentions.
 
-    from entity_resolution.prepare import prepare_persons
+    Fair to the pipeline's stage: the same mentions read as the stage reads them, the same
+    features (prepare_persons / prepare_employers), the same model, blocking rules and
+    threshold; each kind in a fresh process (bench_er.py --mode bare). Not counted in the
+    bare figure: reading staging, the features, and writing anything back.
+    """
+    from entity_resolution import rules
+    from entity_resolution.pipeline import KINDS, _read_bulk
 
-    scratch.mkdir(parents=True, exist_ok=True)
-    mentions = pd.read_sql("select * from staging.person_mention", engine)
-    for col in ("disability_category", "disability_level", "birth_year_min", "birth_year_max"):
-        mentions[col] = mentions[col].astype("Int64")
-    prepare_persons(mentions).to_parquet(scratch / "features.parquet", index=False)
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_er.py"), "--mode", "bare",
-                           "--path", str(scratch), "--engine", er_engine],
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if proc.returncode:
-        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["mentions"] = len(mentions)
-    return result
+    out: dict = {}
+    for kind in ("person", "employer"):
+        spec = KINDS[kind]
+        path = scratch / kind
+        path.mkdir(parents=True, exist_ok=True)
+        with engine.connect() as conn:
+            mentions = _read_bulk(conn, f"SELECT {', '.join(spec.columns)} FROM {spec.staging}")
+        features = spec.prepare(mentions)
+        features[rules.profile(kind).model_columns].to_parquet(path / "features.parquet",
+                                                               index=False)
+        proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_er.py"), "--mode",
+                               "bare", "--kind", kind, "--path", str(path), "--engine", er_engine],
+                              capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if proc.returncode:
+            out[kind] = {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
+            continue
+        out[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+        out[kind]["mentions"] = len(mentions)
+    return out
 
 
 def generate(persons: int, seed: int, root: Path, as_of: str = "202610") -> float:
@@ -235,8 +248,8 @@ def generate(persons: int, seed: int, root: Path, as_of: str = "202610") -> floa
 
 
 def province(persons: int, seed: int, work: Path, *, floor: bool, splink: bool, rerun: bool,
-             month: bool, er_engine: str, reuse: bool = False) -> dict:
-    """Generate, run, measure; the database is dropped afterwards."""
+             month: bool, er_engine: str, reuse: bool = False, keep_db: bool = False) -> dict:
+    """Generate, run, measure; the database is dropped afterwards (unless `keep_db`)."""
     import sqlalchemy as sa
 
     result: dict = {"persons": persons, "seed": seed, "load_average": os.getloadavg()}
@@ -277,9 +290,10 @@ def province(persons: int, seed: int, work: Path, *, floor: bool, splink: bool, 
                 result["copy_floor"]["landing_vs_floor"] = round(load / max(result["copy_floor"]["seconds"], 0.01), 1)
         if splink:
             phase("bare_splink", lambda: bare_splink(engine, work / "er", er_engine))
-            ours = result["full"]["steps"].get("resolve persons", {}).get("seconds")
-            if ours and "seconds" in result["bare_splink"]:
-                result["bare_splink"]["resolve_vs_bare"] = round(ours / result["bare_splink"]["seconds"], 2)
+            for kind, bare in result["bare_splink"].items():
+                ours = result["full"]["steps"].get(f"resolve {kind}s", {}).get("seconds")
+                if ours and isinstance(bare, dict) and "seconds" in bare:
+                    bare["resolve_vs_bare"] = round(ours / bare["seconds"], 2)
         if rerun:
             result["rerun"] = run_pipeline(env, work / "rerun.log")
             result["rerun"]["share_of_full"] = round(result["rerun"]["seconds"] / result["full"]["seconds"], 3)
@@ -292,8 +306,11 @@ def province(persons: int, seed: int, work: Path, *, floor: bool, splink: bool, 
         (work / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        if keep_db:
+            result["database"] = name
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
         admin.dispose()
     result["load_average_after"] = os.getloadavg()
     return result
@@ -365,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="stages under this many seconds at the big size are not judged")
     parser.add_argument("--keep", type=Path, default=None,
                         help="work folder to keep; a province already generated there (p/, p2/) is reused")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="keep the run's database (its name is in the result) to rerun stages on it")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="quotalink-province-"))
     try:
@@ -384,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if bad or small["full"]["rc"] or big["full"]["rc"] else 0
         result = province(args.persons, args.seed, work, floor=not args.no_floor,
                           splink=not args.no_splink, rerun=not args.no_rerun,
-                          month=not args.no_month, er_engine=args.er_engine, reuse=args.keep is not None)
+                          month=not args.no_month, er_engine=args.er_engine, reuse=args.keep is not None,
+                          keep_db=args.keep_db)
         if args.json:
             print(json.dumps(result, ensure_ascii=False, indent=2))
         else:

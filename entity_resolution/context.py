@@ -78,31 +78,41 @@ def build_context(registrations: pd.DataFrame, person_xref: pd.DataFrame,
         ctx.months_of[(employer_source, employer_key)] = months
         ctx.employments.setdefault(pid, []).append((employer_source, employer_key, *months))
 
-    for r in registrations.itertuples(index=False):
-        region = region_from_text(r.office) if isinstance(r.office, str) else None
+    # Column lists, not itertuples: these loops run once per row of large tables.
+    hukou = (registrations["hukou_region_code"].tolist() if "hukou_region_code" in registrations
+             else [None] * len(registrations))
+    for reg, office, start, end, home in zip(
+            registrations["registration_id"].tolist(), registrations["office"].tolist(),
+            registrations["start_date"].tolist(), registrations["end_date"].tolist(), hukou,
+            strict=True):
+        region = region_from_text(office) if isinstance(office, str) else None
         if region:
-            ctx.office_region[r.registration_id] = region
-        if isinstance(getattr(r, "hukou_region_code", None), str):
-            ctx.hukou_region[r.registration_id] = r.hukou_region_code
-        employ("employment_service", r.registration_id, "employment_service",
-               r.registration_id, _months(r.start_date, r.end_date))
-    for r in declared.itertuples(index=False):
-        year = pd.to_numeric(r.declaration_year, errors="coerce")
+            ctx.office_region[reg] = region
+        if isinstance(home, str):
+            ctx.hukou_region[reg] = home
+        employ("employment_service", reg, "employment_service", reg, _months(start, end))
+    years = pd.to_numeric(declared["declaration_year"], errors="coerce").tolist()
+    for record, declaration, year, start, end in zip(
+            declared["employee_record_id"].tolist(), declared["declaration_id"].tolist(), years,
+            declared["contract_start"].tolist(), declared["contract_end"].tolist(), strict=True):
         if pd.isna(year):
             continue
         year = int(year)
-        span = _months(r.contract_start, r.contract_end) or (year * 100 + 1, year * 100 + 12)
+        span = _months(start, end) or (year * 100 + 1, year * 100 + 12)
         first, last = max(span[0], year * 100 + 1), min(span[1], year * 100 + 12)
         if first <= last:
-            employ("quota", r.employee_record_id, "quota", r.declaration_id, (first, last))
-    for r in contributions.itertuples(index=False):
-        employ("hr", r.person_key, "hr", r.employer_key, _months(r.first, r.last))
-    for r in civil_service.itertuples(index=False):
-        year = pd.to_numeric(r.year, errors="coerce")
+            employ("quota", record, "quota", declaration, (first, last))
+    for person, employer, first, last in zip(
+            contributions["person_key"].tolist(), contributions["employer_key"].tolist(),
+            contributions["first"].tolist(), contributions["last"].tolist(), strict=True):
+        employ("hr", person, "hr", employer, _months(first, last))
+    years = pd.to_numeric(civil_service["year"], errors="coerce").tolist()
+    for staff, joined_on, year in zip(civil_service["staff_key"].tolist(),
+                                      civil_service["joined_on"].tolist(), years, strict=True):
         last = int(year) * 100 + 12 if not pd.isna(year) else None
-        joined = _month(r.joined_on)
+        joined = _month(joined_on)
         if last is not None:
-            employ("org", r.staff_key, "org", r.staff_key, (joined or last, last))
+            employ("org", staff, "org", staff, (joined or last, last))
     return ctx
 
 
@@ -183,10 +193,11 @@ def link_by_context(features: pd.DataFrame, ctx: EmployerContext,
     def vetoed(i: int, org: str) -> bool:
         return any(orgs[j] == org for j in veto.get(i, ()))
 
+    sources, source_keys = features["source"].tolist(), features["source_key"].tolist()
     for i in range(len(features)):
         if orgs[i] is not None:
             continue
-        source, key = features["source"].iat[i], features["source_key"].iat[i]
+        source, key = sources[i], source_keys[i]
         if source not in _SAME_ROW_SOURCES:
             continue
         core = cores[i]

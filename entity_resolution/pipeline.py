@@ -115,15 +115,21 @@ def _golden_persons(features: pd.DataFrame, certificates: pd.DataFrame
     # Gender and birth date follow from a valid ID where no source gave them.
     need = golden["id_number"].notna() & (golden["gender"].isna() | golden["birth_date"].isna())
     derived = {a: np.zeros(len(golden), dtype=bool) for a in ("gender", "birth_date")}
-    for i in np.flatnonzero(need.to_numpy()):
-        parsed = normalise_id(golden.at[i, "id_number"])
-        if golden.at[i, "gender"] is None or pd.isna(golden.at[i, "gender"]):
-            golden.at[i, "gender"] = parsed.gender
-            derived["gender"][i] = parsed.gender is not None
-        if golden.at[i, "birth_date"] is None or pd.isna(golden.at[i, "birth_date"]):
-            golden.at[i, "birth_date"] = (parsed.birth_date.isoformat()
-                                          if parsed.birth_date else None)
-            derived["birth_date"][i] = parsed.birth_date is not None
+    rows = np.flatnonzero(need.to_numpy())
+    if len(rows):
+        # On plain lists: a cell-by-cell .at on the frame costs more than parsing the IDs.
+        gender, birth = golden["gender"].tolist(), golden["birth_date"].tolist()
+        for i, idn in zip(rows.tolist(), golden["id_number"].iloc[rows].tolist(), strict=True):
+            parsed = normalise_id(idn)
+            if gender[i] is None or pd.isna(gender[i]):
+                gender[i] = parsed.gender
+                derived["gender"][i] = parsed.gender is not None
+            if birth[i] is None or pd.isna(birth[i]):
+                birth[i] = parsed.birth_date.isoformat() if parsed.birth_date else None
+                derived["birth_date"][i] = parsed.birth_date is not None
+        golden["gender"] = pd.Series(gender, index=golden.index, dtype=golden["gender"].dtype)
+        golden["birth_date"] = pd.Series(birth, index=golden.index,
+                                         dtype=golden["birth_date"].dtype)
     for col in ("disability_category", "disability_level"):
         golden[col] = pd.to_numeric(golden[col], errors="coerce").astype("Int64")
     return golden, attribute_sources(features, winners, PERSON_ATTRIBUTES,
@@ -509,9 +515,13 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
         conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, {edge_table}, "
                              f"{source_table}"))
         copy_frame(conn, kind.golden, golden)
-        copy_frame(conn, kind.xref, xref)
+        copy_frame_arrow(conn, kind.xref, xref)  # text and a float: Arrow writes it faster
         if attr_sources is not None:
             copy_frame_arrow(conn, source_table, attr_sources)
+        # Statistics of the tables just replaced, before the statements below read them:
+        # estimated from the truncated tables, a join over the xref takes a nested loop of
+        # index scans per employer (seconds at 60k persons, superlinear beyond).
+        conn.execute(sa.text(f"ANALYZE {kind.golden}, {kind.xref}"))
         edges_s = time.perf_counter()
         if match_edges is not None:
             copy_frame_arrow(conn, edge_table, match_edges)

@@ -121,14 +121,14 @@ def _resolve_centuries(id_keys: list, raw_ids: list, df: pd.DataFrame) -> None:
     Widening assumes 19xx; where 18-digit mentions hold exactly one ID with the same
     15-digit form (born 20xx), that ID is the person's. Birth dates follow the key.
     """
+    legacy = [_is_legacy(raw) for raw in raw_ids]
     by_legacy: dict[str, set[str]] = {}
-    for key, raw in zip(id_keys, raw_ids, strict=True):
-        if key is not None and not _is_legacy(raw):
-            by_legacy.setdefault(_legacy_form(key), set()).add(key)
+    # Each distinct 18-digit key once (a person's mentions repeat it).
+    for key in {k for k, old in zip(id_keys, legacy, strict=True) if k is not None and not old}:
+        by_legacy.setdefault(_legacy_form(key), set()).add(key)
     births = df["birth_date"].astype("object").tolist()
-    for i, (key, raw) in enumerate(zip(id_keys, raw_ids, strict=True)):
-        if key is None or not _is_legacy(raw):
-            continue
+    for i in [i for i, old in enumerate(legacy) if old and id_keys[i] is not None]:
+        key = id_keys[i]
         candidates = by_legacy.get(_legacy_form(key), set())
         if len(candidates) == 1 and key not in candidates:
             id_keys[i] = next(iter(candidates))
@@ -198,9 +198,10 @@ def prepare_employers(mentions: pd.DataFrame) -> pd.DataFrame:
     df.insert(0, "unique_id", range(len(df)))
     for col in ("source", "source_key", "name", "uscc", "org_code", "region_code", "unit_type"):
         df[col] = _text(df[col])
-    df["name"] = _strings([normalise_employer_name(v) for v in df["name"].tolist()])
+    # An employer's name and codes repeat across its mentions: each value is read once.
+    df["name"] = _strings(_per_unique(df["name"], normalise_employer_name))
     raw_uscc = df["uscc"].tolist()
-    df["uscc"] = _strings([normalise_uscc(v) for v in raw_uscc])
+    df["uscc"] = _strings(_per_unique(df["uscc"], normalise_uscc))
     # An old 9-character code typed into the credit-code column is still an org code.
     given_org = [normalise_org_code(o) or normalise_org_code(u)
                  for o, u in zip(df["org_code"].tolist(), raw_uscc, strict=True)]

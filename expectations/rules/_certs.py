@@ -6,6 +6,7 @@ import pandas as pd
 
 from expectations.rules.base import DECL, RuleContext, iso
 
+# Ordered: the evidence lists a person's certificates in this order, whatever the plan.
 CERT_SQL = f"""
 select d.employee_record_id, c.cert_number, c.disability_category, c.disability_level,
        c.issued_on, c.valid_until, c.status, c.cancelled_on, c.cancel_reason
@@ -13,6 +14,7 @@ from (select distinct employee_record_id, person_id from {DECL}
       where employee_record_id = any(:ids)) d
 join core.person_xref px on px.person_id = d.person_id and px.source = 'disability_registry'
 join staging.certificate c on c.cert_number = px.source_key
+order by d.employee_record_id, c.cert_number
 """
 
 INVALID_STATUSES = ("cancelled", "moved_out")

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from quotalink.standardise._text import BAD_VALUE, fold, read_table, strip_spaces, to_simplified
 from quotalink.standardise.regions import city_names
@@ -165,6 +165,16 @@ def _split_branch(name: str) -> tuple[str, str | None]:
 
 def employer_name_key(name: object) -> EmployerNameKey:
     """Core trade name, city named, branch marker and label of an employer name."""
+    # An employer's name repeats across its mentions and years: each text is read once.
+    return _name_key_of_text(name) if isinstance(name, str) else _name_key(name)
+
+
+@lru_cache(maxsize=200_000)
+def _name_key_of_text(name: str) -> EmployerNameKey:
+    return _name_key(name)
+
+
+def _name_key(name: object) -> EmployerNameKey:
     try:
         text = normalise_employer_name(name)
         if text is None:
@@ -202,6 +212,15 @@ def employer_name_key(name: object) -> EmployerNameKey:
 
 def legal_form(name: object) -> str | None:
     """The legal form an employer name ends with ('有限责任公司'), branch part ignored."""
+    return _legal_form_of_text(name) if isinstance(name, str) else _legal_form(name)
+
+
+@lru_cache(maxsize=200_000)
+def _legal_form_of_text(name: str) -> str | None:
+    return _legal_form(name)
+
+
+def _legal_form(name: object) -> str | None:
     try:
         text = normalise_employer_name(name)
         if text is None:

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum.cn import ric
 
@@ -12,6 +14,7 @@ ID_QUALITIES = ("valid", "from_15", "from_cert", "bad_check", "excel_damaged", "
                 "missing")
 
 _ID18 = re.compile(r"^\d{17}[\dX]$")
+_CHECK_CHARACTERS = frozenset("0123456789X")
 _ID15 = re.compile(r"^\d{15}$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d{1,2}$")
 _DECIMAL = re.compile(r"^(\d{15,18})\.0+$")
@@ -52,7 +55,8 @@ def _clean(raw: object) -> str | None:
             return None
         # Excel stored the ID as a float: the digits beyond ~15 are already lost.
         return "E" if raw >= 1e16 else str(int(raw)) if raw.is_integer() else None
-    text = fold(raw)
+    # NFKC leaves ASCII as it is: most values skip the Unicode folding.
+    text = raw if isinstance(raw, str) and raw.isascii() else fold(raw)
     if text is None:
         return None
     text = strip_spaces(text).upper().replace("-", "")
@@ -65,7 +69,20 @@ def _birth_date(digits: str) -> dt.date | None:
         born = dt.date(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]))
     except ValueError:
         return None
-    return born if _MIN_BIRTH <= born <= dt.date.today() else None
+    return born if _MIN_BIRTH <= born <= _today() else None
+
+
+_TODAY: list = [None, 0.0]  # today's date, and the clock time it ends at
+
+
+def _today() -> dt.date:
+    """dt.date.today(), looked up again only once the day is over (called per ID read)."""
+    now = time.time()
+    if now >= _TODAY[1]:
+        today = dt.date.today()
+        _TODAY[:] = [today, dt.datetime.combine(today + dt.timedelta(days=1),
+                                                dt.time()).timestamp()]
+    return _TODAY[0]
 
 
 def check_character(core17: str) -> str:
@@ -95,6 +112,12 @@ def looks_float_damaged(text: str) -> bool:
 
 def _from_18(text: str, quality: str) -> IdResult:
     """Judge an 18-character candidate (digits + check character)."""
+    # A person's ID is read from every one of their mentions: each is judged once a day.
+    return _judged_18(text, quality, _today())
+
+
+@lru_cache(maxsize=500_000)
+def _judged_18(text: str, quality: str, _today: dt.date) -> IdResult:
     if check_character(text[:17]) != text[17]:
         return _DAMAGED if looks_float_damaged(text) else _BAD_CHECK
     born = _birth_date(text)
@@ -107,6 +130,9 @@ def _from_18(text: str, quality: str) -> IdResult:
 def normalise_id(raw: object) -> IdResult:
     """Standardise a resident ID number as typed in any source; never raises."""
     try:
+        if type(raw) is str and len(raw) == 18 and raw.isascii() and raw[:17].isdigit() \
+                and raw[17] in _CHECK_CHARACTERS:
+            return _from_18(raw, "valid")  # already clean: what the general path gives
         if is_missing(raw):
             return _MISSING
         text = _clean(raw)
@@ -222,8 +248,19 @@ def id_head14(raw: object) -> str | None:
 
 def normalise_cert(raw: object) -> str | None:
     """Standardise a disability certificate number (20–22 chars starting with a valid ID)."""
+    # A certificate number is read from each of its holder's mentions: each text once.
+    return _cert_of_text(raw, _today()) if isinstance(raw, str) else _normalise_cert(raw)
+
+
+@lru_cache(maxsize=500_000)
+def _cert_of_text(raw: str, _on: dt.date) -> str | None:
+    return _normalise_cert(raw)
+
+
+def _normalise_cert(raw: object) -> str | None:
     try:
-        text = fold(raw)
+        # NFKC leaves ASCII as it is: most values skip the Unicode folding.
+        text = raw if isinstance(raw, str) and raw.isascii() and raw.strip() else fold(raw)
         if text is None:
             return None
         text = strip_spaces(text).upper()

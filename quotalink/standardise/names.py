@@ -35,9 +35,20 @@ def name_pinyin(name: object) -> str | None:
 
 @lru_cache(maxsize=200_000)
 def _pinyin(text: str) -> str | None:
+    # lazy_pinyin segments its input (phrases first) and converts each word; most of its
+    # cost is per call, so each word of the name is converted once and then remembered.
+    # Same result: a word the segmenter returned segments to itself.
+    from pypinyin.seg.simpleseg import seg
+
+    parts = [part for word in seg(text) for part in _word_pinyin(word)]
+    return " ".join(part.lower() for part in parts if part.strip()) or None
+
+
+@lru_cache(maxsize=100_000)
+def _word_pinyin(word: str) -> tuple[str, ...]:
     from pypinyin import lazy_pinyin
 
-    return " ".join(part.lower() for part in lazy_pinyin(text) if part.strip()) or None
+    return tuple(lazy_pinyin(word))
 
 
 def normalise_gender(raw: object) -> str | None:
