@@ -19,7 +19,7 @@ CONSOLE_APPENDS = ("core.link_override",)
 # Console tables it also updates (sign-out and idle timeout end a session on the server).
 CONSOLE_UPDATES = ("review.session",)
 # Accounts are made by operators (`quotalink users`); the queue by review.refresh_flag_queue().
-CONSOLE_NO_APPEND = ("review.account", "review.flag_queue", "review.queue_state")
+CONSOLE_NO_APPEND = ("review.account", "review.flag_queue", "review.flag_queue_count", "review.queue_state")
 # The mentions as delivered, read for a flag already found in scope (no RLS on staging).
 CONSOLE_STAGING_READS = ("staging.person_mention", "staging.employer_mention")
 CITY_SETTING = "quotalink.city_code"
