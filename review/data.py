@@ -298,10 +298,10 @@ def employer_mentions(conn: Connection, employer_id: str) -> list[dict]:
 
 
 def other_flags(conn: Connection, f: dict) -> list[dict]:
-    """Flags of the same person or employer (in scope)."""
+    """Flags of the same person or employer (in scope), from the queue (with their status)."""
     rows = conn.execute(sa.text(f"""
-        select f.flag_id, f.rule, f.year, f.severity, f.active, {STATUS} as status
-        from mart.anomaly_flag f {DECISION_LATERAL} {ASSIGNEE_LATERAL}
+        select f.flag_id, f.rule, f.year, f.severity, f.active, f.status
+        from review.flag_queue f
         where (f.person_id = :p or f.employer_id = :e) and f.flag_id <> :f
         order by f.year desc, {SEVERITY_RANK}, f.flag_id limit 50"""),
         {"p": f["person_id"] or "", "e": f["employer_id"], "f": f["flag_id"]})

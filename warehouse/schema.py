@@ -641,6 +641,8 @@ flag_queue = Table(
 )
 Index("ix_flag_queue_rank", flag_queue.c.active.desc(), flag_queue.c.rank)
 Index("ix_flag_queue_city", flag_queue.c.city_code, flag_queue.c.active.desc(), flag_queue.c.rank)
+Index("ix_flag_queue_person", flag_queue.c.person_id)  # a case's other flags
+Index("ix_flag_queue_employer", flag_queue.c.employer_id)
 # Flags of the queue per group and status (the console's totals: a sum over a few thousand
 # rows, not a count over every flag); rebuilt with the queue, kept by each decision.
 flag_queue_count = Table(

@@ -18,6 +18,8 @@ alter table review.flag_queue add column decision_id bigint;
 create table review.flag_queue_count (
     city_code text, rule text not null, year integer not null, severity text not null,
     active boolean not null, status text not null, flags bigint not null);
+create index ix_flag_queue_person on review.flag_queue (person_id);
+create index ix_flag_queue_employer on review.flag_queue (employer_id);
 create index ix_flag_queue_count on review.flag_queue_count (city_code, rule, year, severity, active, status)
 """
 
