@@ -6,7 +6,6 @@ import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -80,32 +79,110 @@ def serve(url: str, port: int, workers: int) -> None:
                 port=port, log_level="warning", access_log=False)
 
 
-def measure(base: str, user: str, paths: list[str], threads: int, per_thread: int) -> list[float]:
-    """Latencies (ms) of per_thread requests in each of `threads` concurrent sessions."""
+def login(base: str, user: str) -> str:
+    """A session cookie of the user (signed in through the API, as a browser would)."""
     import httpx
 
+    r = httpx.post(base + "/api/login", json={"username": user, "password": PASSWORD}, timeout=60)
+    assert r.status_code == 200, r.status_code
+    return r.cookies["ql_session"]
+
+
+async def _session(host: str, port: int, cookie: str, paths: list[str], n: int, seed: int,
+                   out: list[float]) -> None:
+    """One user: a keep-alive connection, n requests one after the other (closed loop)."""
+    import asyncio
+
+    rnd = random.Random(seed)
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for _ in range(n):
+            path = rnd.choice(paths)
+            t0 = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nCookie: ql_session={cookie}\r\n\r\n"
+                         .encode())
+            status = int((await reader.readline()).split()[1])
+            length = None
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            assert length is not None and status == 200, (path, status)
+            await reader.readexactly(length)
+            out.append((time.perf_counter() - t0) * 1000)
+    finally:
+        writer.close()
+
+
+def measure(base: str, cookies: list[str], paths: list[str], per_user: int) -> list[float]:
+    """Latencies (ms) of per_user requests by each of len(cookies) concurrent users.
+
+    The client is one asyncio loop writing raw HTTP/1.1 on keep-alive connections: it shares
+    the machine's cores with the server, and a thread per user (httpx) would take a large
+    share of them (its CPU is reported apart)."""
+    import asyncio
+
     out: list[float] = []
-    lock = threading.Lock()
+    host, port = base.removeprefix("http://").split(":")
 
-    def worker(seed: int) -> None:
-        rnd = random.Random(seed)
-        with httpx.Client(base_url=base, timeout=60) as c:
-            assert c.post("/api/login", json={"username": user, "password": PASSWORD}).status_code == 200
-            mine = []
-            for _ in range(per_thread):
-                t0 = time.perf_counter()
-                r = c.get(rnd.choice(paths))
-                mine.append((time.perf_counter() - t0) * 1000)
-                assert r.status_code == 200, r.status_code
-            with lock:
-                out.extend(mine)
+    async def run() -> None:
+        await asyncio.gather(*(_session(host, int(port), c, paths, per_user, i, out)
+                               for i, c in enumerate(cookies)))
 
-    ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    asyncio.run(run())
     return out
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) of live processes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants (uvicorn's supervisor and workers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            todo += [int(c) for t in Path(f"/proc/{p}/task").iterdir()
+                     for c in (t / "children").read_text().split()]
+        except FileNotFoundError:
+            pass
+    return out
+
+
+class CpuMeter:
+    """CPU seconds spent by the server processes, the database's backends and this client."""
+
+    def __init__(self, server_pid: int, engine: sa.Engine, database: str) -> None:
+        self.server_pid, self.engine, self.database = server_pid, engine, database
+
+    def sample(self) -> tuple[float, dict[int, float], float, int]:
+        """(server CPU, CPU of each live backend, client CPU, sessions opened so far)."""
+        with self.engine.connect() as conn:
+            backends = conn.execute(sa.text(
+                "select pid from pg_stat_activity where datname = :d and pid <> pg_backend_pid()"),
+                {"d": self.database}).scalars().all()
+            sessions = conn.execute(sa.text(
+                "select sessions from pg_stat_database where datname = :d"), {"d": self.database}).scalar()
+        return (_cpu_of(_tree(self.server_pid)), {b: _cpu_of([b]) for b in backends},
+                time.process_time(), sessions)
+
+    @staticmethod
+    def per_request(a: tuple, b: tuple, n: int) -> tuple[float, float, float, int]:
+        """CPU ms per request of server, backends, client between samples a and b, and the
+        sessions opened in between. A backend that exited in between is not counted: with
+        new sessions > 0 the backends' figure is a lower bound."""
+        pg = sum(cpu - a[1].get(pid, 0.0) for pid, cpu in b[1].items())
+        return ((b[0] - a[0]) * 1000 / n, pg * 1000 / n, (b[2] - a[2]) * 1000 / n, b[3] - a[3])
 
 
 def p95(xs: list[float]) -> float:
@@ -154,18 +231,26 @@ def main() -> int:
                 "where api.city_of(e.region_code) = '3701' order by random() limit 200")).scalars().all()
             all_flags = conn.execute(sa.text(
                 "select flag_id from mart.anomaly_flag order by random() limit 200")).scalars().all()
-        engine.dispose()
+        meter = CpuMeter(child.pid, engine, name)
         queue = ["/", "/?page=2", "/?rule=BELOW_MIN_WAGE", "/?severity=high&year=2024", "/?status=all"]
-        print(f"{'user':16} {'page':6} {'users':>5} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}")
+        print("load average before:", open("/proc/loadavg").read().split()[:3])
+        print(f"{'user':16} {'page':6} {'users':>5} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} "
+              f"{'server':>7} {'pg':>6} {'client':>7} {'conns':>5}")
+        print("(server, pg = the database's backends, client: CPU ms per request; conns: new "
+              "database sessions during the run)")
         for user, flags in (("bench_province", all_flags), ("bench_city", city_flags)):
             cases = [f"/flags/{f}" for f in flags]
-            measure(base, user, queue + cases[:5], 1, 10)  # warm-up
+            cookies = [login(base, user) for _ in range(args.users)]
+            measure(base, cookies, queue + cases[:5], 2)  # warm-up: every connection of the pools
             for kind, paths in (("queue", queue), ("case", cases)):
                 for users, per in ((1, args.requests), (args.users, args.per_user)):
-                    xs = measure(base, user, paths, users, per)
+                    before = meter.sample()
+                    xs = measure(base, cookies[:users], paths, per)
+                    srv, pg, cli, new = meter.per_request(before, meter.sample(), len(xs))
                     print(f"{user:16} {kind:6} {users:>5} {len(xs):>8} {statistics.median(xs):>8.1f} "
-                          f"{p95(xs):>8.1f}", flush=True)
-        print("load average:", open("/proc/loadavg").read().split()[:3])
+                          f"{p95(xs):>8.1f} {srv:>7.1f} {pg:>6.1f} {cli:>7.1f} {new:>5}", flush=True)
+        engine.dispose()
+        print("load average after:", open("/proc/loadavg").read().split()[:3])
     finally:
         if child:
             child.terminate()

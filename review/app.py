@@ -5,9 +5,11 @@ import io
 import json
 import logging
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -38,6 +40,16 @@ class Problem(Exception):
         self.status, self.key = status, key
 
 
+class _Templates(jinja2.Environment):
+    """Jinja2 reading a dict's keys first: rows are dicts, and the default (attribute, then
+    key) raises and catches an AttributeError for every cell of a 50-row page."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def _int(value: str | None, lo: int = 1, hi: int = 10**6) -> int | None:
     """A bounded integer from a query parameter (anything else: None)."""
     if value is None or not value.strip().lstrip("-").isdigit() or len(value) > 9:
@@ -53,7 +65,8 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
     queue was built, and rebuilds it if so (one count over the flags).
     """
     app = FastAPI(title="QuotaLink console API", docs_url=None, redoc_url=None, openapi_url=None)
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = Jinja2Templates(env=_Templates(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+                                               autoescape=jinja2.select_autoescape(), auto_reload=False))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     scope = security.Scope(engine, role_prefix)
     cities = city_codes()
@@ -124,6 +137,23 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
         if roles and user.role not in roles:
             raise Problem(403, "forbidden")
         return user
+
+    @contextmanager
+    def page_scope(request: Request, roles: tuple[str, ...], page: bool = True):
+        """(conn, user) in one transaction for the whole request (session lookup included);
+        no session: a redirect to sign in (pages) or 401 (API) instead of the user."""
+        with scope.session(request.cookies.get(security.SESSION_COOKIE), idle_minutes) as (conn, user):
+            if user is None:
+                if not page:
+                    raise Problem(401, "signin")
+                from urllib.parse import urlencode
+
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                yield conn, RedirectResponse("/login?" + urlencode({"next": security.safe_next(target)}), 303)
+                return
+            if user.role not in roles:
+                raise Problem(403, "forbidden")
+            yield conn, user
 
     async def form_of(request: Request) -> dict[str, str]:
         form = await request.form()
@@ -222,14 +252,13 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
 
     @app.get("/", response_class=HTMLResponse)
     def queue_page(request: Request):
-        user = page_user(request, ("viewer", "auditor", "supervisor"))
-        if isinstance(user, RedirectResponse):
-            return user
-        f = filters_of(request, user)
-        if f.q and data.ID_NUMBER.match(f.q):
-            f.q = None  # an ID number is looked up only through POST /search
-        page = _int(request.query_params.get("page")) or 1
-        with scope.connect(user) as conn:
+        with page_scope(request, ("viewer", "auditor", "supervisor")) as (conn, user):
+            if isinstance(user, RedirectResponse):
+                return user
+            f = filters_of(request, user)
+            if f.q and data.ID_NUMBER.match(f.q):
+                f.q = None  # an ID number is looked up only through POST /search
+            page = _int(request.query_params.get("page")) or 1
             fresh(conn)
             rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
             facets = data.facets(conn)
@@ -308,10 +337,9 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
 
     @app.get("/flags/{flag_id}", response_class=HTMLResponse)
     def case_page(request: Request, flag_id: str):
-        user = page_user(request, ("viewer", "auditor", "supervisor"))
-        if isinstance(user, RedirectResponse):
-            return user
-        with scope.connect(user) as conn:
+        with page_scope(request, ("viewer", "auditor", "supervisor")) as (conn, user):
+            if isinstance(user, RedirectResponse):
+                return user
             fresh(conn)
             c = case(conn, user, flag_id[:100], client(request))
             nxt = data.next_flag(conn, flag_id, user.city_code)
@@ -548,12 +576,11 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
 
     @app.get("/api/flags")
     def api_flags(request: Request):
-        user = require(request, ("viewer", "auditor", "supervisor"))
-        f = filters_of(request, user)
-        if not request.query_params.get("status"):
-            f.status = None
-        page = _int(request.query_params.get("page")) or 1
-        with scope.connect(user) as conn:
+        with page_scope(request, ("viewer", "auditor", "supervisor"), page=False) as (conn, user):
+            f = filters_of(request, user)
+            if not request.query_params.get("status"):
+                f.status = None
+            page = _int(request.query_params.get("page")) or 1
             fresh(conn)
             rows, counts = data.queue(conn, f, page, user.sees_clear, cache=counts_cache)
             log_list(conn, user, f, page, rows, client(request))
@@ -562,8 +589,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
 
     @app.get("/api/flags/{flag_id}")
     def api_flag(request: Request, flag_id: str):
-        user = require(request, ("viewer", "auditor", "supervisor"))
-        with scope.connect(user) as conn:
+        with page_scope(request, ("viewer", "auditor", "supervisor"), page=False) as (conn, user):
             c = case(conn, user, flag_id[:100], client(request))
             log_view(conn, user, c, client(request))
         c.pop("edges", None)
@@ -602,7 +628,22 @@ def app_from_environment() -> FastAPI:
     from warehouse.db import get_engine
 
     settings = load_settings()
-    return create_app(get_engine(settings), role_prefix=settings.role_prefix)
+    return create_app(console_engine(get_engine(settings)), role_prefix=settings.role_prefix)
+
+
+# Sync endpoints run on AnyIO's pool of 40 threads. QueuePool keeps only pool_size idle
+# connections and closes the rest on return: under 20 concurrent users the default (5) closes
+# and reopens connections all the time, and each new backend re-reads the catalogs and
+# recompiles the RLS functions (≈ 10–30 ms of server CPU).
+POOL_SIZE, MAX_OVERFLOW = 20, 20
+
+
+def console_engine(engine: Engine) -> Engine:
+    """An engine on the same database with a pool sized for the console's threads."""
+    import sqlalchemy as sa
+
+    return sa.create_engine(engine.url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
+                            pool_pre_ping=True)
 
 
 def _cell(value: Any) -> Any:

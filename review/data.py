@@ -119,7 +119,7 @@ def _where(f: Filters, with_status: bool = True) -> tuple[str, dict[str, Any]]:
         p["like"] = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         p["qexact"] = f.q
     if with_status and f.status:
-        conds.append(f"({STATUS}) = :status")
+        conds.append("f.status = :status")
         p["status"] = f.status
     return " and ".join(conds), p
 
@@ -130,8 +130,8 @@ def refresh_queue(conn: Connection) -> bool:
 
 
 class CountCache:
-    """Counts per status by scope and filters, kept a few seconds: paging through a queue of
-    100,000 flags need not count them on every page. Cleared by every decision."""
+    """Counts per status of a search, an assignee or a person, kept a few seconds: paging
+    through its results need not count them on every page. Cleared by every decision."""
 
     def __init__(self, seconds: float = 5.0) -> None:
         self.seconds = seconds
@@ -153,11 +153,15 @@ class CountCache:
 def queue(conn: Connection, f: Filters, page: int, clear: bool, limit: int = PAGE_SIZE,
           cache: CountCache | None = None) -> tuple[list[dict], dict[str, int]]:
     """One page of the queue and the counts per status (of the filters but the status)."""
-    where, p = _where(f)
+    counts = queue_counts(conn, f, cache)
     page = max(1, page)
+    total = counts.get(f.status, 0) if f.status else sum(counts.values())
+    if total <= (page - 1) * limit:
+        return [], counts  # past the end (or nothing matches): no walk through the whole queue
+    where, p = _where(f)
     rows = conn.execute(sa.text(f"""
         select f.flag_id, f.rule, f.year, f.severity, f.score, f.active, f.person_id, f.employer_id,
-               f.employer_name, f.uscc, f.city_code, f.levy_gap, {STATUS} as status, a.assignee,
+               f.employer_name, f.uscc, f.city_code, f.levy_gap, f.status, a.assignee,
                d.reviewer, d.decided_at
         from review.flag_queue f {DECISION_LATERAL} {ASSIGNEE_LATERAL}
         where {where}
@@ -170,26 +174,33 @@ def queue(conn: Connection, f: Filters, page: int, clear: bool, limit: int = PAG
         "where person_id = any(:ids)"), {"ids": [r["person_id"] for r in rows if r["person_id"]]}).all())
     for r in rows:
         r["person_name"] = names.get(r["person_id"])
-    # Totals: every flag of the filters, less those decided (decisions are few next to flags).
+    return rows, counts
+
+
+def queue_counts(conn: Connection, f: Filters, cache: CountCache | None = None) -> dict[str, int]:
+    """Flags of the filters (all but the status) per status, exact.
+
+    Filters of the group columns sum review.flag_queue_count (kept by every decision); a
+    search, an assignee or a person counts the queue's rows, kept a few seconds in `cache`.
+    """
     where_all, p_all = _where(f, with_status=False)
+    if not (f.assignee or f.q or f.person):
+        found = dict(conn.execute(sa.text(
+            f"select f.status, sum(f.flags)::bigint from review.flag_queue_count f where {where_all} "
+            "group by 1"), p_all).all())
+        return {s: found.get(s, 0) for s in STATUSES}
     key = (where_all, tuple(sorted(p_all.items())))
     cached = cache.get(key) if cache else None
     if cached is not None:
-        return rows, cached
+        return cached
     assignee = ASSIGNEE_LATERAL if "a.assignee" in where_all else ""
-    total = conn.execute(sa.text(
-        f"select count(*) from review.flag_queue f {assignee} where {where_all}"), p_all).scalar()
-    decided = dict(conn.execute(sa.text(f"""
-        select {STATUS} as status, count(*)
-        from (select distinct on (r.flag_id) r.flag_id, r.decision, r.stage from review.decision r
-              order by r.flag_id, r.decision_id desc) d
-        join review.flag_queue f on f.flag_id = d.flag_id {assignee}
-        where {where_all} group by 1"""), p_all).all())
-    counts = {s: decided.get(s, 0) for s in STATUSES}
-    counts["open"] = total - sum(counts.values())
+    found = dict(conn.execute(sa.text(
+        f"select f.status, count(*) from review.flag_queue f {assignee} where {where_all} group by 1"),
+        p_all).all())
+    counts = {s: found.get(s, 0) for s in STATUSES}
     if cache:
         cache.put(key, counts)
-    return rows, counts
+    return counts
 
 
 def facets(conn: Connection) -> dict[str, list]:
@@ -338,10 +349,10 @@ def raw_row(conn: Connection, flag_id: str, entity: str, source: str, source_key
 
 
 def other_flags(conn: Connection, f: dict) -> list[dict]:
-    """Flags of the same person or employer (in scope)."""
+    """Flags of the same person or employer (in scope), from the queue (with their status)."""
     rows = conn.execute(sa.text(f"""
-        select f.flag_id, f.rule, f.year, f.severity, f.active, {STATUS} as status
-        from mart.anomaly_flag f {DECISION_LATERAL} {ASSIGNEE_LATERAL}
+        select f.flag_id, f.rule, f.year, f.severity, f.active, f.status
+        from review.flag_queue f
         where (f.person_id = :p or f.employer_id = :e) and f.flag_id <> :f
         order by f.year desc, {SEVERITY_RANK}, f.flag_id limit 50"""),
         {"p": f["person_id"] or "", "e": f["employer_id"], "f": f["flag_id"]})
@@ -391,8 +402,7 @@ def next_flag(conn: Connection, after: str, scope_city: str | None = None) -> st
     city = "and f.city_code = :city" if scope_city else ""
     return conn.execute(sa.text(f"""
         select f.flag_id from review.flag_queue f
-        where f.active and f.flag_id <> :after {city}
-          and not exists (select 1 from review.decision r where r.flag_id = f.flag_id)
+        where f.active and f.flag_id <> :after {city} and f.status = 'open'
         order by f.active desc, f.rank limit 1"""), {"after": after, "city": scope_city}).scalar()
 
 

@@ -100,13 +100,37 @@ class Scope:
         accounts and sessions only; admins get a city no employer has, so no flag is visible.
         """
         with self.engine.begin() as conn:
-            conn.execute(sa.text(f'set local role "{self.console_role}"'))
-            # The RLS subplans inflate cost estimates past JIT's threshold: compiling costs
-            # tens of milliseconds on queries that run in one.
-            conn.execute(sa.text("set local jit = off"))
-            city = "" if user is None else (NO_CITY if user.role == "admin" else (user.city_code or ""))
-            conn.execute(sa.text("select set_config(:k, :v, true)"), {"k": CITY_SETTING, "v": city})
+            self._enter(conn, user)
             yield conn
+
+    @contextmanager
+    def session(self, token: str | None, idle_minutes: int = IDLE_MINUTES):
+        """One transaction for a whole request: (conn, user of the session or None).
+
+        The session is looked up in the province scope (accounts and sessions have no city);
+        the user's city is set before anything else runs, so every later statement of the
+        request is scoped as under ``connect(user)``.
+        """
+        with self.engine.begin() as conn:
+            self._enter(conn, None)
+            user = load_user(conn, token, idle_minutes)
+            if user is not None:
+                conn.execute(sa.text("select set_config(:k, :v, true)"),
+                             {"k": CITY_SETTING, "v": city_setting(user)})
+            yield conn, user
+
+    def _enter(self, conn: Connection, user: User | None) -> None:
+        # One round trip: set_config('role', …, true) is SET LOCAL ROLE (membership checked
+        # the same way). JIT off: the RLS subplans inflate cost estimates past its threshold,
+        # and compiling costs tens of milliseconds on queries that run in one.
+        conn.execute(sa.text("select set_config('role', :r, true), set_config('jit', 'off', true), "
+                             "set_config(:k, :v, true)"),
+                     {"r": self.console_role, "k": CITY_SETTING, "v": city_setting(user)})
+
+
+def city_setting(user: User | None) -> str:
+    """The city GUC of a user: '' (province) without one, a city no employer has for admins."""
+    return "" if user is None else (NO_CITY if user.role == "admin" else (user.city_code or ""))
 
 
 def load_user(conn: Connection, token: str | None, idle_minutes: int = IDLE_MINUTES) -> User | None:

@@ -185,7 +185,14 @@ TABLES: dict[str, tuple[str, dict]] = {
         "active": "Flag still supported by the data", "person_id": "Golden person, if any",
         "employer_id": "Golden employer", "employer_name": "Employer name", "uscc": "Employer's USCC",
         "levy_gap": "Levy at stake (mart.quota_compliance.levy_gap, yuan)",
-        "rank": "Position in queue order (severity, score, levy at stake, flag_id)"}),
+        "rank": "Position in queue order (severity, score, levy at stake, flag_id)",
+        "status": "open, proposed, confirmed, dismissed or escalated (its latest decision)",
+        "decision_id": "Its latest decision, if any"}),
+    "review.flag_queue_count": ("Flags of the console's queue per group and status (its totals; "
+                                "rebuilt with the queue, kept by every decision)", {
+        "city_code": "City of the flags' employer", "rule": "Rule code", "year": "Declaration year",
+        "severity": "high, medium or low", "active": "Flags still supported by the data",
+        "status": "Their status", "flags": "How many"}),
     "review.queue_state": ("What the console's queue was built from (to know when to rebuild it)", {
         "queue": "Queue name", "flag_count": "Flags when built", "flags_seen_at": "Latest last_seen_at then",
         "refreshed_at": "When built"}),

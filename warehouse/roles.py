@@ -19,7 +19,7 @@ CONSOLE_APPENDS = ("core.link_override",)
 # Console tables it also updates (sign-out and idle timeout end a session on the server).
 CONSOLE_UPDATES = ("review.session",)
 # Accounts are made by operators (`quotalink users`); the queue by review.refresh_flag_queue().
-CONSOLE_NO_APPEND = ("review.account", "review.flag_queue", "review.queue_state")
+CONSOLE_NO_APPEND = ("review.account", "review.flag_queue", "review.flag_queue_count", "review.queue_state")
 # The mentions as delivered, read for a flag already found in scope (no RLS on staging).
 CONSOLE_STAGING_READS = ("staging.person_mention", "staging.employer_mention")
 CITY_SETTING = "quotalink.city_code"
@@ -177,11 +177,24 @@ def _columns(conn: Connection, schema: str, table: str) -> set[str]:
 SCOPE = "(select api.visible_cities())"
 # Cast, or `= any((select …))` would read as a quantified subquery instead of an array.
 IN_SCOPE = "(select api.visible_cities())::text[]"
-EMPLOYERS_IN_SCOPE = (f"(select e.employer_id from core.employer e "
-                      f"where api.city_of(e.region_code) = any({IN_SCOPE}))")
-PERSONS_IN_SCOPE = f"(select pc.person_id from core.person_city pc where pc.city_code = any({IN_SCOPE}))"
-FLAGS_IN_SCOPE = (f"(select f.flag_id from mart.anomaly_flag f "
-                  f"where f.employer_id in {EMPLOYERS_IN_SCOPE})")
+
+
+def employer_in_scope(col: str) -> str:
+    """True when the employer `col` names is in a city in scope."""
+    return (f"exists (select 1 from core.employer e where e.employer_id = {col} "
+            f"and api.city_of(e.region_code) = any({IN_SCOPE}))")
+
+
+def person_in_scope(col: str) -> str:
+    """True when the person `col` names has a city in scope (core.person_city)."""
+    return (f"exists (select 1 from core.person_city pc where pc.person_id = {col} "
+            f"and pc.city_code = any({IN_SCOPE}))")
+
+
+def flag_in_scope(col: str) -> str:
+    """True when the flag `col` names is visible: mart.anomaly_flag's own policy (same roles)
+    tests its employer, and repeating the test here would plan it twice per review row."""
+    return f"exists (select 1 from mart.anomaly_flag f where f.flag_id = {col})"
 
 
 def city_predicate(schema: str, table: str, columns: set[str]) -> str | None:
@@ -190,32 +203,37 @@ def city_predicate(schema: str, table: str, columns: set[str]) -> str | None:
     The city of a row is its own city_code where it has one, else its employer's region;
     for person-level rows without an employer,
     the cities of the person (core.person_city: employers that declared them, household
-    registration); for review rows, their flag's employer. Each test is an uncorrelated
-    IN over a key (a hashed semi-join), never a subquery per row. None: no city (the row is
-    visible to province-wide scope only).
+    registration); for review rows, their flag's employer. Each test is an EXISTS correlated
+    by a key: the planner keeps both a probe of the key's index per row and a hashed
+    semi-join, and picks by the rows it expects (a console page reads a few rows by key, an
+    api view scans them all). None: no city (the row is visible to province-wide scope only).
     """
+    row = f"{_q(table)}."  # the policy's own row, named apart from the subqueries' columns
     if (schema, table) == ("core", "link_override"):
         # An override is the city's when the first mention it names belongs to the city.
-        return (f"(entity = 'person' and (source_a, key_a) in (select x.source, x.source_key "
-                f"from core.person_xref x where x.person_id in {PERSONS_IN_SCOPE})) "
-                f"or (entity = 'employer' and (source_a, key_a) in (select x.source, x.source_key "
-                f"from core.employer_xref x where x.employer_id in {EMPLOYERS_IN_SCOPE}))")
+        return (f"(entity = 'person' and exists (select 1 from core.person_xref x "
+                f"where x.source = {row}source_a and x.source_key = {row}key_a "
+                f"and {person_in_scope('x.person_id')})) "
+                f"or (entity = 'employer' and exists (select 1 from core.employer_xref x "
+                f"where x.source = {row}source_a and x.source_key = {row}key_a "
+                f"and {employer_in_scope('x.employer_id')}))")
     if (schema, table) == ("core", "link_override_applied"):
-        return "override_id in (select o.override_id from core.link_override o)"
+        return (f"exists (select 1 from core.link_override o "
+                f"where o.override_id = {row}override_id)")
     if (schema, table) == ("core", "employer") or (schema == "core" and table.startswith("employer_version")):
         return f"api.city_of(region_code) = any({IN_SCOPE})"
     if "city_code" in columns:  # the row names its city (report marts, the console's queue)
         return f"city_code = any({IN_SCOPE})"
     if "employer_id" in columns:
-        return f"employer_id in {EMPLOYERS_IN_SCOPE}"
+        return employer_in_scope(f"{row}employer_id")
     if table.startswith("employer_id_history"):
-        return f"current_id in {EMPLOYERS_IN_SCOPE}"
+        return employer_in_scope(f"{row}current_id")
     if "person_id" in columns:
-        return f"person_id in {PERSONS_IN_SCOPE}"
+        return person_in_scope(f"{row}person_id")
     if table.startswith("person_id_history"):
-        return f"current_id in {PERSONS_IN_SCOPE}"
+        return person_in_scope(f"{row}current_id")
     if "flag_id" in columns:
-        return f"flag_id in {FLAGS_IN_SCOPE}"
+        return flag_in_scope(f"{row}flag_id")
     return None
 
 

@@ -652,10 +652,29 @@ flag_queue = Table(
     Column("uscc", Text),
     Column("levy_gap", Numeric(16, 2)),
     Column("rank", Integer, nullable=False),
+    Column("status", Text, nullable=False, server_default="open"),
+    Column("decision_id", BigInteger),
     schema="review",
 )
 Index("ix_flag_queue_rank", flag_queue.c.active.desc(), flag_queue.c.rank)
 Index("ix_flag_queue_city", flag_queue.c.city_code, flag_queue.c.active.desc(), flag_queue.c.rank)
+Index("ix_flag_queue_person", flag_queue.c.person_id)  # a case's other flags
+Index("ix_flag_queue_employer", flag_queue.c.employer_id)
+# Flags of the queue per group and status (the console's totals: a sum over a few thousand
+# rows, not a count over every flag); rebuilt with the queue, kept by each decision.
+flag_queue_count = Table(
+    "flag_queue_count",
+    metadata,
+    Column("city_code", Text),
+    Column("rule", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("flags", BigInteger, nullable=False),
+    Index("ix_flag_queue_count", "city_code", "rule", "year", "severity", "active", "status"),
+    schema="review",
+)
 queue_state = Table(
     "queue_state",
     metadata,
