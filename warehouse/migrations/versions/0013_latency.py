@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_latency"
-down_revision = "0011_scale"
+down_revision = "0012_rawlink"
 branch_labels = None
 depends_on = None
 
