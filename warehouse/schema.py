@@ -672,7 +672,8 @@ flag_queue_count = Table(
     Column("active", Boolean, nullable=False),
     Column("status", Text, nullable=False),
     Column("flags", BigInteger, nullable=False),
-    Index("ix_flag_queue_count", "city_code", "rule", "year", "severity", "active", "status"),
+    Index("ix_flag_queue_count", "city_code", "rule", "year", "severity", "active", "status",
+          unique=True, postgresql_nulls_not_distinct=True),
     schema="review",
 )
 queue_state = Table(

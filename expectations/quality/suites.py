@@ -116,12 +116,14 @@ def check_specs(table: str) -> list[CheckSpec]:
         if not c.nullable and not (c.server_default is not None or c.autoincrement is True):
             specs.append(CheckSpec(f"not_null:{c.name}", "not_null", c.name in pk,
                                    column=c.name))
-    if pk:
-        specs.append(CheckSpec("key_unique:" + "+".join(pk), "unique", True, columns=tuple(pk)))
+    # A table without a primary key (a nullable key column) declares its key in the registry.
+    key = pk or next((r["arg"].split(";") for r in _rows_for(table) if r["check"] == "key"), [])
+    if key:
+        specs.append(CheckSpec("key_unique:" + "+".join(key), "unique", True, columns=tuple(key)))
     for r in _rows_for(table):
         kind, col, arg = r["check"], r["column"] or None, r["arg"]
         blocking = r["blocking"] == "1"
-        if kind == "personal" or (col and col not in cols):
+        if kind in ("personal", "key") or (col and col not in cols):
             continue
         if kind == "in_set":
             values: list[Any] = arg.split(";")

@@ -20,7 +20,8 @@ create table review.flag_queue_count (
     active boolean not null, status text not null, flags bigint not null);
 create index ix_flag_queue_person on review.flag_queue (person_id);
 create index ix_flag_queue_employer on review.flag_queue (employer_id);
-create index ix_flag_queue_count on review.flag_queue_count (city_code, rule, year, severity, active, status)
+create unique index ix_flag_queue_count on review.flag_queue_count (city_code, rule, year, severity, active, status)
+    nulls not distinct
 """
 
 # The status as the console shows it: the latest decision (by decision_id) of the flag.
@@ -88,12 +89,10 @@ begin
     update review.flag_queue_count c set flags = c.flags - 1
     where c.city_code is not distinct from q.city_code and c.rule = q.rule and c.year = q.year
       and c.severity = q.severity and c.active = q.active and c.status = q.status;
-    update review.flag_queue_count c set flags = c.flags + 1
-    where c.city_code is not distinct from q.city_code and c.rule = q.rule and c.year = q.year
-      and c.severity = q.severity and c.active = q.active and c.status = st;
-    if not found then
-      insert into review.flag_queue_count values (q.city_code, q.rule, q.year, q.severity, q.active, st, 1);
-    end if;
+    -- One row per group even when two decisions open a new group at once.
+    insert into review.flag_queue_count as c
+    values (q.city_code, q.rule, q.year, q.severity, q.active, st, 1)
+    on conflict (city_code, rule, year, severity, active, status) do update set flags = c.flags + 1;
   end if;
   return null;
 end $$"""
