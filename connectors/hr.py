@@ -210,6 +210,15 @@ def _render_column(values: tuple) -> tuple | list:
         return values  # the COPY writer renders ints as _render does, None as NULL
     if kinds <= {str, _NONE}:
         return [v if v and not v.isspace() else None for v in values]
+    if kinds == {float}:
+        return [str(int(v)) if v.is_integer() else str(v) for v in values]
+    return list(map(_render, values))
+
+
+def _render_key_column(values: tuple) -> list:
+    """_render over the key column (always text: it is also the row's row_ref)."""
+    if set(map(type, values)) == {int}:
+        return list(map(str, values))
     return list(map(_render, values))
 
 
@@ -272,8 +281,9 @@ class _Window:
         offset = 0
         for batch in batches:
             n = len(batch)
-            cols = [_render_ts_column(c) if i == at else list(map(_render, c)) if i in exact
-                    else _render_column(c) for i, c in enumerate(zip(*batch, strict=True))]
+            cols = [_render_ts_column(c) if i == at else _render_key_column(c) if i == ki
+                    else list(map(_render, c)) if i in exact else _render_column(c)
+                    for i, c in enumerate(zip(*batch, strict=True))]
             top = max(filter(None, cols[at]), default=None)
             if top is not None and (self.top is None or top > self.top):
                 self.top = top
