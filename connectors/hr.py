@@ -180,7 +180,7 @@ def _batches(src_conn, src: Engine, query, size: int) -> Iterator[list[tuple]]:
         try:
             cursor = dbapi.cursor(name="quotalink_hr_window")
             cursor.itersize = size
-        except TypeError:  # psycopg 3 spells server-side cursors the same; others do not
+        except TypeError:  # a PostgreSQL driver without named (server-side) cursors
             cursor = dbapi.cursor()
     elif name in ("mysql", "mariadb") and src.dialect.driver == "pymysql":
         import pymysql.cursors
