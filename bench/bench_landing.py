@@ -106,6 +106,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="staging workers of the parallel run")
     parser.add_argument("--warehouse-url", default=os.environ.get(
         "BENCH_WAREHOUSE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--land-only", action="store_true", help="landing and its COPY floor only, no staging")
     parser.add_argument("--land", help=argparse.SUPPRESS)
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -142,6 +143,9 @@ def main() -> int:
             print(f"{source:20} {m['rows']:>10,} {m['land_s']:>8.2f} {m['floor_s']:>8.2f} "
                   f"{m['land_s'] / m['floor_s'] if m['floor_s'] else 0:>6.1f}")
         print(f"{'total (files + hr)':20} {'':>10} {tot_land:>8.2f} {tot_floor:>8.2f} {tot_land / tot_floor:>6.1f}")
+        print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        if args.land_only:
+            return 0
         with admin.connect() as conn:
             conn.execute(sa.text(f"create database {dbs[1]} template {base}"))
         print(f"\n{'source':20} {'staged':>10} {'1 worker s':>10} {'rows/s':>9} "

@@ -3,22 +3,27 @@
 import datetime as dt
 import hashlib
 import itertools
+import json
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import (
+    _UNREADABLE,
     Delivery,
     Lander,
     LoadResult,
     QuarantineRow,
     Record,
     audit_state,
+    clean_texts,
     write_audit,
     write_quarantine,
 )
@@ -32,6 +37,7 @@ from quotalink.standardise import (
     normalise_uscc,
     org_code_of_uscc,
 )
+from warehouse.db import copy_batches, upsert_rows
 
 log = logging.getLogger(__name__)
 SOURCE = "hr"
@@ -39,8 +45,7 @@ TABLES: tuple[RawTable, ...] = (HR_AB01, HR_AC01, HR_AC08)
 WATERMARK_COLUMN = "aae036"
 # Rows committed late can carry an aae036 below what the last pull saw: re-read this margin.
 OVERLAP = dt.timedelta(days=1)
-CHUNK = 20_000
-UPSERT_CHUNK = 200_000
+CHUNK = 50_000  # rows per fetch from the source
 # aab019 单位类型 → canonical unit type of employer mentions.
 UNIT_TYPES = {
     "10": "enterprise", "30": "organ", "50": "public_institution", "55": "social_organisation",
@@ -157,6 +162,77 @@ def _window_query(src: Engine, table: str, columns: dict[str, str], since: dt.da
     return query
 
 
+def _compiled(src: Engine, query) -> tuple[str, object]:
+    """The window query as the source driver's SQL text and parameters."""
+    compiled = query.compile(dialect=src.dialect)
+    params = compiled.construct_params()
+    if compiled.positional:
+        return str(compiled), tuple(params[k] for k in compiled.positiontup)
+    return str(compiled), params
+
+
+def _batches(src_conn, src: Engine, query, size: int) -> Iterator[list[tuple]]:
+    """The window's rows as the driver gives them, size at a time, through a cursor that
+    streams (server-side on PostgreSQL and MySQL): no per-row objects of SQLAlchemy's."""
+    dbapi = src_conn.connection.driver_connection
+    name = src.dialect.name
+    if name == "postgresql" and hasattr(dbapi, "cursor"):
+        try:
+            cursor = dbapi.cursor(name="quotalink_hr_window")
+            cursor.itersize = size
+        except TypeError:  # a PostgreSQL driver without named (server-side) cursors
+            cursor = dbapi.cursor()
+    elif name in ("mysql", "mariadb") and src.dialect.driver == "pymysql":
+        import pymysql.cursors
+
+        cursor = dbapi.cursor(pymysql.cursors.SSCursor)
+    else:
+        cursor = dbapi.cursor()
+    sql, params = _compiled(src, query)
+    try:
+        cursor.execute(sql, params)
+        while True:
+            batch = cursor.fetchmany(size)
+            if not batch:
+                return
+            yield batch
+    finally:
+        cursor.close()
+
+
+_NONE = type(None)
+
+
+def _render_column(values: tuple) -> tuple | list:
+    """_render over one column of a batch, by the column's types (one check per batch)."""
+    kinds = set(map(type, values))
+    if kinds <= {int, _NONE}:
+        return values  # the COPY writer renders ints as _render does, None as NULL
+    if kinds <= {str, _NONE}:
+        return [v if v and not v.isspace() else None for v in values]
+    if kinds == {float}:
+        return [str(int(v)) if v.is_integer() else str(v) for v in values]
+    return list(map(_render, values))
+
+
+def _render_key_column(values: tuple) -> list:
+    """_render over the key column (always text: it is also the row's row_ref)."""
+    if set(map(type, values)) == {int}:
+        return list(map(str, values))
+    return list(map(_render, values))
+
+
+# A column of 'YYYY-MM-DD HH:MM:SS' texts, one per line: _render_ts gives each back as it is.
+_CANONICAL_TS_LINES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\n)*")
+
+
+def _render_ts_column(values: tuple) -> list:
+    """_render_ts over one column of a batch; a column of canonical texts in one match."""
+    if set(map(type, values)) == {str} and _CANONICAL_TS_LINES.fullmatch("\n".join(values) + "\n"):
+        return list(values)
+    return list(map(_render_ts, values))
+
+
 def _parse_watermark(value: str) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value)
@@ -190,6 +266,51 @@ class _Window:
             self.top = top
             n += len(rows)
             yield from self._fresh(rows, n - len(rows))
+
+    def raw_batches(self, batches: Iterator[list[tuple]], columns: dict[str, str], lander: Lander) -> Iterator:
+        """The raw rows of a first pull (no watermark: every row is new), batch by batch:
+        what lander.rows() gives for the records of records(), its per-row checks replaced
+        by one screen per batch where the batch passes it."""
+        lower = list(columns)
+        at = lower.index(WATERMARK_COLUMN)
+        ki = lower.index(self.spec.key)
+        wanted = [lower.index(c) if c in lower else None for c in (*self.spec.extra_raw_columns, *self.spec.columns)]
+        unknown = [(c, lower.index(c)) for c in lander._unknown or ()]
+        exact = {at, ki, *(i for _, i in unknown)}  # rendered value by value, as records() does
+        name, limit = lander.delivery.name, lander.max_field_chars
+        offset = 0
+        for batch in batches:
+            n = len(batch)
+            cols = [_render_ts_column(c) if i == at else _render_key_column(c) if i == ki
+                    else list(map(_render, c)) if i in exact else _render_column(c)
+                    for i, c in enumerate(zip(*batch, strict=True))]
+            top = max(filter(None, cols[at]), default=None)
+            if top is not None and (self.top is None or top > self.top):
+                self.top = top
+            keys = cols[ki]
+            if (None in keys or _UNREADABLE.search("".join(keys))
+                    or not all(clean_texts(list(filter(None, c)), limit) for c in cols if type(c) is list)):
+                # Something to set aside in this batch: record by record, as records() gives them.
+                records = []
+                for j, values in enumerate(batch, offset + 1):
+                    rec = dict(zip(lower, map(_render, values), strict=True))
+                    rec[WATERMARK_COLUMN] = _render_ts(values[at])
+                    k = rec.get(self.spec.key)
+                    records.append(Record(k if k is not None else f"row {j} of the window", rec))
+                offset += n
+                yield list(lander.rows(records))
+                continue
+            offset += n
+            lander.rows_read += n
+            lander.rows_loaded += n
+            nones = [None] * n
+            extras = nones
+            if unknown:
+                extras = [json.dumps(e, ensure_ascii=False) if e else None
+                          for e in ({c: v for (c, _), v in zip(unknown, vals, strict=True) if v is not None}
+                                    for vals in zip(*[cols[i] for _, i in unknown], strict=True))]
+            yield zip([name] * n, keys, *[cols[i] if i is not None else nones for i in wanted], extras,
+                      strict=True)
 
     def _fresh(self, rows: list[dict], offset: int) -> Iterator[Record]:
         key = self.spec.key
@@ -253,21 +374,30 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
         since_text = since_dt.isoformat(sep=" ") if since_dt else "start"
         delivery = Delivery(SOURCE, f"{spec.table}:{since_text}..{pulled}", since_text)
         trans = conn.begin()
-        lander = Lander(conn, spec, delivery)
-        lander.check_header(list(columns))  # required columns are there; names the extra ones
-        window = _Window(conn, spec, mark)
         query = _window_query(src, table, columns, since_dt)
-        with src.connect() as src_conn:
-            result = src_conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
-            # Upsert chunk by chunk: the window can be the whole of ac08 on a first pull, and a
-            # window's rows are unique by key, so chunks never compete.
-            records = window.records(result, columns)
-            while True:
-                before = lander.rows_read
-                lander.upsert(itertools.islice(records, UPSERT_CHUNK), [spec.key])
-                if lander.rows_read - before < UPSERT_CHUNK:
-                    break
-            result.close()
+        # A first pull into an empty table COPYs straight into it; should the source repeat
+        # a key after all (its table without a primary key), it is pulled again by upsert.
+        direct = mark is None and not conn.execute(
+            sa.text(f'select exists (select 1 from raw."{spec.table}")')).scalar()
+        while True:
+            lander = Lander(conn, spec, delivery)
+            lander.check_header(list(columns))  # required columns are there; names the extra ones
+            lander._dedupe_on = ()  # a source database's key is unique per window: no need to remember rows
+            window = _Window(conn, spec, mark)
+            savepoint = conn.begin_nested() if direct else None
+            try:
+                with src.connect() as src_conn:
+                    _pull(conn, src, src_conn, query, spec, columns, window, lander, chunk, direct)
+            except psycopg2.errors.UniqueViolation:
+                if savepoint is None:
+                    raise
+                savepoint.rollback()
+                log.warning("hr/%s: the source repeats a key; pulled again by upsert", spec.table)
+                direct = False
+                continue
+            if savepoint is not None:
+                savepoint.commit()
+            break
         if lander.rows_read == 0:
             # Nothing new in the window: no delivery, no audit row, watermark as it was.
             trans.rollback()
@@ -280,6 +410,30 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
     log.info("hr/%s: %d new or changed row(s), %d re-read unchanged, %d quarantined",
              spec.table, outcome.rows_loaded, window.unchanged, outcome.rows_quarantined)
     return outcome
+
+
+def _pull(conn: Connection, src: Engine, src_conn, query, spec: RawTable, columns: dict[str, str],
+          window: _Window, lander: Lander, chunk: int, direct: bool) -> None:
+    """Read the window and write it: COPY into the raw table, or upsert chunk by chunk."""
+    if window.watermark is None:
+        batches = window.raw_batches(_batches(src_conn, src, query, chunk), columns, lander)
+    else:
+        # Incremental windows compare rows with what raw holds: record by record.
+        result = src_conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+        batches = _chunked(lander.rows(window.records(result, columns)), chunk)
+    if direct:
+        copy_batches(conn, f"raw.{spec.table}", lander._raw_columns, batches)
+        return
+    # Upsert batch by batch: the window can be the whole of ac08 on a first pull, and a
+    # window's rows are unique by key, so batches never compete.
+    for batch in batches:
+        upsert_rows(conn, f"raw.{spec.table}", lander._raw_columns, batch, [spec.key])
+
+
+def _chunked(rows: Iterator, size: int) -> Iterator[list]:
+    rows = iter(rows)
+    while part := list(itertools.islice(rows, size)):
+        yield part
 
 
 def load_url(engine: Engine, url: str, overlap: dt.timedelta = OVERLAP, chunk: int = CHUNK,

@@ -24,6 +24,7 @@ from warehouse.schema import metadata
 log = logging.getLogger(__name__)
 CHUNK = 20_000
 MEMO_LIMIT = 200_000
+STAGE_WORK_MEM = "64MB"
 
 
 @dataclass
@@ -296,6 +297,10 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
     raw_cols = ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
     select = ", ".join(f'"{c}"' for c in raw_cols)
     with engine.begin() as conn:
+        # The delivery is read in row order and each chunk upserted through a sort of wide
+        # rows: above the default 4MB they spill to disk (reading a registry snapshot: 15 ms
+        # at 1.5k rows, 354 ms at 15k); 64MB keeps a chunk and a 100k-row read in memory.
+        conn.execute(sa.text(f"set local work_mem = '{STAGE_WORK_MEM}'"))
         query = sa.text(
             f'select {select} from raw."{spec.table}" where delivery = :d order by length(row_ref), row_ref'
         ).execution_options(stream_results=True, yield_per=CHUNK)

@@ -4,9 +4,11 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
+import queue
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
@@ -146,21 +148,18 @@ def ensure_schema(engine: Engine, role_prefix: str | None = None) -> None:
 
 
 def _csv_chunks(rows: Iterable[Sequence], chunk_rows: int) -> Iterable[tuple[io.StringIO, int]]:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    n = 0
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-        n += 1
-        if n == chunk_rows:
-            buf.seek(0)
-            yield buf, n
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            n = 0
-    if n:
+    # The csv module writes None as an empty field (NULL to COPY), as it does "".
+    rows = iter(rows)
+    while True:
+        part = list(itertools.islice(rows, chunk_rows)) if chunk_rows > 0 else list(rows)
+        if not part:
+            return
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(part)
         buf.seek(0)
-        yield buf, n
+        yield buf, len(part)
+        if chunk_rows <= 0:
+            return
 
 
 class CsvText(NamedTuple):
@@ -207,6 +206,46 @@ def copy_rows(
     finally:
         cursor.close()
     return total
+
+
+def copy_batches(conn: Connection, table: str, columns: Sequence[str], batches: Iterable[Iterable[Sequence]]) -> int:
+    """copy_rows for rows that come in batches: one COPY per batch, sent by a second thread
+    so that the server stores one batch while this one reads and renders the next."""
+    cols = ", ".join(_quote(c) for c in columns)
+    sql = f"COPY {qualified(table)} ({cols}) FROM STDIN WITH (FORMAT csv)"
+    cursor = conn.connection.driver_connection.cursor()
+    pending: queue.Queue = queue.Queue(maxsize=1)
+    failed: list[BaseException] = []
+    total = [0]
+
+    def send() -> None:
+        while (buf := pending.get()) is not None:
+            if failed:
+                continue  # drain: the producer stops at its next batch
+            try:
+                cursor.copy_expert(sql, buf)
+                total[0] += cursor.rowcount
+            except BaseException as exc:  # handed to the producer, raised there
+                failed.append(exc)
+
+    sender = threading.Thread(target=send, name=f"copy {table}", daemon=True)
+    sender.start()
+    try:
+        for batch in batches:
+            if failed:
+                break
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerows(batch)
+            if buf.tell():
+                buf.seek(0)
+                pending.put(buf)
+    finally:
+        pending.put(None)
+        sender.join()
+        cursor.close()
+    if failed:
+        raise failed[0]
+    return total[0]
 
 
 def _copy_text(conn: Connection, table: str, columns: Sequence[str], text: str) -> None:
