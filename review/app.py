@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import json
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +70,7 @@ def create_app(engine: Engine, role_prefix: str = "", idle_minutes: int = securi
                                                autoescape=jinja2.select_autoescape(), auto_reload=False))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     scope = security.Scope(engine, role_prefix)
+    threading.Thread(target=scope.warm, name="console-warm-up", daemon=True).start()
     cities = city_codes()
     checked = {"at": -1e9}
     counts_cache = data.CountCache()

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import logging
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +12,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from warehouse.roles import CITY_SETTING, role_name
+
+log = logging.getLogger(__name__)
+# What the queue and case pages read first: planned and run once per pooled connection at start.
+WARM_STATEMENTS = (
+    "select api.visible_cities()",
+    "select 1 from review.flag_queue limit 1",
+    "select 1 from review.flag_queue_count limit 1",
+    "select 1 from mart.anomaly_flag limit 1",
+    "select 1 from core.person limit 1",
+    "select 1 from core.employer limit 1",
+    "select 1 from review.decision limit 1",
+)
 
 SESSION_COOKIE = "ql_session"
 LOGIN_CSRF_COOKIE = "ql_login_csrf"
@@ -118,6 +131,31 @@ class Scope:
                 conn.execute(sa.text("select set_config(:k, :v, true)"),
                              {"k": CITY_SETTING, "v": city_setting(user)})
             yield conn, user
+
+    def warm(self) -> None:
+        """Open the pool's connections and run the console's first statements on each.
+
+        A new backend reads the catalogs of every table a page touches and compiles the
+        policies' functions on first use (tens of milliseconds each): done at start, the
+        first users after a restart do not pay it, request by request, under load.
+        """
+        size = getattr(self.engine.pool, "size", None)
+        n = size() if callable(size) else 0
+        conns = []
+        try:
+            for _ in range(n):
+                conn = self.engine.connect()
+                conns.append(conn)
+                with conn.begin():
+                    self._enter(conn, None)
+                    for statement in WARM_STATEMENTS:
+                        conn.execute(sa.text(statement)).fetchall()
+        except sa.exc.DBAPIError as exc:
+            # Only a warm-up: the requests themselves report what is wrong with the warehouse.
+            log.info("console warm-up stopped: %s", type(exc).__name__)
+        finally:
+            for conn in conns:
+                conn.close()
 
     def _enter(self, conn: Connection, user: User | None) -> None:
         # One round trip: set_config('role', …, true) is SET LOCAL ROLE (membership checked
