@@ -20,6 +20,10 @@ from orchestration import runlock
 from orchestration.home import run_tags
 
 # Step boundaries: where a lost lock is looked for, so that no further step starts without it.
+ENDED = frozenset({
+    DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE,
+    DagsterEventType.STEP_SKIPPED, DagsterEventType.STEP_UP_FOR_RETRY,
+})
 BOUNDARIES = frozenset({
     DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE,
     DagsterEventType.STEP_SKIPPED, DagsterEventType.STEP_UP_FOR_RETRY,
@@ -104,10 +108,16 @@ class LockedExecutor(dg.Executor):
         runs any more and the run fails with LockLost naming the cause."""
         inner = self.inner.execute(plan_context, execution_plan)
         stopping: runlock.LockLost | None = None
+        running: set[str] = set()
         try:
             event = next(inner)
             while True:
                 yield event
+                if event.event_type in (DagsterEventType.STEP_WORKER_STARTING,
+                                        DagsterEventType.STEP_START):
+                    running.add(event.step_key)
+                elif event.event_type in ENDED:
+                    running.discard(event.step_key)
                 cause = None
                 if stopping is None and event.event_type in BOUNDARIES:
                     cause = runlock.lost(conn)
@@ -118,6 +128,10 @@ class LockedExecutor(dg.Executor):
                     f"{cause}; another run could now interleave with this one, so the run stops "
                     f"(noticed at {event.event_type_value} of {event.step_key}); run it again")
                 yield _note(plan_context, str(stopping))
+                if not running:
+                    # No step under way: nothing to stop or wait for; the run ends here.
+                    inner.close()
+                    raise stopping
                 if not isinstance(self.inner, InProcessExecutor):
                     # Steps run in child processes: Dagster's own termination forwards the stop
                     # to them and reads their last events before it ends (thrown into, the

@@ -166,7 +166,10 @@ def test_lock_session_cut_mid_run_fails_the_run_at_the_next_step(hr, launch):
     else:  # the executor started no other step (raw_hr, if still running, was stopped)
         assert ("STEP_START", "stage_hr") not in done
         assert "another run could now interleave with this one, so the run stops (noticed at " \
-               "STEP_" in run.out and "Multiprocess executor: interrupted all active child" in run.out
+               "STEP_" in run.out, run.out
+        # Noticed while raw_hr ran, its child is stopped; noticed once it ended, none is left.
+        assert ("Multiprocess executor: interrupted all active child" in run.out
+                or ("STEP_SUCCESS", "raw_hr") in done), run.out
 
 
 def test_only_the_holding_thread_counts_and_a_cut_session_is_named(warehouse):
