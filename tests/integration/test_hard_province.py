@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,22 @@ def hard_province(tmp_path_factory):
 def _quotalink(*args: str, env: dict) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "quotalink"
     return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+_PERSONAL = re.compile(rb"(?<![0-9])([0-9]{17}[0-9Xx](?:[0-9]{2})?|1[3-9][0-9]{9})(?![0-9])")
+
+
+def _personal_values(sources: Path) -> set[str]:
+    """Every ID number (certificate numbers cut to their ID) and mobile phone in the CSV deliveries."""
+    found = set()
+    for path in sources.rglob("*.csv"):
+        found.update(m[:18].decode() for m in _PERSONAL.findall(path.read_bytes()))
+    return found
+
+
+def _leaks(text: str, values: set[str]) -> list[str]:
+    return sorted({m for m in re.findall(r"[0-9]{11,20}[0-9Xx]?", text)
+                   for v in values if v in m})
 
 
 def _state(engine) -> tuple[list, list, list]:
@@ -62,6 +79,15 @@ def test_hard_province_resolves_and_reruns_unchanged(warehouse, hard_province, p
 
     report = _quotalink("evaluate", "--truth", str(truth), "--json", env=env)
     assert report.returncode == 0, report.stderr[-4000:]
+    # The pipeline's log (what `quotalink run` prints, quarantine messages included) and
+    # the logs it writes under the var dir hold no clear ID number or mobile phone.
+    values = _personal_values(hard_province / "sources")
+    assert len(values) > PERSONS
+    logs = first.stdout + first.stderr + report.stderr + "".join(
+        f.read_text(errors="replace") for f in (tmp_path / "var").rglob("*")
+        if f.is_file() and f.suffix in (".log", ".txt", ".err", ".out"))
+    assert "rows quarantined" in logs or "quarantined" in logs
+    assert _leaks(logs, values) == []
     scores = json.loads(report.stdout)
     persons, employers = (scores["entity_resolution"][k] for k in ("person", "employer"))
     assert persons["precision"] >= 0.999 and persons["f1"] >= 0.99
