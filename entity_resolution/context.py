@@ -1,5 +1,6 @@
 """Employer links from context: the person's employer in the same months, the registering office's region, organs by name within their region."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -342,8 +343,33 @@ def person_employer_cores(employer_mentions: pd.DataFrame, declared: pd.DataFram
     return out
 
 
+# The rule recorded for an ID-less mention linked by the sound of its name.
+IDLESS_SOUND_RULE = ("no ID: the one person whose name sounds the same, of that category and "
+                     "level, with its county or phone and no other employer")
+
+# Syllable spellings that clerks' pinyin input confuses (the initials zh/ch/sh and z/c/s,
+# the finals -ing/-in and -eng/-en): one key for the names a clerk could have typed.
+_FUZZY_INITIAL = re.compile(r"^([zcs])h")
+_FUZZY_FINAL = re.compile(r"([ie])ng$")
+
+
+def name_sound_key(pinyin: object) -> str | None:
+    """The toneless pinyin of a name with the spellings clerks confuse made one
+    ('chen ying lin' and 'chen ying ling' → 'cen yin lin')."""
+    if not isinstance(pinyin, str) or not pinyin:
+        return None
+    return " ".join(_FUZZY_FINAL.sub(r"\1n", _FUZZY_INITIAL.sub(r"\1", syl))
+                    for syl in pinyin.split())
+
+
+def _sound_keys(pinyins: pd.Series) -> pd.Series:
+    uniq = pd.unique(pinyins.astype("object"))
+    return pinyins.astype("object").map({v: name_sound_key(v) for v in uniq})
+
+
 def link_idless_persons(features: pd.DataFrame,
-                        employer_cores: dict[tuple[str, str], set[str]] | None = None
+                        employer_cores: dict[tuple[str, str], set[str]] | None = None,
+                        *, sounded: set[int] | None = None
                         ) -> tuple[dict[int, str], np.ndarray]:
     """Valid IDs for mentions that carry no ID at all, from the golden person they can only be.
 
@@ -354,7 +380,11 @@ def link_idless_persons(features: pd.DataFrame,
     one candidate links the mention; of several, the one employed by an employer whose
     trade-name core fits the mention's employer (`employer_cores`, by mention) does; else
     the mention stays on its own — and no model edge may join it to anyone — since a coin
-    toss between namesakes is not evidence. Returns (record → ID, mask of ambiguous records).
+    toss between namesakes is not evidence. A mention no person of its exact name fits may
+    be a clerk's homophone: the one person whose name sounds the same (`name_sound_key`)
+    and who gives its category and level, its county or phone, no other gender and no other
+    employer takes it (those records are added to `sounded`); two such persons make it
+    ambiguous. Returns (record → ID, mask of ambiguous records).
     """
     employer_cores = employer_cores or {}
     n = len(features)
@@ -367,17 +397,28 @@ def link_idless_persons(features: pd.DataFrame,
             & features["source"].isin(IDLESS_SOURCES)).to_numpy()
     if not free.any():
         return fixed, ambiguous
-    keyed = features[features["id_key"].notna() & features["full_name"].isin(
-        set(features.loc[free, "full_name"]))]
+    has_id = features["id_key"].notna()
+    sound = pd.Series(None, index=features.index, dtype="object")
+    if "name_pinyin" in features:
+        sound = _sound_keys(features["name_pinyin"])
+    free_sounds = set(sound[free].dropna())
+    keyed_mask = has_id & (features["full_name"].isin(set(features.loc[free, "full_name"]))
+                           | sound.isin(free_sounds))
+    keyed = features[keyed_mask]
     by_name: dict[str, dict[str, dict[str, set]]] = {}
-    for src, skey, name, key, sex, cat, lvl, hukou, phone in zip(
+    # The same persons by the sound of their name, for a clerk's homophone of it.
+    by_sound: dict[str, dict[str, dict[str, set]]] = {}
+    for src, skey, name, snd, key, sex, cat, lvl, hukou, phone in zip(
             keyed["source"], keyed["source_key"],
-            keyed["full_name"], keyed["id_key"], _codes(keyed["gender"]),
+            keyed["full_name"], sound[keyed_mask].tolist(), keyed["id_key"],
+            _codes(keyed["gender"]),
             _codes(keyed["disability_category"]), _codes(keyed["disability_level"]),
             _codes(keyed["hukou_region_code"]), _codes(keyed["phone"]), strict=True):
         facts = by_name.setdefault(name, {}).setdefault(
             key, {"sex": set(), "cat": set(), "lvl": set(), "hukou": set(), "phone": set(),
                   "emp": set()})
+        if snd is not None:
+            by_sound.setdefault(snd, {})[key] = facts
         facts["emp"].update(employer_cores.get((src, skey), ()))
         for field_name, value in (("sex", sex), ("cat", cat), ("lvl", lvl),
                                   ("hukou", hukou), ("phone", phone)):
@@ -385,9 +426,9 @@ def link_idless_persons(features: pd.DataFrame,
                 facts[field_name].add(value)
     rows = np.flatnonzero(free)
     sub = features.iloc[rows]
-    for i, src, skey, name, sex, cat, lvl, hukou, phone in zip(
+    for i, src, skey, name, snd, sex, cat, lvl, hukou, phone in zip(
             rows.tolist(), sub["source"], sub["source_key"], sub["full_name"],
-            _codes(sub["gender"]),
+            sound.iloc[rows].tolist(), _codes(sub["gender"]),
             _codes(sub["disability_category"]), _codes(sub["disability_level"]),
             _codes(sub["hukou_region_code"]), _codes(sub["phone"]), strict=True):
         cands = []
@@ -405,9 +446,41 @@ def link_idless_persons(features: pd.DataFrame,
                                                    for b in persons[k]["emp"])]
             if len(at_employer) == 1:
                 cands = at_employer
+        if not cands and snd is not None and cat is not None and lvl is not None:
+            # No person of that exact name fits: a clerk's homophone of a name, if exactly
+            # one person whose name sounds the same gives the category and level, no other
+            # gender, the county or the phone, and no other employer.
+            heard = _sound_candidates(by_sound.get(snd, {}), sex, cat, lvl, hukou,
+                                      phone, employer_cores.get((src, skey), set()))
+            if len(heard) == 1:
+                fixed[i] = heard[0]
+                if sounded is not None:
+                    sounded.add(i)
+                continue
+            if len(heard) > 1:
+                ambiguous[i] = True
+                continue
         if len(cands) == 1:
             fixed[i] = cands[0]
         elif len(cands) > 1 or len(by_name.get(name, {})) > 1:
             # Several persons of that name: without a deciding fact it stays unlinked.
             ambiguous[i] = not cands or len(cands) > 1
     return fixed, ambiguous
+
+
+def _sound_candidates(persons: dict[str, dict[str, set]], sex, cat, lvl, hukou,
+                      phone, mine: set[str]) -> list[str]:
+    """Persons whose name sounds like the mention's and whose facts fit it strictly."""
+    out = []
+    for key, facts in persons.items():
+        if cat not in facts["cat"] or lvl not in facts["lvl"] or (
+                sex is not None and facts["sex"] and sex not in facts["sex"]):
+            continue
+        if not ((hukou is not None and hukou in facts["hukou"])
+                or (phone is not None and phone in facts["phone"])):
+            continue
+        if mine and facts["emp"] and not any(cores_compatible(a, b) for a in mine
+                                             for b in facts["emp"]):
+            continue
+        out.append(key)
+    return out

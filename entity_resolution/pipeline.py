@@ -17,6 +17,7 @@ from entity_resolution import explain
 from entity_resolution import overrides as override_rules
 from entity_resolution.clustering import ClusterResult, cluster
 from entity_resolution.context import (
+    IDLESS_SOUND_RULE,
     EmployerContext,
     ambiguous_name_records,
     apply_links,
@@ -240,7 +241,8 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     repaired = kind.repair(features, cannot)
     idless_rules: dict[int, tuple[str, str]] = {}
     if kind.name == "person":
-        fixed, blind = link_idless_persons(features, employer_cores)
+        sounded: set[int] = set()
+        fixed, blind = link_idless_persons(features, employer_cores, sounded=sounded)
         fixed = {i: k for i, k in fixed.items() if not any(
             (a == i and features["id_key"].iat[b] == k) or (b == i and features["id_key"].iat[a] == k)
             for a, b in cannot)}
@@ -250,9 +252,10 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                           features.columns.get_loc("id_key")] = list(fixed.values())
             for i in fixed:
                 repaired[i] = True
-                idless_rules[i] = ("repair", "no ID: the one person of that name, gender, "
-                                             "category and level with its county or phone "
-                                             "(or its employer)")
+                idless_rules[i] = ("repair", IDLESS_SOUND_RULE if i in sounded else
+                                   "no ID: the one person of that name, gender, "
+                                   "category and level with its county or phone "
+                                   "(or its employer)")
         if blind.any():
             keep = ~(blind[edges["unique_id_l"].to_numpy()] | blind[edges["unique_id_r"].to_numpy()])
             edges = edges[keep].reset_index(drop=True)

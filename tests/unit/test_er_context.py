@@ -174,6 +174,48 @@ def test_idless_mentions_link_to_the_one_fitting_person_and_stay_apart_when_two_
     assert ambiguous[row["j1"]] and not ambiguous[row["j3"]] and ambiguous.sum() == 1
 
 
+def test_idless_homophone_of_a_name_links_only_when_one_person_sounds_and_fits():
+    a, b, c = _id("37012619850312452"), _id("37012619850312453"), _id("37020219900101123")
+    f = _persons([
+        {"source": "disability_registry", "source_key": "r1", "full_name": "魏英春",
+         "id_number_raw": a, "gender": "F", "disability_category": 2, "disability_level": 3,
+         "hukou_region_code": "370126"},
+        {"source": "disability_registry", "source_key": "r2", "full_name": "王玲",
+         "id_number_raw": b, "gender": "F", "disability_category": 3, "disability_level": 4,
+         "hukou_region_code": "370212"},
+        {"source": "disability_registry", "source_key": "r3", "full_name": "王菱",
+         "id_number_raw": c, "gender": "F", "disability_category": 3, "disability_level": 4,
+         "hukou_region_code": "370212"},
+        # 椿 for 春: the one person of that sound, county, category and level
+        {"source": "employment_service", "source_key": "j1", "full_name": "魏英椿",
+         "gender": "F", "disability_category": 2, "disability_level": 3,
+         "hukou_region_code": "370126"},
+        # -in for -ing (铃 líng, 林 lín): two persons sound like it there: ambiguous
+        {"source": "employment_service", "source_key": "j2", "full_name": "王林",
+         "gender": "F", "disability_category": 3, "disability_level": 4,
+         "hukou_region_code": "370212"},
+        # sounds like her but another level: not her, and not ambiguous
+        {"source": "employment_service", "source_key": "j3", "full_name": "魏英椿",
+         "gender": "F", "disability_category": 2, "disability_level": 1,
+         "hukou_region_code": "370126"},
+        # sounds like her, fits, but in another county and no phone: not her
+        {"source": "employment_service", "source_key": "j4", "full_name": "魏映春",
+         "gender": "F", "disability_category": 2, "disability_level": 3,
+         "hukou_region_code": "370102"},
+    ])
+    sounded: set[int] = set()
+    fixed, ambiguous = link_idless_persons(f, sounded=sounded)
+    row = {k: int(i) for i, k in zip(f.index, f["source_key"], strict=True)}
+    assert fixed == {row["j1"]: a} and sounded == {row["j1"]}
+    assert ambiguous[row["j2"]] and ambiguous.sum() == 1
+    # The console names the link for what it is.
+    from entity_resolution.context import IDLESS_SOUND_RULE
+    from entity_resolution.explain import link_kind_of, rule_reason
+
+    assert link_kind_of("repair", IDLESS_SOUND_RULE) == "context"
+    assert "读音相同" in rule_reason("person", "context", IDLESS_SOUND_RULE)
+
+
 def test_region_from_text_reads_the_county_after_the_city():
     assert region_from_text("山东省东营市河口区") == "370503"
     assert region_from_text("山东省东营市垦利区") == "370505"
