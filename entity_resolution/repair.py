@@ -109,8 +109,9 @@ def repair_person_keys(features: pd.DataFrame,
     The valid ID must be held (as `id_key`) by a mention with the same standardised name
     and be the only such ID one substitution or one adjacent transposition away from the
     typed value; only when no same-name mention qualifies, the same pinyin (a homophone
-    typed for the name) counts instead, with the same uniqueness rule. Updates `features["id_key"]` in place (records are `unique_id` 0…n-1 in
-    row order) and returns the mask of repaired records.
+    typed for the name) counts instead, and then a name one character apart, each with the
+    same uniqueness rule. Updates `features["id_key"]` in place (records are `unique_id`
+    0…n-1 in row order) and returns the mask of repaired records.
     """
     n = len(features)
     repaired = np.zeros(n, dtype=bool)
@@ -137,11 +138,20 @@ def repair_person_keys(features: pd.DataFrame,
         cand["name_pinyin"] = features["name_pinyin"].iloc[rows].to_numpy()
         tiers.append("name_pinyin")
     fixed: dict[int, str] = {}
+    tiers.append("name_mask")
     for tier in tiers:
         # A homophone typed for the name ('孙波晖' for '孙波辉') counts only for mentions
-        # no same-name ID fits: the pinyin tier sees what the name tier left.
-        wanted = features[tier].isin(set(cand[tier].dropna())) & key_col.notna()
-        held = features.loc[wanted.to_numpy(), [tier, "id_key"]].drop_duplicates()
+        # no same-name ID fits: the pinyin tier sees what the name tier left; the last
+        # tier, one character of the name mistyped (a polyphone read otherwise, 陈靓 for
+        # 陈亮, or a slip), sees what both left.
+        if tier == "name_mask":
+            cand = _name_masks(cand)
+            held = _name_masks(features.loc[key_col.notna().to_numpy(), ["full_name", "id_key"]]
+                               .drop_duplicates(), set(cand["name_mask"]))
+            held = held[["name_mask", "id_key"]].drop_duplicates()
+        else:
+            wanted = features[tier].isin(set(cand[tier].dropna())) & key_col.notna()
+            held = features.loc[wanted.to_numpy(), [tier, "id_key"]].drop_duplicates()
         pairs = cand[["row", "typed", tier]].dropna().merge(held, on=tier)
         if len(pairs):
             pairs = pairs[_one_typo_mask(pairs["typed"], pairs["id_key"])]
@@ -154,6 +164,20 @@ def repair_person_keys(features: pd.DataFrame,
             break
     _apply(features, "id_key", fixed, repaired, cannot_link)
     return repaired
+
+
+def _name_masks(frame: pd.DataFrame, only: set[str] | None = None) -> pd.DataFrame:
+    """`frame` once per character of its `full_name` (two or more characters), with
+    `name_mask`: the name with that character blanked; only masks in `only` if given."""
+    names = pd.unique(frame["full_name"].dropna().astype("object"))
+    masks = {n: [n[:i] + "\0" + n[i + 1:] for i in range(len(n))]
+             for n in names if isinstance(n, str) and len(n) >= 2}
+    if only is not None:
+        masks = {n: [m for m in ms if m in only] for n, ms in masks.items()}
+        masks = {n: ms for n, ms in masks.items() if ms}
+    out = frame[frame["full_name"].isin(masks.keys())].copy()
+    out["name_mask"] = out["full_name"].map(masks)
+    return out.explode("name_mask", ignore_index=True)
 
 
 def attach_keyless_employers(features: pd.DataFrame,

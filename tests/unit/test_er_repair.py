@@ -82,6 +82,16 @@ def test_homophone_name_counts_only_when_no_same_name_id_fits():
     assert f["id_key"].tolist() == [CHEN, CHEN]
 
 
+def test_one_mistyped_character_counts_only_when_neither_name_nor_sound_fits():
+    f = _persons([
+        _row("hr", "h1", "陈亮", CHEN),
+        _row("quota", "q1", "陈靓", CHEN_TYPED),   # 靓 read jìng, not liàng: not the same pinyin
+        _row("quota", "q2", "程靓", CHEN_TYPED),   # two characters apart: not him
+    ])
+    assert list(repair_person_keys(f)) == [False, True, False]
+    assert f["id_key"].tolist()[:2] == [CHEN, CHEN] and pd.isna(f["id_key"].iat[2])
+
+
 def test_no_repair_for_another_name_or_more_than_one_typo():
     f = _persons([
         _row("hr", "h1", "陈林华", CHEN),
