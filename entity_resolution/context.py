@@ -362,6 +362,23 @@ def name_sound_key(pinyin: object) -> str | None:
                     for syl in pinyin.split())
 
 
+def name_sound_keys(name: object, first: str | None, limit: int = 16) -> set[str]:
+    """Every `name_sound_key` a name can be read as (its first reading `first` included):
+    a clerk's polyphone (靓 jìng / liàng) may stand for a character of its other reading."""
+    from itertools import islice, product
+
+    from pypinyin import Style, pinyin
+
+    keys = {first} if first else set()
+    if isinstance(name, str) and name:
+        readings = pinyin(name, style=Style.NORMAL, heteronym=True, errors="ignore")
+        for combo in islice(product(*readings), limit):
+            key = name_sound_key(" ".join(combo).lower())
+            if key:
+                keys.add(key)
+    return keys
+
+
 def _sound_keys(pinyins: pd.Series) -> pd.Series:
     uniq = pd.unique(pinyins.astype("object"))
     return pinyins.astype("object").map({v: name_sound_key(v) for v in uniq})
@@ -401,7 +418,11 @@ def link_idless_persons(features: pd.DataFrame,
     sound = pd.Series(None, index=features.index, dtype="object")
     if "name_pinyin" in features:
         sound = _sound_keys(features["name_pinyin"])
-    free_sounds = set(sound[free].dropna())
+    # A free mention's name by every reading of its characters; a person's by its first.
+    heard_as = {i: name_sound_keys(name, snd) for i, name, snd in zip(
+        np.flatnonzero(free).tolist(), features["full_name"].to_numpy()[free],
+        sound.to_numpy()[free], strict=True)}
+    free_sounds = set().union(*heard_as.values()) if heard_as else set()
     keyed_mask = has_id & (features["full_name"].isin(set(features.loc[free, "full_name"]))
                            | sound.isin(free_sounds))
     keyed = features[keyed_mask]
@@ -426,9 +447,9 @@ def link_idless_persons(features: pd.DataFrame,
                 facts[field_name].add(value)
     rows = np.flatnonzero(free)
     sub = features.iloc[rows]
-    for i, src, skey, name, snd, sex, cat, lvl, hukou, phone in zip(
+    for i, src, skey, name, sex, cat, lvl, hukou, phone in zip(
             rows.tolist(), sub["source"], sub["source_key"], sub["full_name"],
-            sound.iloc[rows].tolist(), _codes(sub["gender"]),
+            _codes(sub["gender"]),
             _codes(sub["disability_category"]), _codes(sub["disability_level"]),
             _codes(sub["hukou_region_code"]), _codes(sub["phone"]), strict=True):
         cands = []
@@ -446,11 +467,12 @@ def link_idless_persons(features: pd.DataFrame,
                                                    for b in persons[k]["emp"])]
             if len(at_employer) == 1:
                 cands = at_employer
-        if not cands and snd is not None and cat is not None and lvl is not None:
+        if not cands and heard_as.get(i) and cat is not None and lvl is not None:
             # No person of that exact name fits: a clerk's homophone of a name, if exactly
             # one person whose name sounds the same gives the category and level, no other
             # gender, the county or the phone, and no other employer.
-            heard = _sound_candidates(by_sound.get(snd, {}), sex, cat, lvl, hukou,
+            sounding = {k: f for key in heard_as[i] for k, f in by_sound.get(key, {}).items()}
+            heard = _sound_candidates(sounding, sex, cat, lvl, hukou,
                                       phone, employer_cores.get((src, skey), set()))
             if len(heard) == 1:
                 fixed[i] = heard[0]

@@ -176,6 +176,7 @@ def test_idless_mentions_link_to_the_one_fitting_person_and_stay_apart_when_two_
 
 def test_idless_homophone_of_a_name_links_only_when_one_person_sounds_and_fits():
     a, b, c = _id("37012619850312452"), _id("37012619850312453"), _id("37020219900101123")
+    d = _id("37030319800101123")
     f = _persons([
         {"source": "disability_registry", "source_key": "r1", "full_name": "魏英春",
          "id_number_raw": a, "gender": "F", "disability_category": 2, "disability_level": 3,
@@ -202,11 +203,17 @@ def test_idless_homophone_of_a_name_links_only_when_one_person_sounds_and_fits()
         {"source": "employment_service", "source_key": "j4", "full_name": "魏映春",
          "gender": "F", "disability_category": 2, "disability_level": 3,
          "hukou_region_code": "370102"},
+        # a polyphone: 靓 is read jìng first, liàng as well — 陈亮
+        {"source": "disability_registry", "source_key": "r4", "full_name": "陈亮",
+         "id_number_raw": d, "gender": "M", "disability_category": 1, "disability_level": 1,
+         "hukou_region_code": "370303"},
+        {"source": "unemployed_survey", "source_key": "s5", "full_name": "陈靓",
+         "disability_category": 1, "disability_level": 1, "hukou_region_code": "370303"},
     ])
     sounded: set[int] = set()
     fixed, ambiguous = link_idless_persons(f, sounded=sounded)
     row = {k: int(i) for i, k in zip(f.index, f["source_key"], strict=True)}
-    assert fixed == {row["j1"]: a} and sounded == {row["j1"]}
+    assert fixed == {row["j1"]: a, row["s5"]: d} and sounded == {row["j1"], row["s5"]}
     assert ambiguous[row["j2"]] and ambiguous.sum() == 1
     # The console names the link for what it is.
     from entity_resolution.context import IDLESS_SOUND_RULE
