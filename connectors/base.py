@@ -341,16 +341,32 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
         if header is None:
             yield title, [], iter(())
             continue
-        yield title, header, _xlsx_records(iter(rows[line:]), header, line, title)
+        yield title, header, _xlsx_records(iter(rows[line:]), header, line, title, keys)
 
 
-def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str) -> Iterator[Record]:
+def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
+    """The totals row closing a sheet (合计 …), which is not a record: a total word in one of
+    its first cells, or, since headers come in any order, under any column of a row whose
+    key is empty."""
+    def total(c: object) -> bool:
+        return c is not None and "".join(str(c).split()) in TOTAL_ROW_WORDS
+
+    if any(map(total, cells[:3])):
+        return True
+    key_at = [i for i, h in enumerate(header) if h in keys]
+    if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip() for i in key_at):
+        return False
+    return any(map(total, cells))
+
+
+def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str,
+                  keys: set[str]) -> Iterator[Record]:
     for row in rows:
         line += 1
         cells = [_cell(c) for c in row]
         if not any(cells):
             continue
-        if any(c and c.strip() in TOTAL_ROW_WORDS for c in cells[:3]):
+        if is_total_row(cells, header, keys):
             continue  # the totals row closing the sheet is not a record
         values = {h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h}
         yield Record(f"{title}!{line}", values, typed=True)
@@ -443,7 +459,7 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
             if header is None:
                 yield ws.title, [], iter(())
                 continue
-            yield ws.title, header, _xlsx_records(rows, header, line, ws.title)
+            yield ws.title, header, _xlsx_records(rows, header, line, ws.title, keys)
     finally:
         wb.close()
 
@@ -757,10 +773,13 @@ def count_rows(spec: RawTable, delivery: Delivery) -> int:
                 n = 0
                 for ws in wb.worksheets:
                     rows = [r for r in ws.iter_rows(values_only=True) if any(c is not None for c in r)]
+                    keys = set(spec.key.split("-"))
                     header_at = next((i for i, r in enumerate(rows[:10])
-                                      if set(spec.key.split("-")) & {str(c).strip() for c in r if c}), None)
+                                      if keys & {str(c).strip() for c in r if c}), None)
                     body = rows[header_at + 1:] if header_at is not None else rows[1:]
-                    n += sum(1 for r in body if not any(c and str(c).strip() in TOTAL_ROW_WORDS for c in r[:3]))
+                    names = [str(c).strip() if c is not None else "" for c in rows[header_at]] \
+                        if header_at is not None else []
+                    n += sum(1 for r in body if not is_total_row(list(r), names, keys))
                 return n
             finally:
                 wb.close()

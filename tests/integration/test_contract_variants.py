@@ -1,0 +1,340 @@
+"""Deliveries another team would write from source-contracts.md: every liberty the contract
+allows (header order, extra columns, quoting, encodings, every date format, legacy IDs,
+repeated keys across periods, re-drops, late markers), loaded, staged and reconciled."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from connectors.registry import SOURCE_OBJECTS
+from quotalink.contracts import (
+    DISABILITY_REGISTRY,
+    EMPLOYMENT_SERVICE,
+    ESTABLISHMENT,
+    ORG,
+    UNEMPLOYED_SURVEY,
+)
+from quotalink.settings import get_settings
+from quotalink.standardise.ids import check_character
+from tests.contract_deliveries import drop_csv, shuffled
+
+
+def ident(core17: str) -> str:
+    """A valid 18-character ID number from its first 17 digits."""
+    return core17 + check_character(core17)
+
+
+def q(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).all()
+
+
+def reconciled(engine, source: str) -> list[tuple]:
+    """Every audit row of a source, checked against rows_read = loaded + quarantined."""
+    rows = q(engine, "select delivery, status, rows_read, rows_loaded, rows_quarantined from ops.load_audit "
+                     "where source = :s order by load_id", s=source)
+    for r in rows:
+        assert r.rows_read == r.rows_loaded + r.rows_quarantined, r
+    with engine.connect() as conn:
+        for r in rows:
+            if r.status != "loaded":
+                continue
+            n_q = conn.execute(sa.text("select count(*) from ops.quarantine where source = :s and delivery = :d"),
+                               {"s": source, "d": r.delivery}).scalar()
+            assert n_q == r.rows_quarantined, r
+    return rows
+
+
+def load_stage(engine, source: str):
+    obj = SOURCE_OBJECTS[source]
+    results = obj.load(engine, get_settings())
+    report = obj.stage(engine)
+    return {r.delivery: r for r in results}, report
+
+
+ID_A = ident("37010219850312452")
+ID_B15 = "370102500101001"  # legacy 15-digit: born 1950-01-01
+ID_B18 = ident("37010219500101001")
+ID_C = ident("37020319920611002")
+ID_D = ident("37070219950505123")
+ID_E = ident("37010219800229004")
+
+
+def test_registry_any_order_extra_columns_quoting_legacy_ids(warehouse, sources_dir):
+    header = shuffled(DISABILITY_REGISTRY.columns, seed=3, extra=["备注", "数据来源"])
+    base = {"性别": "女", "民族": "汉族", "残疾类别": "肢体", "残疾等级": "二级", "发证日期": "2015-06-01",
+            "有效期至": "2027-06-01", "证件状态": "正常", "户籍地区划代码": "370102",
+            "更新时间": "2024-05-03 10:00:00"}
+    rows = [
+        {**base, "残疾人证号": ID_A + "42", "姓名": "王秀英", "出生日期": "1985-03-12", "公民身份号码": ID_A,
+         "现居住地址": "济南市历下区, 解放路1号", "联系电话": "13805311234",
+         "备注": '他说："已核实，无误"\n第二行', "数据来源": "省平台"},
+        {**base, "残疾人证号": ID_B18 + "11", "姓名": "陳曉明", "性别": "男", "出生日期": "1950-01-01",
+         "公民身份号码": ID_B15, "残疾类别": "视力", "残疾等级": "一级", "有效期至": "长期",
+         "现居住地址": "济南市（历下区）　文化东路", "联系电话": "0531-86123456"},
+        {**base, "残疾人证号": ID_C + "43", "姓名": "王𠀀", "出生日期": "1992-06-11", "公民身份号码": ID_C,
+         "发证日期": "2015-02-30", "现居住地址": None, "联系电话": None},
+        {**base, "残疾人证号": "", "姓名": "无证号", "公民身份号码": ID_D},
+        {**base, "残疾人证号": ID_E + "64", "姓名": "阿依古丽·买买提", "出生日期": "1980-02-29",
+         "公民身份号码": ID_E, "证件状态": "注销", "注销日期": "2024-03-01", "注销原因": "死亡",
+         "残疾类别": "精神", "残疾等级": "四级"},
+    ]
+    drop_csv(sources_dir, "disability_registry", "cjrxx_202405.csv", header, rows, "utf-8", bom=True)
+    results, report = load_stage(warehouse, "disability_registry")
+    r = results["cjrxx_202405.csv"]
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 5, 4, 1)
+    [quar] = q(warehouse, "select source, delivery, row_ref, column_name, reason from ops.quarantine")
+    assert (quar.source, quar.delivery, quar.column_name) == ("disability_registry", "cjrxx_202405.csv", "残疾人证号")
+    assert quar.row_ref == "6"  # the physical line the record starts on (row 1 spans two lines)
+    reconciled(warehouse, "disability_registry")
+    extra = q(warehouse, "select extra from raw.disability_registry where \"姓名\" = '王秀英'")[0].extra
+    assert extra == {"备注": '他说："已核实，无误"\n第二行', "数据来源": "省平台"}
+    assert q(warehouse, "select \"现居住地址\" from raw.disability_registry where \"姓名\" = '王秀英'")[0][0] \
+        == "济南市历下区, 解放路1号"
+    cert = {c.cert_number: c for c in q(warehouse, "select * from staging.certificate")}
+    assert set(cert) == {ID_A + "42", ID_B18 + "11", ID_C + "43", ID_E + "64"}
+    legacy = cert[ID_B18 + "11"]
+    assert legacy.id_number == ID_B18 and legacy.valid_until is None and legacy.phone == "053186123456"
+    assert legacy.full_name == "陈晓明" and legacy.birth_date == dt.date(1950, 1, 1)
+    assert cert[ID_C + "43"].issued_on is None and cert[ID_C + "43"].full_name == "王𠀀"
+    assert cert[ID_E + "64"].status == "cancelled" and cert[ID_E + "64"].cancelled_on == dt.date(2024, 3, 1)
+    assert cert[ID_A + "42"].valid_until == dt.date(2027, 6, 1)
+    assert report["cjrxx_202405.csv"].unparsed == {"发证日期": 1}
+    pm = {p.source_key: p for p in q(warehouse, "select * from staging.person_mention")}
+    assert pm[ID_B18 + "11"].id_number == ID_B18 and pm[ID_E + "64"].full_name == "阿依古丽买买提"
+
+
+def test_registry_without_bom_lf_and_quote_all_loads_the_same(warehouse, sources_dir):
+    header = list(DISABILITY_REGISTRY.columns)
+    row = {"残疾人证号": ID_A + "42", "姓名": "王秀英", "性别": "女", "公民身份号码": ID_A, "残疾类别": "肢体",
+           "残疾等级": "二级", "证件状态": "正常", "出生日期": "1985-03-12", "更新时间": "2024-05-03 10:00:00"}
+    drop_csv(sources_dir, "disability_registry", "cjrxx_202404.csv", header, [row], "utf-8",
+             eol="\n", quote_all=True)
+    drop_csv(sources_dir, "disability_registry", "cjrxx_202405.csv", header[::-1], [row], "utf-8",
+             bom=True)
+    results, _ = load_stage(warehouse, "disability_registry")
+    assert [(r.status, r.rows_loaded) for r in results.values()] == [("loaded", 1), ("loaded", 1)]
+    raw = q(warehouse, 'select "残疾人证号", "姓名", "民族", extra from raw.disability_registry order by delivery')
+    assert raw[0] == raw[1] and raw[0][2] is None and raw[0].extra is None
+
+
+ES_BASE = {"性别": "男", "残疾类别": "肢体", "残疾等级": "三级", "就业形式": "按比例就业",
+           "户籍所在地": "山东省济南市历下区", "登记机构": "历下区残联", "登记日期": "2024-05-20",
+           "操作类型": "新增"}
+
+
+def test_employment_service_every_date_format_bad_dates_and_gb18030(warehouse, sources_dir):
+    header = shuffled(EMPLOYMENT_SERVICE.columns, seed=7, extra=["经办人"])
+    rows = [
+        {**ES_BASE, "登记编号": "JY001", "姓名": "䶮王", "身份证号": ID_A, "就业单位": "济南（明泰）機械有限公司　",
+         "单位社会信用代码": "91370102 ma3c5xxxxx", "就业日期": "2023-05-01", "离职日期": "2024/1/31",
+         "月收入（元）": "２４５０", "户籍所在地": "山東省濟南市歷下區", "经办人": "张, 三"},
+        {**ES_BASE, "登记编号": "JY002", "姓名": "陈晓明", "身份证号": ID_B15, "就业单位": None,
+         "就业日期": "2023/5/1", "离职日期": None, "月收入（元）": None},
+        {**ES_BASE, "登记编号": "JY003", "姓名": "赵四", "身份证号": None, "残疾证号": ID_D + "22",
+         "就业单位": "潍坊\"福利\"厂", "就业日期": "2023年5月", "就业形式": "集中就业"},
+        {**ES_BASE, "登记编号": "JY004", "姓名": "钱五", "身份证号": ID_C, "就业日期": "2023-02-30",
+         "离职日期": "2023年13月", "登记日期": "2024/05/20"},
+        {**ES_BASE, "登记编号": "", "姓名": "无编号", "身份证号": ID_E},
+    ]
+    drop_csv(sources_dir, "employment_service", "jyxx_202405.csv", header, rows, "gb18030")
+    results, report = load_stage(warehouse, "employment_service")
+    r = results["jyxx_202405.csv"]
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 5, 4, 1)
+    [quar] = q(warehouse, "select row_ref, column_name from ops.quarantine")
+    assert tuple(quar) == ("6", "登记编号")
+    reconciled(warehouse, "employment_service")
+    reg = {x.registration_id: x for x in q(warehouse, "select * from staging.employment_registration")}
+    assert reg["JY001"].start_date == dt.date(2023, 5, 1) and reg["JY001"].end_date == dt.date(2024, 1, 31)
+    assert reg["JY002"].start_date == dt.date(2023, 5, 1) and reg["JY003"].start_date == dt.date(2023, 5, 1)
+    assert reg["JY001"].monthly_income == 2450 and reg["JY001"].uscc == "91370102MA3C5XXXXX"
+    assert reg["JY004"].start_date is None and reg["JY004"].end_date is None and reg["JY004"].registered_on is None
+    assert report["jyxx_202405.csv"].unparsed == {"就业日期": 1, "离职日期": 1, "登记日期": 1}
+    pm = {p.source_key: p for p in q(warehouse, "select * from staging.person_mention")}
+    assert pm["JY001"].full_name == "䶮王" and pm["JY001"].hukou_region_code == "370102"
+    assert pm["JY002"].id_number == ID_B18 and pm["JY003"].id_number == ID_D
+    em = {e.source_key: e for e in q(warehouse, "select * from staging.employer_mention")}
+    assert set(em) == {"JY001", "JY003"}
+    assert em["JY001"].name == "济南(明泰)机械有限公司" and em["JY001"].name_raw == "济南（明泰）機械有限公司"
+    extra = q(warehouse, "select extra from raw.employment_service where \"登记编号\" = 'JY001'")[0].extra
+    assert extra == {"经办人": "张, 三"}
+
+
+def test_repeated_key_newer_period_wins_even_when_it_arrives_first(warehouse, sources_dir):
+    header = list(EMPLOYMENT_SERVICE.columns)
+    row = {**ES_BASE, "登记编号": "JY100", "姓名": "王秀英", "身份证号": ID_A, "就业单位": "济南明泰机械有限公司",
+           "就业日期": "2024-01-01"}
+    drop_csv(sources_dir, "employment_service", "jyxx_202406.csv", header,
+             [{**row, "操作类型": "注销", "离职日期": "2024-06-15", "登记日期": "2024-06-16"}], "gb18030")
+    load_stage(warehouse, "employment_service")
+    # The May file arrives late (its marker only now): it is older state and must not win.
+    drop_csv(sources_dir, "employment_service", "jyxx_202405.csv", header[::-1],
+             [{**row, "操作类型": "变更", "月收入（元）": "3000"}], "gb18030", marker=False)
+    results, _ = load_stage(warehouse, "employment_service")
+    assert "jyxx_202405.csv" not in results
+    (sources_dir / "employment_service" / "jyxx_202405.csv.ok").write_bytes(b"")
+    results, _ = load_stage(warehouse, "employment_service")
+    assert results["jyxx_202405.csv"].status == "loaded"
+    [reg] = q(warehouse, "select * from staging.employment_registration")
+    assert reg.is_withdrawn is True and reg.period == "202406" and reg.end_date == dt.date(2024, 6, 15)
+    [pm] = q(warehouse, "select period from staging.person_mention where source_key = 'JY100'")
+    assert pm.period == "202406"
+    # The same file dropped again (a transfer retry): nothing changes.
+    drop_csv(sources_dir, "employment_service", "jyxx_202405.csv", header[::-1],
+             [{**row, "操作类型": "变更", "月收入（元）": "3000"}], "gb18030")
+    results, _ = load_stage(warehouse, "employment_service")
+    assert {r.status for r in results.values()} == {"skipped"}
+    assert len(reconciled(warehouse, "employment_service")) == 2
+
+
+def test_org_establishment_survey_formats(warehouse, sources_dir):
+    org_rows = [
+        {"人员编号": "RY001", "姓名": "王秀英", "身份证号": ID_A, "性别": "女", "出生日期": "19850312",
+         "工作单位": "中共济南市历下区委组织部（机关）", "单位统一社会信用代码": "11370102MB2830000X",
+         "职务职级": "一级主任科员", "进入本单位时间": "2010-07", "是否持残疾人证": "是",
+         "残疾人证号": ID_A + "42", "编制类型": "行政编制"},
+        {"人员编号": "RY002", "姓名": "陳曉明", "身份证号": ID_B15, "性别": "男", "出生日期": "1950-01-01",
+         "工作单位": "济南市历下区档案馆", "单位统一社会信用代码": None, "职务职级": "科员",
+         "进入本单位时间": "2010年7月", "是否持残疾人证": "否", "编制类型": "参照公务员法管理事业编制"},
+    ]
+    drop_csv(sources_dir, "org", "jgry_2024.csv", shuffled(ORG.columns, 11, ["备注"]), org_rows, "gb18030")
+    inst = [
+        {"统一社会信用代码": "11370102MB2830000X", "机构名称": "中共济南市历下区委组织部, 机关", "机构类别": "行政机关",
+         "主管部门": "历下区委", "所在地区代码": "370102", "核定编制数": "30", "实有人数": "28",
+         "残疾人在职人数": "1", "是否中小学幼儿园": "否", "是否残联机关": "否", "更新日期": "2024-12-31"},
+        {"统一社会信用代码": "12370102MB28300017", "机构名称": "历下区实验小学", "机构类别": "事业单位",
+         "主管部门": "历下区教育局", "所在地区代码": "370102", "核定编制数": "８０", "实有人数": "",
+         "残疾人在职人数": "0", "是否中小学幼儿园": "是", "是否残联机关": "否", "更新日期": "2024/12/31"},
+    ]
+    drop_csv(sources_dir, "establishment", "jgbz_2024.csv", shuffled(ESTABLISHMENT.columns, 5), inst, "utf-8")
+    survey = [
+        {"调查表编号": "DC001", "调查年度": "2024", "姓名": "赵 四", "身份证号": ID_D, "残疾类别": "听力",
+         "残疾等级": "四级", "户籍地址": "山東省濰坊市奎文區", "联系电话": "0536-8123456",
+         "未就业原因": "缺乏岗位", "就业意愿": "有", "培训需求": "电商，直播\n短视频", "调查日期": "2024-06-01",
+         "调查员": "李"},
+        {"调查表编号": "DC002", "调查年度": "2024", "姓名": "钱五", "身份证号": None, "残疾证号": ID_C + "43",
+         "残疾类别": "肢体", "残疾等级": "三级", "调查日期": "2024-06-31", "调查员": "李"},
+    ]
+    drop_csv(sources_dir, "unemployed_survey", "wjydc_2024.csv",
+             shuffled(UNEMPLOYED_SURVEY.columns, 2, ["复核人"]), survey, "gb18030")
+    _, org_report = load_stage(warehouse, "org")
+    _, inst_report = load_stage(warehouse, "establishment")
+    _, survey_report = load_stage(warehouse, "unemployed_survey")
+    for source in ("org", "establishment", "unemployed_survey"):
+        assert [r.status for r in reconciled(warehouse, source)] == ["loaded"], source
+    cs = {c.staff_key: c for c in q(warehouse, "select * from staging.civil_service")}
+    assert cs["RY001"].joined_on == dt.date(2010, 7, 1) and cs["RY002"].joined_on is None
+    assert org_report["jgry_2024.csv"].unparsed == {"出生日期": 1, "进入本单位时间": 1}
+    pm = {p.source_key: p for p in q(warehouse, "select * from staging.person_mention where source = 'org'")}
+    assert pm["RY002"].birth_date == dt.date(1950, 1, 1)  # from the legacy ID
+    em = {e.source_key: e for e in q(warehouse, "select * from staging.employer_mention where source = 'org'")}
+    assert em["RY001"].unit_type == "organ" and em["RY002"].unit_type == "public_institution"
+    inst_rows = {i.uscc: i for i in q(warehouse, "select * from staging.institution")}
+    assert inst_rows["12370102MB28300017"].authorised_posts == 80
+    assert inst_rows["12370102MB28300017"].actual_staff is None
+    assert inst_rows["12370102MB28300017"].updated_on is None
+    assert inst_report["jgbz_2024.csv"].unparsed == {"更新日期": 1}
+    sv = {s.questionnaire_id: s for s in q(warehouse, "select * from staging.survey")}
+    assert sv["DC001"].training_wanted == "电商，直播\n短视频" and sv["DC002"].interview_date is None
+    assert survey_report["wjydc_2024.csv"].unparsed == {"调查日期": 1}
+    spm = {p.source_key: p for p in q(warehouse, "select * from staging.person_mention "
+                                                 "where source = 'unemployed_survey'")}
+    assert spm["DC001"].hukou_region_code == "370705" and spm["DC001"].phone == "05368123456"
+    assert spm["DC002"].id_number == ID_C
+
+
+TRAINING_ROW = {"证件类型": "身份证", "性别": "女", "年龄": 39, "培训项目名称": "电商直播（初级）班",
+                "培训类别": "电商直播", "培训机构": "济南市残疾人职业培训学校", "开班日期": dt.datetime(2024, 7, 1),
+                "结业日期": dt.datetime(2024, 7, 20), "培训结果": "合格", "是否取得证书": "是", "所在市": "济南市"}
+
+
+def test_training_shuffled_header_total_row_under_its_column_and_blank_tail(warehouse, sources_dir):
+    from quotalink.contracts import TRAINING
+    from tests.contract_deliveries import xlsx_bytes
+    from tests.helpers import drop
+
+    header = shuffled(TRAINING.columns, seed=1, extra=["备注"])
+    assert header.index("序号") >= 3  # the totals row's word stands far from column A
+    records = [
+        {**TRAINING_ROW, "序号": 1, "学员编号": "PX2024030001", "姓名": "王 秀 英", "证件号码": ID_A,
+         "联系电话": 13805311234, "备注": "补录，已核"},
+        {**TRAINING_ROW, "序号": 2, "学员编号": "PX2024030002", "姓名": "陳曉明", "证件号码": ID_B15,
+         "性别": "男", "联系电话": "0531-86123456", "结业日期": None, "培训结果": "未结业", "是否取得证书": "否"},
+        {**TRAINING_ROW, "序号": 3, "学员编号": "PX2024030003", "姓名": "赵四", "证件类型": "残疾证",
+         "证件号码": ID_D + "22", "开班日期": dt.datetime(2024, 8, 5), "结业日期": dt.datetime(2024, 8, 30)},
+        {**TRAINING_ROW, "序号": 4, "学员编号": None, "姓名": "无编号", "证件号码": ID_E},
+    ]
+    rows = [header, *([r.get(c) for c in header] for r in records),
+            [{"序号": "合计", "姓名": f"共{len(records)}人"}.get(c) for c in header]]
+    book = xlsx_bytes({"培训学员名单": (rows, len(header))}, title="2024年第三季度残疾人职业培训学员名单",
+                      blank_tail=5, number_formats={header.index("开班日期") + 1: "yyyy-mm-dd",
+                                                    header.index("结业日期") + 1: "yyyy-mm-dd"})
+    drop(sources_dir / "training", "pxxy_2024Q3.xlsx", book)
+    results, report = load_stage(warehouse, "training")
+    r = results["pxxy_2024Q3.xlsx"]
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 4, 3, 1)
+    [quar] = q(warehouse, "select row_ref, column_name, reason from ops.quarantine")
+    assert (quar.row_ref, quar.column_name) == ("培训学员名单!6", "学员编号")
+    reconciled(warehouse, "training")
+    tr = {t.trainee_id: t for t in q(warehouse, "select * from staging.training")}
+    assert tr["PX2024030001"].start_date == dt.date(2024, 7, 1) and tr["PX2024030002"].end_date is None
+    assert tr["PX2024030001"].course == "电商直播（初级）班"
+    pm = {p.source_key: p for p in q(warehouse, "select * from staging.person_mention")}
+    assert pm["PX2024030001"].full_name == "王秀英" and pm["PX2024030001"].phone == "13805311234"
+    assert pm["PX2024030002"].id_number == ID_B18 and pm["PX2024030002"].full_name == "陈晓明"
+    assert pm["PX2024030003"].cert_number == ID_D + "22" and pm["PX2024030003"].id_number == ID_D
+    extra = q(warehouse, "select extra from raw.training where \"学员编号\" = 'PX2024030001'")[0].extra
+    assert extra == {"备注": "补录，已核"}
+    assert report["pxxy_2024Q3.xlsx"].unparsed == {}
+
+
+GRAD_ROW = {"身份证号": ID_A, "性别": "女", "残疾类别": "肢体", "学历层次": "本科", "专业": "计算机科学与技术",
+            "入学年份": 2021, "毕业去向": "在读", "更新日期": dt.datetime(2024, 12, 1)}
+
+
+def test_graduates_sheets_in_their_own_orders_numeric_cells_and_month_formats(warehouse, sources_dir):
+    from quotalink.contracts import GRADUATES
+    from tests.contract_deliveries import xlsx_bytes
+    from tests.helpers import drop
+
+    cols = GRADUATES.columns
+    sheets = {
+        "山东大学": (shuffled(cols, 4), [
+            {**GRAD_ROW, "学校代码": 10422, "学号": 202100123, "姓名": "王秀英", "出生年月": "1985.03",
+             "预计毕业时间": "2025-06", "残疾证号": ID_A + "42", "联系电话": 13805311234},
+            {**GRAD_ROW, "学校代码": 10422, "学号": 202100124, "姓名": "陳曉明", "身份证号": ID_B15,
+             "出生年月": "1950.01", "预计毕业时间": dt.datetime(2025, 6, 1), "毕业去向": "已就业",
+             "就业单位": "济南（明泰）机械有限公司", "帮扶措施": "一人一策：岗位推荐,\n跟踪服务"},
+            {**GRAD_ROW, "学校代码": 10422, "学号": None, "姓名": "无学号", "出生年月": "1990.01"},
+        ]),
+        "青岛大学": (shuffled(cols, 9, ["辅导员"]), [
+            {**GRAD_ROW, "学校代码": "11065", "学号": "202100123", "姓名": "赵四", "身份证号": ID_D,
+             "出生年月": "1995.10", "预计毕业时间": "2026-07", "辅导员": "李老师"},
+            {**GRAD_ROW, "学校代码": "11065", "学号": "202100125", "姓名": "钱五", "身份证号": ID_C,
+             "出生年月": "1992.13", "预计毕业时间": "2026-00", "更新日期": "2024-12-01"},
+        ]),
+        "潍坊学院": (list(cols), []),  # a university with no student this year: header only
+    }
+    book = xlsx_bytes({name: ([h, *([r.get(c) for c in h] for r in rows)], len(h))
+                       for name, (h, rows) in sheets.items()}, blank_tail=3)
+    drop(sources_dir / "graduates", "gxcjrdxs_2024.xlsx", book)
+    results, report = load_stage(warehouse, "graduates")
+    r = results["gxcjrdxs_2024.xlsx"]
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 5, 4, 1)
+    [quar] = q(warehouse, "select row_ref, column_name from ops.quarantine")
+    assert quar.row_ref == "山东大学!4" and quar.column_name == "学校代码-学号"
+    reconciled(warehouse, "graduates")
+    st = {s.student_key: s for s in q(warehouse, "select * from staging.study")}
+    assert set(st) == {"10422-202100123", "10422-202100124", "11065-202100123", "11065-202100125"}
+    assert st["10422-202100123"].expected_graduation == dt.date(2025, 6, 1)
+    assert st["10422-202100124"].expected_graduation == dt.date(2025, 6, 1)
+    assert st["11065-202100123"].school_name == "青岛大学" and st["10422-202100123"].updated_on == dt.date(2024, 12, 1)
+    assert st["10422-202100124"].help_measures == "一人一策：岗位推荐,\n跟踪服务"
+    pm = {p.source_key: p for p in q(warehouse, "select * from staging.person_mention")}
+    assert pm["11065-202100123"].birth_year_min == 1995 and pm["10422-202100124"].id_number == ID_B18
+    assert pm["11065-202100125"].birth_year_min is None
+    assert report["gxcjrdxs_2024.xlsx"].unparsed == {"出生年月": 1, "预计毕业时间": 1}
+    em = q(warehouse, "select source_key, name from staging.employer_mention")
+    assert [tuple(e) for e in em] == [("10422-202100124", "济南(明泰)机械有限公司")]
+    extra = q(warehouse, "select extra from raw.graduates where \"学号\" = '202100123' and sheet = '青岛大学'")
+    assert extra[0].extra == {"辅导员": "李老师"}
