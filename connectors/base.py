@@ -435,6 +435,15 @@ def _as_openpyxl(value: object) -> object:
     return value
 
 
+def _trust_no_dimension(ws: object) -> None:
+    """Read a read-only sheet to its last cell, not to its <dimension>: the element is
+    advisory in OOXML and some writers leave it stale (`A1`), which would cut every row
+    to its first cell and the sheet to its first row."""
+    reset = getattr(ws, "reset_dimensions", None)
+    if reset is not None:
+        reset()
+
+
 def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
     import openpyxl
 
@@ -445,6 +454,7 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
     keys = set(key_columns)
     try:
         for ws in wb.worksheets:
+            _trust_no_dimension(ws)
             rows = ws.iter_rows(values_only=True)
             header: list[str] | None = None
             line = 0
@@ -772,6 +782,7 @@ def count_rows(spec: RawTable, delivery: Delivery) -> int:
             try:
                 n = 0
                 for ws in wb.worksheets:
+                    _trust_no_dimension(ws)
                     rows = [r for r in ws.iter_rows(values_only=True) if any(c is not None for c in r)]
                     keys = set(spec.key.split("-"))
                     header_at = next((i for i, r in enumerate(rows[:10])

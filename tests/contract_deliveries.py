@@ -4,6 +4,8 @@ extra columns, quoting, every allowed format; no habit of our own generator."""
 import csv
 import io
 import random
+import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,9 +41,11 @@ def drop_csv(sources_dir: Path, source: str, name: str, header: Sequence[str], r
 
 
 def xlsx_bytes(sheets: dict[str, tuple[list[list], int]], *, title: str | None = None,
-               blank_tail: int = 0, number_formats: dict[int, str] | None = None) -> bytes:
-    """A workbook: per sheet (rows, header row index); an optional merged title row above the
-    header, blank but formatted trailing rows (which make the sheet's dimension larger)."""
+               blank_tail: int = 0, number_formats: dict[int, str] | None = None,
+               dimension: str | None = None) -> bytes:
+    """A workbook: per sheet (rows, width); an optional merged title row above the header,
+    blank but formatted trailing rows (which make the sheet's dimension larger), and
+    optionally the stale ``<dimension ref>`` some writers leave (the element is advisory)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, (rows, width) in sheets.items():
@@ -62,4 +66,16 @@ def xlsx_bytes(sheets: dict[str, tuple[list[list], int]], *, title: str | None =
                     cell.number_format = fmt
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return buf.getvalue() if dimension is None else _with_dimension(buf.getvalue(), dimension)
+
+
+def _with_dimension(book: bytes, ref: str) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(), data)
+            z.writestr(name, data)
+    return out.getvalue()

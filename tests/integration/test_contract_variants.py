@@ -338,3 +338,26 @@ def test_graduates_sheets_in_their_own_orders_numeric_cells_and_month_formats(wa
     assert [tuple(e) for e in em] == [("10422-202100124", "济南(明泰)机械有限公司")]
     extra = q(warehouse, "select extra from raw.graduates where \"学号\" = '202100123' and sheet = '青岛大学'")
     assert extra[0].extra == {"辅导员": "李老师"}
+
+
+def test_xlsx_with_a_stale_dimension_and_numbers_calamine_reads_differently(warehouse, sources_dir):
+    """A workbook whose <dimension> says A1 (advisory in OOXML; several writers leave it) and
+    with an error cell (a failed lookup formula: #N/A), which calamine reads differently, so
+    openpyxl reads the workbook."""
+    from quotalink.contracts import TRAINING
+    from tests.contract_deliveries import xlsx_bytes
+    from tests.helpers import drop
+
+    header = list(TRAINING.columns)
+    records = [{**TRAINING_ROW, "序号": 1, "学员编号": "PX2024040001", "姓名": "王秀英", "证件号码": int(ID_B18[:17] + "0")},
+               {**TRAINING_ROW, "序号": 2, "学员编号": "PX2024040002", "姓名": "赵四", "证件号码": ID_D,
+                "所在市": "#N/A"}]
+    rows = [header, *([r.get(c) for c in header] for r in records), ["合计", None, "2人"]]
+    book = xlsx_bytes({"培训学员名单": (rows, len(header))}, title="2024年第四季度残疾人职业培训学员名单",
+                      dimension="A1")
+    drop(sources_dir / "training", "pxxy_2024Q4.xlsx", book)
+    results, _ = load_stage(warehouse, "training")
+    r = results["pxxy_2024Q4.xlsx"]
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 2, 2, 0), r
+    staged = q(warehouse, "select trainee_id, city from staging.training order by 1")
+    assert [tuple(t) for t in staged] == [("PX2024040001", "济南市"), ("PX2024040002", "#N/A")]
