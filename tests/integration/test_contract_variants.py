@@ -361,3 +361,95 @@ def test_xlsx_with_a_stale_dimension_and_numbers_calamine_reads_differently(ware
     assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 2, 2, 0), r
     staged = q(warehouse, "select trainee_id, city from staging.training order by 1")
     assert [tuple(t) for t in staged] == [("PX2024040001", "济南市"), ("PX2024040002", "#N/A")]
+
+
+def test_unnamed_trailing_column_blank_keys_and_a_key_repeated_within_one_increment(warehouse, sources_dir):
+    """Every line ending in a comma (an unnamed extra column), a key of spaces (full-width
+    too), and one registration entered and then changed in the same month: the later row of
+    the file holds the newer state."""
+    header = [*EMPLOYMENT_SERVICE.columns, ""]
+    row = {**ES_BASE, "登记编号": "JY200", "姓名": "王秀英", "身份证号": ID_A, "就业单位": "济南明泰机械有限公司",
+           "就业日期": "2024-05-01"}
+    rows = [row, {**row, "登记编号": "  ", "姓名": "空格编号"}, {**row, "登记编号": "\u3000", "姓名": "全角空格"},
+            {**row, "操作类型": "变更", "月收入（元）": "3200", "就业单位": "济南明泰机械股份有限公司"}]
+    drop_csv(sources_dir, "employment_service", "jyxx_202405.csv", header, rows, "gb18030")
+    results, _ = load_stage(warehouse, "employment_service")
+    r = results["jyxx_202405.csv"]
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 4, 2, 2), r
+    assert [(x.row_ref, x.column_name) for x in q(warehouse, "select * from ops.quarantine order by row_ref")] \
+        == [("3", "登记编号"), ("4", "登记编号")]
+    reconciled(warehouse, "employment_service")
+    [reg] = q(warehouse, "select * from staging.employment_registration")
+    assert reg.operation == "变更" and reg.monthly_income == 3200 and reg.row_ref == "5"
+    [em] = q(warehouse, "select name_raw from staging.employer_mention")
+    assert em.name_raw == "济南明泰机械股份有限公司"
+
+
+ID_X = "37010219881105006X"
+
+
+def test_run_links_legacy_and_typed_ids_across_sources(warehouse, sources_dir, monkeypatch):
+    """Variant deliveries through landing, staging and resolution: a legacy 15-digit holder, a
+    lower-case x typed by an employer, a USCC in lower case with spaces; each resolves to one
+    golden record. (The resolution steps of `quotalink run`, without its marts, for speed.)"""
+    import json
+
+    from entity_resolution import resolve_employers, resolve_persons
+
+    monkeypatch.setenv("QUOTA_YEARS", "2024")
+    base = {"民族": "汉族", "残疾类别": "肢体", "残疾等级": "三级", "发证日期": "2015-06-01", "有效期至": "长期",
+            "证件状态": "正常", "户籍地区划代码": "370102", "更新时间": "2024-05-03 10:00:00"}
+    registry = [
+        {**base, "残疾人证号": ID_A + "43", "姓名": "王秀英", "性别": "女", "出生日期": "1985-03-12",
+         "公民身份号码": ID_A, "联系电话": "13805311234"},
+        {**base, "残疾人证号": ID_B18 + "43", "姓名": "陳曉明", "性别": "男", "出生日期": "1950-01-01",
+         "公民身份号码": ID_B15, "联系电话": "0531-86123456"},
+        {**base, "残疾人证号": ID_X + "43", "姓名": "刘洋", "性别": "男", "出生日期": "1988-11-05",
+         "公民身份号码": ID_X},
+    ]
+    drop_csv(sources_dir, "disability_registry", "cjrxx_202412.csv",
+             shuffled(DISABILITY_REGISTRY.columns, 21, ["备注"]), registry, "utf-8", bom=True)
+    es = [{**ES_BASE, "登记编号": "JY300", "姓名": "王秀英", "性别": "女", "身份证号": ID_A,
+           "就业单位": "济南明泰机械有限公司", "单位社会信用代码": "91370102MA3C5XXXXX", "就业日期": "2024年1月"}]
+    drop_csv(sources_dir, "employment_service", "jyxx_202401.csv",
+             shuffled(EMPLOYMENT_SERVICE.columns, 8), es, "gb18030")
+    decl = {"declaration_id": "D2024370102000123", "declaration_year": 2024, "unit_name": "济南明泰机械有限公司",
+            "uscc": "91370102 ma3c5xxxxx", "org_code": None, "unit_region_code": "370102", "unit_type": "企业",
+            "total_staff": 212, "avg_annual_wage": 78432.50, "disabled_declared": 3, "status": "审核通过",
+            "submitted_at": "2025-03-02T10:12:00", "updated_at": "2025-04-11T09:30:12"}
+    emp = {"declaration_id": "D2024370102000123", "disability_category": 4, "disability_level": 3,
+           "contract_start": "2024-01-01", "contract_end": None, "monthly_wage": 2450.00, "si_months": 12,
+           "position": "质检员", "employment_type": "全日制", "updated_at": "2025-04-11T09:30:12"}
+    emps = [
+        {**emp, "employee_record_id": "E2024370102000123-0001", "name": "王秀英",
+         "id_number": ID_A[:6] + ID_A[8:17], "cert_number": None},  # the 15-digit form
+        {**emp, "employee_record_id": "E2024370102000123-0002", "name": "陈晓明", "id_number": ID_B18,
+         "cert_number": ID_B18 + "43"},
+        {**emp, "employee_record_id": "E2024370102000123-0003", "name": "刘洋", "id_number": ID_X.lower(),
+         "cert_number": None},
+    ]
+    folder = sources_dir / "quota"
+    folder.mkdir()
+    (folder / "declarations.jsonl").write_text(json.dumps(decl, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "declared-employees.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in emps), encoding="utf-8")
+    for source in ("disability_registry", "employment_service", "quota"):
+        load_stage(warehouse, source)
+    resolve_persons(warehouse)
+    resolve_employers(warehouse)
+    for source in ("disability_registry", "employment_service", "quota"):
+        assert reconciled(warehouse, source), source
+    xref = {(x.source, x.source_key): x.person_id for x in q(warehouse, "select * from core.person_xref")}
+    assert len(xref) == 7
+    assert xref[("disability_registry", ID_A + "43")] == xref[("employment_service", "JY300")] \
+        == xref[("quota", "E2024370102000123-0001")]
+    assert xref[("disability_registry", ID_B18 + "43")] == xref[("quota", "E2024370102000123-0002")]
+    assert xref[("disability_registry", ID_X + "43")] == xref[("quota", "E2024370102000123-0003")]
+    assert len(set(xref.values())) == 3
+    persons = {p.person_id: p for p in q(warehouse, "select * from core.person")}
+    assert persons[xref[("quota", "E2024370102000123-0002")]].id_number == ID_B18
+    assert persons[xref[("quota", "E2024370102000123-0003")]].id_number == ID_X
+    exref = {(x.source, x.source_key): x.employer_id for x in q(warehouse, "select * from core.employer_xref")}
+    assert exref[("quota", "D2024370102000123")] == exref[("employment_service", "JY300")]
+    [employer] = q(warehouse, "select * from core.employer")
+    assert employer.uscc == "91370102MA3C5XXXXX"
