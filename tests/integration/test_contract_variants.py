@@ -453,3 +453,59 @@ def test_run_links_legacy_and_typed_ids_across_sources(warehouse, sources_dir, m
     assert exref[("quota", "D2024370102000123")] == exref[("employment_service", "JY300")]
     [employer] = q(warehouse, "select * from core.employer")
     assert employer.uscc == "91370102MA3C5XXXXX"
+
+
+def test_hr_sqlite_written_by_hand_upper_case_names_text_timestamps_extra_columns(warehouse, sources_dir):
+    """An offline hr.db another team wrote with sqlite3: upper-case table and column names, the
+    declared types only as names, timestamps as text in both ISO spellings, a column more than
+    the contract lists; then money arrives (aae078 0 → 1) and the window is pulled again."""
+    import sqlite3
+
+    from connectors import hr
+
+    path = sources_dir / "hr" / "hr.db"
+    path.parent.mkdir()
+    db = sqlite3.connect(path)
+    db.executescript("""
+        create table AB01 (AAB001 varchar(20) primary key, AAB003 varchar(20), AAB004 varchar(200),
+                           AAB019 varchar(2), AAB301 varchar(6), AAE036 timestamp, AAE011 varchar(20));
+        create table AC01 (AAC001 varchar(20) primary key, AAC002 varchar(18), AAC003 varchar(50),
+                           AAC004 varchar(1), AAC006 integer, AAE005 varchar(20), AAE036 timestamp);
+        create table AC08 (AAZ223 bigint primary key, AAC001 varchar(20), AAB001 varchar(20),
+                           AAE002 integer, AAE140 varchar(3), AAC040 numeric(12,2), AAE078 varchar(1),
+                           AAE036 timestamp);
+    """)
+    db.executemany("insert into AB01 values (?,?,?,?,?,?,?)", [
+        ("U001", "91370102ma3c5xxxxx", "济南明泰机械有限公司", "10", "370102", "2024-05-01T10:00:00", "张三"),
+        ("U002", "MA3C5XXX-1", "济南（老字号）商行", "70", "370103", "2024-05-01 10:00:00.250000", None),
+    ])
+    db.executemany("insert into AC01 values (?,?,?,?,?,?,?)", [
+        ("P001", ID_B15, "陈晓明", "1", 19500101, "0531-86123456", "2024-05-01 10:00:00"),
+        ("P002", ID_X.lower(), "刘洋", "1", 19881105, "13805311234", "2024-05-01T10:00:01"),
+    ])
+    db.executemany("insert into AC08 values (?,?,?,?,?,?,?,?)", [
+        (1, "P001", "U001", 202401, "110", 4500.00, "0", "2024-05-01T10:00:00"),
+        (2, "P001", "U001", 202402, "110", 4500.5, "1", "2024-05-01 10:00:02"),
+    ])
+    db.commit()
+    first = hr.load_url(warehouse, f"sqlite:///{path}")
+    assert [(r.status, r.rows_read, r.rows_loaded) for r in first] == [("loaded", 2, 2)] * 3
+    extra = q(warehouse, "select extra from raw.hr_ab01 where aab001 = 'U001'")[0].extra
+    assert extra == {"aae011": "张三"}
+    db.execute("update AC08 set AAE078 = '1', AAE036 = '2024-05-03T08:00:00' where AAZ223 = 1")
+    db.commit()
+    db.close()
+    second = hr.load_url(warehouse, f"sqlite:///{path}")
+    assert [(r.delivery.split(":")[0], r.rows_read, r.rows_loaded) for r in second] == [("hr_ac08", 1, 1)]
+    assert hr.load_url(warehouse, f"sqlite:///{path}") == []
+    reconciled(warehouse, "hr")
+    hr.stage(warehouse)
+    contrib = q(warehouse, "select contribution_id, is_paid, base_yuan, changed_at from staging.contribution "
+                           "order by 1")
+    assert [(c.contribution_id, c.is_paid) for c in contrib] == [(1, True), (2, True)]
+    assert contrib[1].base_yuan == 4500.5 and contrib[0].changed_at.replace(tzinfo=None) == dt.datetime(2024, 5, 3, 8)
+    pm = {p.source_key: p for p in q(warehouse, "select * from staging.person_mention where source = 'hr'")}
+    assert pm["P001"].id_number == ID_B18 and pm["P002"].id_number == ID_X and pm["P001"].phone == "053186123456"
+    em = {e.source_key: e for e in q(warehouse, "select * from staging.employer_mention where source = 'hr'")}
+    assert em["U001"].uscc == "91370102MA3C5XXXXX" and em["U002"].org_code == "MA3C5XXX1"
+    assert em["U002"].name == "济南(老字号)商行"
