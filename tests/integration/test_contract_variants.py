@@ -509,3 +509,79 @@ def test_hr_sqlite_written_by_hand_upper_case_names_text_timestamps_extra_column
     em = {e.source_key: e for e in q(warehouse, "select * from staging.employer_mention where source = 'hr'")}
     assert em["U001"].uscc == "91370102MA3C5XXXXX" and em["U002"].org_code == "MA3C5XXX1"
     assert em["U002"].name == "济南(老字号)商行"
+
+
+def test_resolution_of_noisy_mentions_the_contract_allows(warehouse, sources_dir, monkeypatch):
+    """Free text with traditional and full-width characters, a spaced name, an ID typed with one
+    wrong digit and no certificate, a certificate number standing in the ID column, an ID in
+    full-width digits, a person known only by a certificate number; clerk-typed employer names."""
+    import json
+
+    from entity_resolution import resolve_employers, resolve_persons
+    from quotalink.contracts import GRADUATES, TRAINING
+    from tests.contract_deliveries import xlsx_bytes
+    from tests.helpers import drop
+
+    monkeypatch.setenv("QUOTA_YEARS", "2024")
+    base = {"民族": "汉族", "残疾类别": "肢体", "残疾等级": "三级", "发证日期": "2015-06-01", "有效期至": "长期",
+            "证件状态": "正常", "户籍地区划代码": "370102", "更新时间": "2024-05-03 10:00:00"}
+    registry = [
+        {**base, "残疾人证号": ID_A + "43", "姓名": "王秀英", "性别": "女", "出生日期": "1985-03-12",
+         "公民身份号码": ID_A, "联系电话": "13805311234"},
+        {**base, "残疾人证号": ID_C + "43", "姓名": "钱建华", "性别": "男", "出生日期": "1992-06-11",
+         "公民身份号码": ID_C, "联系电话": "13905312222"},
+        {**base, "残疾人证号": ID_D + "22", "姓名": "赵丽", "性别": "女", "出生日期": "1995-05-05",
+         "公民身份号码": ID_D, "残疾类别": "听力", "残疾等级": "二级"},
+    ]
+    drop_csv(sources_dir, "disability_registry", "cjrxx_202412.csv", DISABILITY_REGISTRY.columns, registry,
+             "utf-8", bom=True)
+    wrong = ID_A[:14] + str((int(ID_A[14]) + 1) % 10) + ID_A[15:]  # one wrong digit in the sequence
+    emp = {"declaration_id": "D2024370102000777", "disability_category": 4, "disability_level": 3,
+           "contract_start": "2024-01-01", "contract_end": "2026-12-31", "monthly_wage": 2450.00,
+           "si_months": 12, "position": "质检员", "employment_type": "全日制", "updated_at": "2025-04-11T09:30:12"}
+    decl = {"declaration_id": "D2024370102000777", "declaration_year": 2024, "unit_name": "济南明泰机械有限公司",
+            "uscc": None, "org_code": "MA3C5XXX-1", "unit_region_code": "370102", "unit_type": "企业",
+            "total_staff": 212, "avg_annual_wage": 78432.5, "disabled_declared": 2, "status": "待审核",
+            "submitted_at": "2025-03-02T10:12:00", "updated_at": "2025-04-11T09:30:12"}
+    folder = sources_dir / "quota"
+    folder.mkdir()
+    (folder / "declarations.jsonl").write_text(json.dumps(decl, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "declared-employees.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in [
+        {**emp, "employee_record_id": "E2024370102000777-0001", "name": "王秀英", "id_number": wrong,
+         "cert_number": None},
+        {**emp, "employee_record_id": "E2024370102000777-0002", "name": "錢建華", "id_number": ID_C,
+         "cert_number": ID_C + "43"},
+    ]), encoding="utf-8")
+    es = [{**ES_BASE, "登记编号": "JY400", "姓名": "钱 建华", "性别": "男", "身份证号": ID_C + "43",
+           "就业单位": "濟南明泰機械有限公司（质检部）", "就业日期": "2024/1/1"}]
+    drop_csv(sources_dir, "employment_service", "jyxx_202401.csv", EMPLOYMENT_SERVICE.columns, es, "gb18030")
+    fw = ID_D.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+    grad_rows = [list(GRADUATES.columns), [
+        {**GRAD_ROW, "学校代码": "10422", "学号": "201300001", "姓名": "趙麗", "身份证号": fw, "性别": "女",
+         "出生年月": "1995.05", "预计毕业时间": "2017-06", "毕业去向": "已就业"}.get(c)
+        for c in GRADUATES.columns]]
+    drop(sources_dir / "graduates", "gxcjrdxs_2024.xlsx", xlsx_bytes({"山东大学": (grad_rows, 17)}))
+    tr_rows = [list(TRAINING.columns), [
+        {**TRAINING_ROW, "序号": 1, "学员编号": "PX2024010001", "姓名": "王　秀　英", "证件类型": "身份证",
+         "证件号码": ID_A + "43"}.get(c) for c in TRAINING.columns]]
+    drop(sources_dir / "training", "pxxy_2024Q1.xlsx", xlsx_bytes({"培训学员名单": (tr_rows, 16)}, title="x"))
+    survey = [{"调查表编号": "DC500", "调查年度": "2024", "姓名": "赵丽", "残疾证号": ID_D + "22",
+               "残疾类别": "听力", "残疾等级": "二级", "调查日期": "2024-06-01"}]
+    drop_csv(sources_dir, "unemployed_survey", "wjydc_2024.csv", UNEMPLOYED_SURVEY.columns, survey, "gb18030")
+    for source in ("disability_registry", "quota", "employment_service", "graduates", "training",
+                   "unemployed_survey"):
+        load_stage(warehouse, source)
+        assert reconciled(warehouse, source), source
+    resolve_persons(warehouse)
+    resolve_employers(warehouse)
+    xref = {(x.source, x.source_key): x.person_id for x in q(warehouse, "select * from core.person_xref")}
+    a = xref[("disability_registry", ID_A + "43")]
+    c = xref[("disability_registry", ID_C + "43")]
+    d = xref[("disability_registry", ID_D + "22")]
+    assert len({a, c, d}) == 3
+    assert xref[("training", "PX2024010001")] == a
+    assert xref[("quota", "E2024370102000777-0002")] == xref[("employment_service", "JY400")] == c
+    assert xref[("graduates", "10422-201300001")] == xref[("unemployed_survey", "DC500")] == d
+    assert xref[("quota", "E2024370102000777-0001")] == a, "one wrong digit, same name: the same person"
+    exref = {(x.source, x.source_key): x.employer_id for x in q(warehouse, "select * from core.employer_xref")}
+    assert exref[("quota", "D2024370102000777")] == exref[("employment_service", "JY400")]
