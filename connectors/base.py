@@ -183,7 +183,7 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
     fh = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
     try:
         reader = csv.reader(fh)
-        header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+        header = named_columns([h.strip().lstrip("\ufeff") for h in next(reader)])
     except StopIteration:
         fh.close()
         raise DeliveryError("", path.name, "file is empty (no header line)") from None
@@ -251,6 +251,17 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
             fh.close()
 
     return header, chunks()
+
+
+UNNAMED = "#"  # prefix of the name raw gives a column whose header cell is empty
+
+
+def named_columns(header: list[str]) -> list[str]:
+    """The header with each empty name replaced by ``#<column number>``: values delivered under
+    a column without a name are still delivered, and raw keeps them (in ``extra``)."""
+    if all(header):
+        return header
+    return [h or f"{UNNAMED}{i}" for i, h in enumerate(header, 1)]
 
 
 # Bytes the declared encoding could not decode (kept by errors="surrogateescape").
@@ -336,7 +347,7 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
             line += 1
             names = [str(c).strip() if c is not None else "" for c in row]
             if keys & set(names):
-                header = names
+                header = named_columns(names)
                 break
         if header is None:
             yield title, [], iter(())
@@ -462,7 +473,7 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
                 line += 1
                 names = [str(c).strip() if c is not None else "" for c in row]
                 if keys & set(names):
-                    header = names
+                    header = named_columns(names)
                     break
                 if line >= 10:
                     break
@@ -558,7 +569,10 @@ class Lander:
             if extra_values:
                 values = {**values, **extra_values}
             if rec.typed or self._unknown is None:
-                extra = {k: v for k, v in values.items() if k not in known and k}
+                # An unnamed column is kept where it holds a value (a sheet's formatted but
+                # empty columns are no delivered values).
+                extra = {k: v for k, v in values.items()
+                         if k not in known and k and (v is not None or not k.startswith(UNNAMED))}
             else:
                 extra = {k: values[k] for k in self._unknown if values.get(k) is not None}
             self.rows_loaded += 1

@@ -585,3 +585,28 @@ def test_resolution_of_noisy_mentions_the_contract_allows(warehouse, sources_dir
     assert xref[("quota", "E2024370102000777-0001")] == a, "one wrong digit, same name: the same person"
     exref = {(x.source, x.source_key): x.employer_id for x in q(warehouse, "select * from core.employer_xref")}
     assert exref[("quota", "D2024370102000777")] == exref[("employment_service", "JY400")]
+
+
+def test_values_under_an_unnamed_column_are_kept_in_raw(warehouse, sources_dir):
+    """An extra column without a name in the header still carries delivered values: nothing of
+    a delivery may be lost, so raw keeps them (by column position)."""
+    from quotalink.contracts import TRAINING
+    from tests.contract_deliveries import xlsx_bytes
+    from tests.helpers import drop
+
+    header = [*ORG.columns, ""]
+    rows = [{"人员编号": "RY900", "姓名": "王秀英", "身份证号": ID_A, "工作单位": "历下区档案馆", "": "借调至区委"},
+            {"人员编号": "RY901", "姓名": "刘洋", "身份证号": ID_X, "工作单位": "历下区档案馆"}]
+    drop_csv(sources_dir, "org", "jgry_2024.csv", header, rows, "gb18030")
+    xheader = [*TRAINING.columns[:5], None, *TRAINING.columns[5:]]
+    record = {**TRAINING_ROW, "序号": 1, "学员编号": "PX2024020001", "姓名": "王秀英", "证件号码": ID_A}
+    xrows = [xheader, [record.get(c) if c else "手工补录" for c in xheader]]
+    drop(sources_dir / "training", "pxxy_2024Q2.xlsx", xlsx_bytes({"培训学员名单": (xrows, 17)}, title="x"))
+    load_stage(warehouse, "org")
+    load_stage(warehouse, "training")
+    reconciled(warehouse, "org")
+    reconciled(warehouse, "training")
+    org = {r[0]: r.extra for r in q(warehouse, 'select "人员编号", extra from raw.org')}
+    assert org == {"RY900": {"#13": "借调至区委"}, "RY901": None}
+    [tr] = q(warehouse, "select extra from raw.training")
+    assert tr.extra == {"#6": "手工补录"}
