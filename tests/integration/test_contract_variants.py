@@ -610,3 +610,57 @@ def test_values_under_an_unnamed_column_are_kept_in_raw(warehouse, sources_dir):
     assert org == {"RY900": {"#13": "借调至区委"}, "RY901": None}
     [tr] = q(warehouse, "select extra from raw.training")
     assert tr.extra == {"#6": "手工补录"}
+
+
+def test_quota_same_second_batch_longer_than_a_page_field_variants_and_an_extra_field(warehouse, sources_dir):
+    """A re-review stamping five declarations with one updated_at (more than a page), another
+    province's employer, USCC null / lower case with spaces / org code without its dash, IDs
+    typed 15-digit and with a lower-case x, open-ended contracts, a field the contract does not
+    list; a second pull from the watermark reads nothing again."""
+    import json
+
+    from connectors import quota
+    from connectors.quota import QuotaClient, RetryPolicy
+    from connectors.quota_emulator import QuotaEmulator
+
+    t = "2025-04-11T09:30:12"
+    decl = {"declaration_year": 2024, "unit_region_code": "370102", "unit_type": "企业", "total_staff": 100,
+            "avg_annual_wage": 70000, "disabled_declared": 1, "status": "审核通过",
+            "submitted_at": "2025-03-02T10:12:00", "updated_at": t, "org_code": None}
+    decls = [{**decl, "declaration_id": f"D2024370102{i:06d}", "unit_name": f"济南明泰{i}有限公司",
+              "uscc": None if i == 1 else f"91370102 ma3c5xxx{i:02d}"} for i in range(1, 6)]
+    decls[0]["org_code"] = "MA3C5XXX1"
+    decls.append({**decl, "declaration_id": "D2024110105000001", "unit_name": "北京某科技有限公司",
+                  "uscc": "91110105MA0000000X", "unit_region_code": "110105", "updated_at": "2025-04-12T08:00:00",
+                  "review_note": "跨省通办"})
+    emp = {"disability_category": 4, "disability_level": 3, "contract_start": "2024-03-01", "contract_end": None,
+           "monthly_wage": 2450, "si_months": 10, "position": "质检员", "employment_type": "非全日制",
+           "updated_at": t, "cert_number": None}
+    emps = [{**emp, "employee_record_id": "E2024370102000001-0001", "declaration_id": "D2024370102000001",
+             "name": "陈晓明", "id_number": ID_B15},
+            {**emp, "employee_record_id": "E2024110105000001-0001", "declaration_id": "D2024110105000001",
+             "name": "刘洋", "id_number": ID_X.lower(), "employment_type": "劳务派遣"}]
+    folder = sources_dir / "quota"
+    folder.mkdir()
+    (folder / "declarations.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in decls),
+                                               encoding="utf-8")
+    (folder / "declared-employees.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in emps), encoding="utf-8")
+    with QuotaEmulator(folder, token="t0ken") as api:
+        client = QuotaClient(api.url + "/", "t0ken", page_size=2, retry=RetryPolicy(attempts=2, backoff_s=0.01))
+        first = quota.load(warehouse, client, years=[2024])
+        assert [(r.rows_read, r.rows_loaded, r.rows_quarantined) for r in first] == [(6, 6, 0), (2, 2, 0)]
+        assert quota.load(warehouse, client, years=[2024]) == []
+        client.close()
+    reconciled(warehouse, "quota")
+    quota.stage(warehouse)
+    dm = {d.declaration_id: d for d in q(warehouse, "select * from staging.declaration")}
+    assert len(dm) == 6 and dm["D2024370102000002"].uscc == "91370102MA3C5XXX02"
+    em = {e.source_key: e for e in q(warehouse, "select * from staging.employer_mention")}
+    assert em["D2024370102000001"].org_code == "MA3C5XXX1" and em["D2024370102000001"].uscc is None
+    assert em["D2024110105000001"].region_code == "110105"
+    extra = q(warehouse, "select extra from raw.quota_declarations where declaration_id = 'D2024110105000001'")
+    assert extra[0].extra == {"review_note": "跨省通办"}
+    de = {d.employee_record_id: d for d in q(warehouse, "select * from staging.declared_employment")}
+    assert de["E2024370102000001-0001"].id_number == ID_B18 and de["E2024370102000001-0001"].contract_end is None
+    assert de["E2024110105000001-0001"].id_number == ID_X and de["E2024110105000001-0001"].declaration_year == 2024
