@@ -664,3 +664,39 @@ def test_quota_same_second_batch_longer_than_a_page_field_variants_and_an_extra_
     de = {d.employee_record_id: d for d in q(warehouse, "select * from staging.declared_employment")}
     assert de["E2024370102000001-0001"].id_number == ID_B18 and de["E2024370102000001-0001"].contract_end is None
     assert de["E2024110105000001-0001"].id_number == ID_X and de["E2024110105000001-0001"].declaration_year == 2024
+
+
+def test_idless_registrations_in_traditional_script_link_only_when_one_person_fits(warehouse, sources_dir):
+    """Employment registrations without ID or certificate (both may be empty), the name and the
+    household text in traditional characters with stray spaces: linked to the one registered
+    namesake of that county, gender, category and level; left alone when two fit."""
+    from entity_resolution import resolve_persons
+
+    base = {"民族": "汉族", "残疾类别": "肢体", "残疾等级": "三级", "发证日期": "2015-06-01", "有效期至": "长期",
+            "证件状态": "正常", "更新时间": "2024-05-03 10:00:00", "性别": "女"}
+    twin1, twin2, other = ident("37010319700101002"), ident("37010319700101004"), ident("37060219850312006")
+    registry = [
+        {**base, "残疾人证号": ID_A + "43", "姓名": "王秀英", "出生日期": "1985-03-12", "公民身份号码": ID_A,
+         "户籍地区划代码": "370102"},
+        {**base, "残疾人证号": other + "43", "姓名": "王秀英", "出生日期": "1985-03-12", "公民身份号码": other,
+         "户籍地区划代码": "370602"},  # a namesake in Yantai
+        {**base, "残疾人证号": twin1 + "43", "姓名": "李娟", "出生日期": "1970-01-01", "公民身份号码": twin1,
+         "户籍地区划代码": "370103"},
+        {**base, "残疾人证号": twin2 + "43", "姓名": "李娟", "出生日期": "1970-01-01", "公民身份号码": twin2,
+         "户籍地区划代码": "370103"},
+    ]
+    drop_csv(sources_dir, "disability_registry", "cjrxx_202412.csv", DISABILITY_REGISTRY.columns, registry,
+             "utf-8", bom=True)
+    es = [{**ES_BASE, "登记编号": "JY600", "姓名": "王 秀英", "性别": "女", "户籍所在地": "山東省 濟南市 歷下區",
+           "就业日期": "2024年3月"},
+          {**ES_BASE, "登记编号": "JY601", "姓名": "李娟", "性别": "女", "户籍所在地": "山东省济南市市中区",
+           "就业日期": "2024年3月"}]
+    drop_csv(sources_dir, "employment_service", "jyxx_202403.csv", EMPLOYMENT_SERVICE.columns, es, "gb18030")
+    for source in ("disability_registry", "employment_service"):
+        load_stage(warehouse, source)
+    resolve_persons(warehouse)
+    xref = {(x.source, x.source_key): x.person_id for x in q(warehouse, "select * from core.person_xref")}
+    assert xref[("employment_service", "JY600")] == xref[("disability_registry", ID_A + "43")]
+    assert xref[("employment_service", "JY601")] not in {xref[("disability_registry", twin1 + "43")],
+                                                         xref[("disability_registry", twin2 + "43")]}
+    assert len(set(xref.values())) == 5
