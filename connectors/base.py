@@ -16,6 +16,7 @@ from typing import Literal, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from connectors.encodings import reading_codec
 from quotalink.contracts import RawTable
 from quotalink.errors import DeliveryError
 from quotalink.privacy import mask_text
@@ -180,7 +181,7 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
     # A field of any length is read so that its row can be quarantined with its column;
     # the product's own limit is Lander.max_field_chars.
     csv.field_size_limit(2**31 - 1)
-    fh = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+    fh = path.open("r", encoding=reading_codec(encoding), errors="surrogateescape", newline="")
     try:
         reader = csv.reader(fh)
         header = named_columns([h.strip().lstrip("\ufeff") for h in next(reader)])

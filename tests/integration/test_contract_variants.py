@@ -11,12 +11,15 @@ from quotalink.contracts import (
     DISABILITY_REGISTRY,
     EMPLOYMENT_SERVICE,
     ESTABLISHMENT,
+    GRADUATES,
     ORG,
+    TRAINING,
     UNEMPLOYED_SURVEY,
 )
 from quotalink.settings import get_settings
 from quotalink.standardise.ids import check_character
-from tests.contract_deliveries import drop_csv, shuffled
+from tests.contract_deliveries import csv_bytes, drop_csv, shuffled, xlsx_bytes
+from tests.helpers import drop
 
 
 def ident(core17: str) -> str:
@@ -111,7 +114,7 @@ def test_registry_without_bom_lf_and_quote_all_loads_the_same(warehouse, sources
     drop_csv(sources_dir, "disability_registry", "cjrxx_202404.csv", header, [row], "utf-8",
              eol="\n", quote_all=True)
     drop_csv(sources_dir, "disability_registry", "cjrxx_202405.csv", header[::-1], [row], "utf-8",
-             bom=True)
+             bom=True, quote_all=True)  # the BOM stands before the first quoted header name
     results, _ = load_stage(warehouse, "disability_registry")
     assert [(r.status, r.rows_loaded) for r in results.values()] == [("loaded", 1), ("loaded", 1)]
     raw = q(warehouse, 'select "残疾人证号", "姓名", "民族", extra from raw.disability_registry order by delivery')
@@ -249,9 +252,6 @@ TRAINING_ROW = {"证件类型": "身份证", "性别": "女", "年龄": 39, "培
 
 
 def test_training_shuffled_header_total_row_under_its_column_and_blank_tail(warehouse, sources_dir):
-    from quotalink.contracts import TRAINING
-    from tests.contract_deliveries import xlsx_bytes
-    from tests.helpers import drop
 
     header = shuffled(TRAINING.columns, seed=1, extra=["备注"])
     assert header.index("序号") >= 3  # the totals row's word stands far from column A
@@ -293,9 +293,6 @@ GRAD_ROW = {"身份证号": ID_A, "性别": "女", "残疾类别": "肢体", "�
 
 
 def test_graduates_sheets_in_their_own_orders_numeric_cells_and_month_formats(warehouse, sources_dir):
-    from quotalink.contracts import GRADUATES
-    from tests.contract_deliveries import xlsx_bytes
-    from tests.helpers import drop
 
     cols = GRADUATES.columns
     sheets = {
@@ -344,9 +341,6 @@ def test_xlsx_with_a_stale_dimension_and_numbers_calamine_reads_differently(ware
     """A workbook whose <dimension> says A1 (advisory in OOXML; several writers leave it) and
     with an error cell (a failed lookup formula: #N/A), which calamine reads differently, so
     openpyxl reads the workbook."""
-    from quotalink.contracts import TRAINING
-    from tests.contract_deliveries import xlsx_bytes
-    from tests.helpers import drop
 
     header = list(TRAINING.columns)
     records = [{**TRAINING_ROW, "序号": 1, "学员编号": "PX2024040001", "姓名": "王秀英", "证件号码": int(ID_B18[:17] + "0")},
@@ -518,9 +512,6 @@ def test_resolution_of_noisy_mentions_the_contract_allows(warehouse, sources_dir
     import json
 
     from entity_resolution import resolve_employers, resolve_persons
-    from quotalink.contracts import GRADUATES, TRAINING
-    from tests.contract_deliveries import xlsx_bytes
-    from tests.helpers import drop
 
     monkeypatch.setenv("QUOTA_YEARS", "2024")
     base = {"民族": "汉族", "残疾类别": "肢体", "残疾等级": "三级", "发证日期": "2015-06-01", "有效期至": "长期",
@@ -590,9 +581,6 @@ def test_resolution_of_noisy_mentions_the_contract_allows(warehouse, sources_dir
 def test_values_under_an_unnamed_column_are_kept_in_raw(warehouse, sources_dir):
     """An extra column without a name in the header still carries delivered values: nothing of
     a delivery may be lost, so raw keeps them (by column position)."""
-    from quotalink.contracts import TRAINING
-    from tests.contract_deliveries import xlsx_bytes
-    from tests.helpers import drop
 
     header = [*ORG.columns, ""]
     rows = [{"人员编号": "RY900", "姓名": "王秀英", "身份证号": ID_A, "工作单位": "历下区档案馆", "": "借调至区委"},
@@ -700,3 +688,21 @@ def test_idless_registrations_in_traditional_script_link_only_when_one_person_fi
     assert xref[("employment_service", "JY601")] not in {xref[("disability_registry", twin1 + "43")],
                                                          xref[("disability_registry", twin2 + "43")]}
     assert len(set(xref.values())) == 5
+
+
+def test_gb18030_2022_codes_read_as_the_standard_characters(warehouse, sources_dir):
+    """GB 18030-2022 (the standard in force, and what current JDKs and ICU write) encodes 龴 as
+    FE59 and ︐ as A6D9, where Python's codec gives private-use code points; a name must read
+    the same as in the UTF-8 register. The 4-byte codes older encoders wrote still read right."""
+    header = list(UNEMPLOYED_SURVEY.columns)
+    rows = [{"调查表编号": "DC700", "调查年度": "2024", "姓名": "王@1", "身份证号": ID_A, "培训需求": "电商@2"},
+            {"调查表编号": "DC701", "调查年度": "2024", "姓名": "王\u9fb4", "身份证号": ID_C, "培训需求": "𠂇"}]
+    data = csv_bytes(header, rows, "gb18030")
+    data = data.replace(b"@1", bytes.fromhex("FE59")).replace(b"@2", bytes.fromhex("A6D9FE51"))
+    drop(sources_dir / "unemployed_survey", "wjydc_2024.csv", bytes(data))
+    load_stage(warehouse, "unemployed_survey")
+    reconciled(warehouse, "unemployed_survey")
+    raw = dict(q(warehouse, 'select "调查表编号", "姓名" from raw.unemployed_survey'))
+    assert raw == {"DC700": "王\u9fb4", "DC701": "王\u9fb4"}
+    sv = dict(q(warehouse, "select questionnaire_id, training_wanted from staging.survey"))
+    assert sv == {"DC700": "电商\ufe10\U00020087", "DC701": "\U00020087"}
