@@ -358,8 +358,8 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
 
 def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
     """The totals row closing a sheet (合计 …), which is not a record: a total word in one of
-    its first cells, or, since headers come in any order, under any column of a row whose
-    key is empty."""
+    its first cells, or, since headers come in any order, a cell of a row whose key is empty
+    that opens with one (`合计`, `合 计`, `合计：36人`)."""
     def total(c: object) -> bool:
         return c is not None and "".join(str(c).split()) in TOTAL_ROW_WORDS
 
@@ -368,7 +368,7 @@ def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
     key_at = [i for i, h in enumerate(header) if h in keys]
     if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip() for i in key_at):
         return False
-    return any(map(total, cells))
+    return any(c is not None and "".join(str(c).split()).startswith(TOTAL_ROW_WORDS) for c in cells)
 
 
 def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str,

@@ -265,7 +265,7 @@ def test_training_shuffled_header_total_row_under_its_column_and_blank_tail(ware
         {**TRAINING_ROW, "序号": 4, "学员编号": None, "姓名": "无编号", "证件号码": ID_E},
     ]
     rows = [header, *([r.get(c) for c in header] for r in records),
-            [{"序号": "合计", "姓名": f"共{len(records)}人"}.get(c) for c in header]]
+            [{"序号": f"合 计：{len(records)}人"}.get(c) for c in header]]
     book = xlsx_bytes({"培训学员名单": (rows, len(header))}, title="2024年第三季度残疾人职业培训学员名单",
                       blank_tail=5, number_formats={header.index("开班日期") + 1: "yyyy-mm-dd",
                                                     header.index("结业日期") + 1: "yyyy-mm-dd"})
