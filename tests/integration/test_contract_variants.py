@@ -706,3 +706,35 @@ def test_gb18030_2022_codes_read_as_the_standard_characters(warehouse, sources_d
     assert raw == {"DC700": "王\u9fb4", "DC701": "王\u9fb4"}
     sv = dict(q(warehouse, "select questionnaire_id, training_wanted from staging.survey"))
     assert sv == {"DC700": "电商\ufe10\U00020087", "DC701": "\U00020087"}
+
+
+def test_clerk_typed_employer_names_in_lower_case_and_with_stray_punctuation(warehouse, sources_dir, monkeypatch):
+    """A clerk types the employer's Latin letters in lower case and ends the name with a full-width
+    comma (free text): the name is still the declared employer's."""
+    import json
+
+    from entity_resolution import resolve_employers, resolve_persons
+
+    monkeypatch.setenv("QUOTA_YEARS", "2024")
+    decl = {"declaration_id": "D2024370102000888", "declaration_year": 2024, "unit_name": "ＡＢＣ科技（济南）有限公司",
+            "uscc": "91370102MA3C5ABC1X", "org_code": None, "unit_region_code": "370102", "unit_type": "企业",
+            "total_staff": 50, "avg_annual_wage": 70000, "disabled_declared": 0, "status": "审核通过",
+            "submitted_at": "2025-03-02T10:12:00", "updated_at": "2025-04-11T09:30:12"}
+    folder = sources_dir / "quota"
+    folder.mkdir()
+    (folder / "declarations.jsonl").write_text(json.dumps(decl, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "declared-employees.jsonl").write_text("", encoding="utf-8")
+    es = [{**ES_BASE, "登记编号": "JY800", "姓名": "刘洋", "身份证号": ID_X, "就业单位": "abc科技（济南）有限公司，",
+           "就业日期": "2024-02-01"},
+          {**ES_BASE, "登记编号": "JY801", "姓名": "钱五", "身份证号": ID_C, "就业单位": "Abc科技(济南)有限公司",
+           "就业日期": "2024-03-01"}]
+    drop_csv(sources_dir, "employment_service", "jyxx_202403.csv", EMPLOYMENT_SERVICE.columns, es, "gb18030")
+    for source in ("quota", "employment_service"):
+        load_stage(warehouse, source)
+    resolve_persons(warehouse)
+    resolve_employers(warehouse)
+    exref = {(x.source, x.source_key): x.employer_id for x in q(warehouse, "select * from core.employer_xref")}
+    assert exref[("employment_service", "JY800")] == exref[("employment_service", "JY801")] \
+        == exref[("quota", "D2024370102000888")]
+    [employer] = q(warehouse, "select name, uscc from core.employer")
+    assert tuple(employer) == ("ABC科技(济南)有限公司", "91370102MA3C5ABC1X")
