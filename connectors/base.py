@@ -368,7 +368,12 @@ def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
     key_at = [i for i, h in enumerate(header) if h in keys]
     if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip() for i in key_at):
         return False
-    return any(c is not None and "".join(str(c).split()).startswith(TOTAL_ROW_WORDS) for c in cells)
+    return any(c is not None and _TOTAL_CELL.match("".join(str(c).split())) for c in cells)
+
+
+# A totals cell: the word, then at most a count (合计：共36人); not a text that merely opens
+# with the characters (小计算机班).
+_TOTAL_CELL = re.compile(f"^(?:{'|'.join(TOTAL_ROW_WORDS)})(?:[:：]?共?[0-9０-９]+[人名条项个]?)?$")
 
 
 def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str,
