@@ -16,6 +16,7 @@ from typing import Literal, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from connectors.encodings import reading_codec
 from quotalink.contracts import RawTable
 from quotalink.errors import DeliveryError
 from quotalink.privacy import mask_text
@@ -180,10 +181,10 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
     # A field of any length is read so that its row can be quarantined with its column;
     # the product's own limit is Lander.max_field_chars.
     csv.field_size_limit(2**31 - 1)
-    fh = path.open("r", encoding=encoding, errors="surrogateescape", newline="")
+    fh = path.open("r", encoding=reading_codec(encoding), errors="surrogateescape", newline="")
     try:
         reader = csv.reader(fh)
-        header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+        header = named_columns([h.strip().lstrip("\ufeff") for h in next(reader)])
     except StopIteration:
         fh.close()
         raise DeliveryError("", path.name, "file is empty (no header line)") from None
@@ -251,6 +252,17 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
             fh.close()
 
     return header, chunks()
+
+
+UNNAMED = "#"  # prefix of the name raw gives a column whose header cell is empty
+
+
+def named_columns(header: list[str]) -> list[str]:
+    """The header with each empty name replaced by ``#<column number>``: values delivered under
+    a column without a name are still delivered, and raw keeps them (in ``extra``)."""
+    if all(header):
+        return header
+    return [h or f"{UNNAMED}{i}" for i, h in enumerate(header, 1)]
 
 
 # Bytes the declared encoding could not decode (kept by errors="surrogateescape").
@@ -336,21 +348,42 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
             line += 1
             names = [str(c).strip() if c is not None else "" for c in row]
             if keys & set(names):
-                header = names
+                header = named_columns(names)
                 break
         if header is None:
             yield title, [], iter(())
             continue
-        yield title, header, _xlsx_records(iter(rows[line:]), header, line, title)
+        yield title, header, _xlsx_records(iter(rows[line:]), header, line, title, keys)
 
 
-def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str) -> Iterator[Record]:
+def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
+    """The totals row closing a sheet (合计 …), which is not a record: a total word in one of
+    its first cells, or, since headers come in any order, a cell of a row whose key is empty
+    that opens with one (`合计`, `合 计`, `合计：36人`)."""
+    def total(c: object) -> bool:
+        return c is not None and "".join(str(c).split()) in TOTAL_ROW_WORDS
+
+    if any(map(total, cells[:3])):
+        return True
+    key_at = [i for i, h in enumerate(header) if h in keys]
+    if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip() for i in key_at):
+        return False
+    return any(c is not None and _TOTAL_CELL.match("".join(str(c).split())) for c in cells)
+
+
+# A totals cell: the word, then at most a count (合计：共36人); not a text that merely opens
+# with the characters (小计算机班).
+_TOTAL_CELL = re.compile(f"^(?:{'|'.join(TOTAL_ROW_WORDS)})(?:[:：]?共?[0-9０-９]+[人名条项个]?)?$")
+
+
+def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str,
+                  keys: set[str]) -> Iterator[Record]:
     for row in rows:
         line += 1
         cells = [_cell(c) for c in row]
         if not any(cells):
             continue
-        if any(c and c.strip() in TOTAL_ROW_WORDS for c in cells[:3]):
+        if is_total_row(cells, header, keys):
             continue  # the totals row closing the sheet is not a record
         values = {h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if h}
         yield Record(f"{title}!{line}", values, typed=True)
@@ -419,6 +452,15 @@ def _as_openpyxl(value: object) -> object:
     return value
 
 
+def _trust_no_dimension(ws: object) -> None:
+    """Read a read-only sheet to its last cell, not to its <dimension>: the element is
+    advisory in OOXML and some writers leave it stale (`A1`), which would cut every row
+    to its first cell and the sheet to its first row."""
+    reset = getattr(ws, "reset_dimensions", None)
+    if reset is not None:
+        reset()
+
+
 def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
     import openpyxl
 
@@ -429,6 +471,7 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
     keys = set(key_columns)
     try:
         for ws in wb.worksheets:
+            _trust_no_dimension(ws)
             rows = ws.iter_rows(values_only=True)
             header: list[str] | None = None
             line = 0
@@ -436,14 +479,14 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
                 line += 1
                 names = [str(c).strip() if c is not None else "" for c in row]
                 if keys & set(names):
-                    header = names
+                    header = named_columns(names)
                     break
                 if line >= 10:
                     break
             if header is None:
                 yield ws.title, [], iter(())
                 continue
-            yield ws.title, header, _xlsx_records(rows, header, line, ws.title)
+            yield ws.title, header, _xlsx_records(rows, header, line, ws.title, keys)
     finally:
         wb.close()
 
@@ -532,7 +575,10 @@ class Lander:
             if extra_values:
                 values = {**values, **extra_values}
             if rec.typed or self._unknown is None:
-                extra = {k: v for k, v in values.items() if k not in known and k}
+                # An unnamed column is kept where it holds a value (a sheet's formatted but
+                # empty columns are no delivered values).
+                extra = {k: v for k, v in values.items()
+                         if k not in known and k and (v is not None or not k.startswith(UNNAMED))}
             else:
                 extra = {k: values[k] for k in self._unknown if values.get(k) is not None}
             self.rows_loaded += 1
@@ -756,11 +802,15 @@ def count_rows(spec: RawTable, delivery: Delivery) -> int:
             try:
                 n = 0
                 for ws in wb.worksheets:
+                    _trust_no_dimension(ws)
                     rows = [r for r in ws.iter_rows(values_only=True) if any(c is not None for c in r)]
+                    keys = set(spec.key.split("-"))
                     header_at = next((i for i, r in enumerate(rows[:10])
-                                      if set(spec.key.split("-")) & {str(c).strip() for c in r if c}), None)
+                                      if keys & {str(c).strip() for c in r if c}), None)
                     body = rows[header_at + 1:] if header_at is not None else rows[1:]
-                    n += sum(1 for r in body if not any(c and str(c).strip() in TOTAL_ROW_WORDS for c in r[:3]))
+                    names = [str(c).strip() if c is not None else "" for c in rows[header_at]] \
+                        if header_at is not None else []
+                    n += sum(1 for r in body if not is_total_row(list(r), names, keys))
                 return n
             finally:
                 wb.close()

@@ -15,6 +15,9 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _BRACKETS = str.maketrans({"【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")",
                            "{": "(", "}": ")", "〈": "(", "〉": ")", "《": "(", "》": ")"})
 _BRACKET_CONTENT = re.compile(r"\([^()]*\)")
+# Free text's stray punctuation (after NFKC: ，→, ；→; ：→:) a name never begins or ends with.
+_EDGE_PUNCTUATION = ",.;:、。!?'\"`~_-/\\|"
+_LOWER_LATIN = re.compile("[a-z]+")
 
 
 def _compact(raw: object) -> str | None:
@@ -75,12 +78,15 @@ def org_code_of_uscc(uscc: object) -> str | None:
 
 
 def normalise_employer_name(raw: object) -> str | None:
-    """NFKC, full-width → ASCII, brackets → (), no spaces, traditional → simplified."""
+    """NFKC, full-width → ASCII, brackets → (), no spaces, traditional → simplified, Latin
+    letters in capitals (ＡＢＣ, abc and ABC are one name), no stray punctuation at either end."""
     try:
         text = fold(raw)
         if text is None:
             return None
-        text = strip_spaces(text.translate(_BRACKETS))
+        text = strip_spaces(text.translate(_BRACKETS)).strip(_EDGE_PUNCTUATION)
+        if _LOWER_LATIN.search(text):
+            text = _LOWER_LATIN.sub(lambda m: m.group().upper(), text)
         return to_simplified(text) or None
     except BAD_VALUE:
         return None

@@ -53,6 +53,11 @@ def test_employer_name_normalisation():
     assert normalise_employer_name(" 明泰機械（濟南）有限公司 ") == "明泰机械(济南)有限公司"
     assert normalise_employer_name("明泰机械【济南】有限 公司") == "明泰机械(济南)有限公司"
     assert normalise_employer_name("ＡＢＣ科技有限公司") == "ABC科技有限公司"
+    # Free text's full-width and stray characters: one name however the clerk typed it.
+    assert normalise_employer_name("abc科技有限公司") == normalise_employer_name("Ａｂｃ科技有限公司") == "ABC科技有限公司"
+    assert normalise_employer_name("济南明泰机械有限公司，") == "济南明泰机械有限公司"
+    assert normalise_employer_name("、济南明泰机械有限公司。") == "济南明泰机械有限公司"
+    assert normalise_employer_name("济南明泰机械有限公司，历下分公司") == "济南明泰机械有限公司,历下分公司"
     assert normalise_employer_name(None) is None
     assert normalise_employer_name("  ") is None
 
