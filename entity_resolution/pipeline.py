@@ -32,6 +32,7 @@ from entity_resolution.prepare import (
     PERSON_COLUMNS,
     prepare_employers,
     prepare_persons,
+    warm_up_persons,
 )
 from entity_resolution.repair import attach_keyless_employers, repair_person_keys
 from entity_resolution.stable_ids import IdAssignment, assign_ids
@@ -211,12 +212,16 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                   context: EmployerContext | None = None,
                   employer_cores: dict | None = None,
                   explain_links: bool = True, run_id: str | None = None,
-                  on_xref: Callable[[pd.DataFrame], None] | None = None) -> Resolution:
+                  on_xref: Callable[[pd.DataFrame], None] | None = None,
+                  late_inputs: Callable[[], dict[str, Any]] | None = None) -> Resolution:
     """The whole resolution on in-memory frames (no database): features → edges →
     clusters → stable IDs → golden records and xref, and (with `explain_links`) the match
     edges that explain every cluster. With `prepared`, `mentions` is already the output
     of prepare_persons / prepare_employers. `on_xref` receives the xref as soon as the
-    stable IDs are known, before survivorship (the caller may start writing it)."""
+    stable IDs are known, before survivorship (the caller may start writing it).
+    `late_inputs`, called once the pairs are scored, returns any of `previous`,
+    `known_ids`, `overrides`, `certificates`, `context` and `employer_cores` (which the
+    caller may still be reading while Splink scores)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     # A prepared frame is used as is (and gains cluster and ID columns): no second copy.
@@ -227,6 +232,16 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     tf_tables: dict = {}
     edges = predict_edges(model, features, engine=er_engine, tf_tables=tf_tables)
     timings["predict_s"] = time.perf_counter() - t
+    if late_inputs is not None:
+        t = time.perf_counter()
+        late = late_inputs()
+        timings["inputs_wait_s"] = time.perf_counter() - t
+        previous = late.get("previous", previous)
+        known_ids = late.get("known_ids", known_ids)
+        overrides = late.get("overrides", overrides)
+        certificates = late.get("certificates", certificates)
+        context = late.get("context", context)
+        employer_cores = late.get("employer_cores", employer_cores)
 
     t = time.perf_counter()
     decided = override_rules.decisions(overrides, features)
@@ -410,40 +425,44 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
     model = model or load_model(kind.name)
 
     # Two threads (psycopg2 and DuckDB release Python's lock while they work): the rest of
-    # the inputs are read while the mentions' features are prepared; the xref is written
-    # while survivorship runs, the rest of the results while the by-products are.
+    # the inputs are read while the mentions' features are prepared and scored; the xref
+    # is written while survivorship runs, the rest of the results while the by-products
+    # (edge files, charts) are.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"er-{kind.name}") as pool:
+        # Two connections at once: the other inputs (the employers' context rules read as
+        # much as their mentions) beside the mentions; for persons the standardisers'
+        # tables load first, while the mentions arrive.
+        if kind.name == "person":
+            pool.submit(warm_up_persons)
+        rest = pool.submit(_read_rest, kind, engine)
         with engine.connect() as conn:
             mentions = _read_bulk(conn, f"SELECT {', '.join(kind.columns)}, delivery "
                                         f"FROM {kind.staging}")
         read_s = time.perf_counter() - started
-        rest = pool.submit(_read_rest, kind, engine)
-        try:
-            t = time.perf_counter()
-            features = kind.prepare(mentions)
-            prepare_s = time.perf_counter() - t
-            del mentions
-        finally:
-            t = time.perf_counter()
+        t = time.perf_counter()
+        features = kind.prepare(mentions)
+        prepare_s = time.perf_counter() - t
+        del mentions
+
+        def late_inputs() -> dict[str, Any]:
+            """The other inputs, waited for once Splink has scored the pairs."""
             inputs = rest.result()
-            read_s += time.perf_counter() - t  # waited for beyond the features
-        old_golden, history = inputs["old_golden"], inputs["history"]
-        known = set(old_golden[kind.id_col]) if len(old_golden) else set()
-        known |= set(history["retired_id"]) | set(history["current_id"])
+            old_golden, history = inputs["old_golden"], inputs["history"]
+            known = set(old_golden[kind.id_col]) if len(old_golden) else set()
+            known |= set(history["retired_id"]) | set(history["current_id"])
+            return {**inputs, "known_ids": known}
 
         # The publishing transaction opens (and copies the xref) in the background as
         # soon as the stable IDs are known; survivorship and the match edges go on here.
         publisher = _Publisher(engine, kind, pool)
         try:
-            run = resolve_frame(kind, features, model, er_engine=er_engine,
-                                previous=inputs["previous"], known_ids=known,
-                                overrides=inputs["overrides"],
-                                certificates=inputs["certificates"], prepared=True,
-                                context=inputs["context"],
-                                employer_cores=inputs["employer_cores"], run_id=run_id,
-                                on_xref=publisher.begin)
+            run = resolve_frame(kind, features, model, er_engine=er_engine, prepared=True,
+                                run_id=run_id, on_xref=publisher.begin,
+                                late_inputs=late_inputs)
             run.timings["prepare_s"] = prepare_s
-            golden = _keep_updated_at(run.golden, old_golden, kind)
+            inputs = rest.result()
+            read_s += run.timings.pop("inputs_wait_s", 0.0)  # waited for after scoring
+            golden = _keep_updated_at(run.golden, inputs["old_golden"], kind)
             finished = publisher.finish(golden, run.xref, run.assignment.retired,
                                         run.match_edges, run.applied, run.attr_sources)
             if var_dir is not None:  # here, while the worker publishes
@@ -571,13 +590,20 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
 
 
 def _publish_xref(conn, kind: EntityKind, xref: pd.DataFrame) -> None:
-    """The first half of publishing: lock, empty the published tables, copy the xref."""
+    """The first half of publishing: lock, empty the published tables, copy the xref and
+    record its versions (none of which needs the golden records)."""
     from warehouse.db import copy_frame_arrow
+    from warehouse.history import after_xref
 
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, "
                          f"core.{kind.name}_match_edge, core.{kind.name}_attr_source"))
     copy_frame_arrow(conn, kind.xref, xref)  # text and a float: Arrow writes it faster
+    # Statistics of the table just replaced, before the statements below read it:
+    # estimated from the truncated table, a join over the xref takes a nested loop of
+    # index scans per employer (seconds at 60k persons, superlinear beyond).
+    conn.execute(sa.text(f"ANALYZE {kind.xref}"))
+    after_xref(conn, kind.name)
 
 
 def _publish_rest(conn, kind: EntityKind, golden: pd.DataFrame,
@@ -595,10 +621,7 @@ def _publish_rest(conn, kind: EntityKind, golden: pd.DataFrame,
     copy_frame_arrow(conn, kind.golden, golden)
     if attr_sources is not None:
         copy_frame_arrow(conn, source_table, attr_sources)
-    # Statistics of the tables just replaced, before the statements below read them:
-    # estimated from the truncated tables, a join over the xref takes a nested loop of
-    # index scans per employer (seconds at 60k persons, superlinear beyond).
-    conn.execute(sa.text(f"ANALYZE {kind.golden}, {kind.xref}"))
+    conn.execute(sa.text(f"ANALYZE {kind.golden}"))  # as the xref, in _publish_xref
     edges_s = time.perf_counter()
     if match_edges is not None:
         copy_frame_arrow(conn, edge_table, match_edges)
@@ -620,10 +643,11 @@ def _publish_rest(conn, kind: EntityKind, golden: pd.DataFrame,
                              "VALUES (:old, :new, 'merge') ON CONFLICT (retired_id) "
                              "DO UPDATE SET current_id = EXCLUDED.current_id"),
                      {"new": new, "old": old})
-    # Versions (as of a date), ID tokens and person cities, in the publishing transaction.
+    # Versions (as of a date), ID tokens and person cities, in the publishing transaction
+    # (the xref's versions are recorded already).
     from warehouse.history import after_publish
 
-    after_publish(conn, kind.name)
+    after_publish(conn, kind.name, xref_done=True)
     return edges_s
 
 
@@ -635,7 +659,7 @@ class _Publisher:
     thread, in the order submitted."""
 
     def __init__(self, engine: Engine, kind: EntityKind, pool) -> None:
-        self.engine, self.kind, self.pool = engine, kind, pool
+        self.engine, self.kind, self.pool = engine, kind, pool  # pool: one thread
         self.conn = self.tx = self.begun = None
         self.xref_s = self.rest_s = 0.0
 

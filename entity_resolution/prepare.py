@@ -147,6 +147,15 @@ def _resolve_centuries(id_keys: list, raw_ids: list, df: pd.DataFrame) -> None:
     df["birth_date"] = pd.Series(births, index=df.index, dtype="object")
 
 
+def warm_up_persons() -> None:
+    """Load what the person standardisers load on first use (pinyin dictionaries, the
+    simplified-character table): run in a background thread while the mentions are read,
+    so prepare_persons does not start with it."""
+    name_pinyin(normalise_name("王伟"))
+    normalise_cert("37010219350315021813")
+    normalise_id("370102193503150218")
+
+
 def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     """Feature frame of person mentions, one row each, `unique_id` 0…n-1 in key order.
 
