@@ -40,6 +40,10 @@ def _with_lineage(columns: tuple[str, ...], mentions: pd.DataFrame) -> list[str]
 
 def _text(series: pd.Series) -> pd.Series:
     """A nullable string column with blanks as missing."""
+    if isinstance(series.dtype, pd.StringDtype):
+        # Text read from the warehouse already: no detour through Python objects.
+        out = series.astype("string").str.strip()
+        return out.mask(out == "")
     out = series.astype("object").where(series.notna(), None).astype("string").str.strip()
     return out.mask(out == "")
 
