@@ -33,6 +33,7 @@ from entity_resolution.prepare import (
     PERSON_COLUMNS,
     prepare_employers,
     prepare_persons,
+    warm_up_persons,
 )
 from entity_resolution.repair import attach_keyless_employers, repair_person_keys
 from entity_resolution.stable_ids import IdAssignment, assign_ids
@@ -52,18 +53,34 @@ def _read_bulk(conn, sql: str) -> pd.DataFrame:
     """A large parameterless query through COPY … TO STDOUT: every value as text.
 
     Row-by-row fetching of millions of mentions costs more than linking them; the
-    features step parses dates and numbers itself.
+    features step parses dates and numbers itself. Arrow parses the CSV (in C++, outside
+    Python's lock, so a read in a worker thread leaves the main thread computing): the
+    same frame as pandas' reader with `dtype=str` and only empty fields missing.
     """
+    import csv
     import io
 
-    buffer = io.StringIO()
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    buffer = io.BytesIO()
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
     finally:
         cursor.close()
     buffer.seek(0)
-    return pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[""])
+    names = next(csv.reader([buffer.readline().decode("utf-8")]))
+    if buffer.tell() == len(buffer.getbuffer()):  # no rows: as pandas gives an empty result
+        buffer.seek(0)
+        return pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[""])
+    table = pacsv.read_csv(
+        buffer, read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, null_values=[""],
+            strings_can_be_null=True, quoted_strings_can_be_null=True))
+    return table.to_pandas()
 
 
 def _write_edges(kind: str, features: pd.DataFrame, edges: pd.DataFrame, var_dir: Path) -> Path:
@@ -211,11 +228,17 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
                   prepared: bool = False,
                   context: EmployerContext | None = None,
                   employer_cores: dict | None = None,
-                  explain_links: bool = True, run_id: str | None = None) -> Resolution:
+                  explain_links: bool = True, run_id: str | None = None,
+                  on_xref: Callable[[pd.DataFrame], None] | None = None,
+                  late_inputs: Callable[[], dict[str, Any]] | None = None) -> Resolution:
     """The whole resolution on in-memory frames (no database): features → edges →
     clusters → stable IDs → golden records and xref, and (with `explain_links`) the match
     edges that explain every cluster. With `prepared`, `mentions` is already the output
-    of prepare_persons / prepare_employers."""
+    of prepare_persons / prepare_employers. `on_xref` receives the xref as soon as the
+    stable IDs are known, before survivorship (the caller may start writing it).
+    `late_inputs`, called once the pairs are scored, returns any of `previous`,
+    `known_ids`, `overrides`, `certificates`, `context` and `employer_cores` (which the
+    caller may still be reading while Splink scores)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     # A prepared frame is used as is (and gains cluster and ID columns): no second copy.
@@ -226,6 +249,16 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     tf_tables: dict = {}
     edges = predict_edges(model, features, engine=er_engine, tf_tables=tf_tables)
     timings["predict_s"] = time.perf_counter() - t
+    if late_inputs is not None:
+        t = time.perf_counter()
+        late = late_inputs()
+        timings["inputs_wait_s"] = time.perf_counter() - t
+        previous = late.get("previous", previous)
+        known_ids = late.get("known_ids", known_ids)
+        overrides = late.get("overrides", overrides)
+        certificates = late.get("certificates", certificates)
+        context = late.get("context", context)
+        employer_cores = late.get("employer_cores", employer_cores)
 
     t = time.perf_counter()
     decided = override_rules.decisions(overrides, features)
@@ -306,16 +339,18 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     assignment = assign_ids(result.labels.tolist(), prev_list, prefix=kind.prefix,
                             known_ids=known_ids or ())
     features[kind.id_col] = features["cluster"].map(assignment.ids)
-    golden, sources = kind.survive(features,
-                                   certificates if certificates is not None else pd.DataFrame())
-    golden[kind.id_col] = golden["cluster"].map(assignment.ids)
-    golden = golden[[kind.id_col, *kind.attributes]]
-    sources.insert(0, kind.id_col, sources.pop("cluster").map(assignment.ids))
     probability = np.where(result.exact | np.isnan(result.probability), np.nan,
                            result.probability)
     xref = pd.DataFrame({"source": features["source"], "source_key": features["source_key"],
                          kind.id_col: features[kind.id_col],
                          "match_probability": probability})
+    if on_xref is not None:
+        on_xref(xref)
+    golden, sources = kind.survive(features,
+                                   certificates if certificates is not None else pd.DataFrame())
+    golden[kind.id_col] = golden["cluster"].map(assignment.ids)
+    golden = golden[[kind.id_col, *kind.attributes]]
+    sources.insert(0, kind.id_col, sources.pop("cluster").map(assignment.ids))
     timings["golden_s"] = time.perf_counter() - t
     timings["overrides_unknown"] = unknown
     match_edges = None
@@ -358,54 +393,113 @@ def repair_keys(kind: str, features: pd.DataFrame,
     return KINDS[kind].repair(features, cannot_link or [])
 
 
+def _read_rest(kind: EntityKind, engine: Engine) -> dict[str, Any]:
+    """Everything a resolution reads besides the mentions (on its own connection: it runs
+    in a background thread while the mentions' features are prepared)."""
+    t = time.perf_counter()
+    with engine.connect() as conn:
+        out = {
+            "certificates": (_read_bulk(conn, f"SELECT cert_number, status "
+                                              f"FROM {kind.certificates}")
+                             if kind.certificates else None),
+            "previous": _read_bulk(conn, f"SELECT source, source_key, {kind.id_col} "
+                                         f"FROM {kind.xref}"),
+            "old_golden": _read_bulk(conn, f"SELECT * FROM {kind.golden}"),
+            "history": _read(conn, f"SELECT retired_id, current_id FROM {kind.history}"),
+            "overrides": _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
+                                     "decision, decided_by, reason, decided_at "
+                                     "FROM core.link_override WHERE entity = :e", e=kind.name),
+            "context": _employer_context(conn) if kind.name == "employer" else None,
+            "employer_cores": _person_employers(conn) if kind.name == "person" else None,
+        }
+    out["seconds"] = time.perf_counter() - t
+    return out
+
+
+def _by_products(kind: EntityKind, model: Model, run: Resolution, var_dir: Path,
+                 er_engine: str) -> dict[str, Any]:
+    """The edge and link files and the model's charts: artefacts for people, written
+    while the run publishes in its worker thread (they read nothing the publish writes)."""
+    out: dict[str, Any] = {}
+    try:
+        _write_edges(kind.name, run.features, run.edges, var_dir)
+        _write_links(kind.name, run.features, run.link_reasons, var_dir)
+    except Exception as exc:  # the edge file is a by-product; never fail the run on it
+        log.warning("could not write %s edges: %s", kind.name, type(exc).__name__)
+    t = time.perf_counter()
+    try:
+        out["charts"] = [str(c) for c in save_charts(model, run.features, var_dir / "er",
+                                                     engine=er_engine)]
+    except Exception as exc:  # charts are artefacts for people; never fail the run
+        log.warning("could not save %s charts: %s", kind.name, exc)
+    out["charts_s"] = time.perf_counter() - t
+    return out
+
+
 def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | None,
              var_dir: Path | None, run_id: str | None = None) -> dict[str, Any]:
+    from concurrent.futures import ThreadPoolExecutor
+
     started = time.perf_counter()
     model = model or load_model(kind.name)
 
-    with engine.connect() as conn:
-        mentions = _read_bulk(conn, f"SELECT {', '.join(kind.columns)}, delivery "
-                                    f"FROM {kind.staging}")
-        certificates = (_read_bulk(conn, f"SELECT cert_number, status FROM {kind.certificates}")
-                        if kind.certificates else None)
-        previous = _read_bulk(conn, f"SELECT source, source_key, {kind.id_col} FROM {kind.xref}")
-        old_golden = _read_bulk(conn, f"SELECT * FROM {kind.golden}")
-        history = _read(conn, f"SELECT retired_id, current_id FROM {kind.history}")
-        overrides = _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
-                                "decision, decided_by, reason, decided_at FROM core.link_override "
-                                "WHERE entity = :e", e=kind.name)
-        context = _employer_context(conn) if kind.name == "employer" else None
-        employer_cores = _person_employers(conn) if kind.name == "person" else None
-    read_s = time.perf_counter() - started
-    known = set(old_golden[kind.id_col]) if len(old_golden) else set()
-    known |= set(history["retired_id"]) | set(history["current_id"])
-
-    run = resolve_frame(kind, mentions, model, er_engine=er_engine, previous=previous,
-                        known_ids=known, overrides=overrides, certificates=certificates,
-                        context=context, employer_cores=employer_cores, run_id=run_id)
-    golden = _keep_updated_at(run.golden, old_golden, kind)
-
-    t = time.perf_counter()
-    run.timings["edges_write_s"] = _publish(engine, kind, golden, run.xref,
-                                            run.assignment.retired, run.match_edges,
-                                            run.applied, run.attr_sources)
-    write_s = time.perf_counter() - t
-    if var_dir is not None:
-        try:
-            _write_edges(kind.name, run.features, run.edges, Path(var_dir))
-            _write_links(kind.name, run.features, run.link_reasons, Path(var_dir))
-        except Exception as exc:  # the edge file is a by-product; never fail the run on it
-            log.warning("could not write %s edges: %s", kind.name, type(exc).__name__)
+    # Two threads (psycopg2 and DuckDB release Python's lock while they work): the rest of
+    # the inputs are read while the mentions' features are prepared and scored; the xref
+    # is written while survivorship runs, the rest of the results while the by-products
+    # (edge files, charts) are.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"er-{kind.name}") as pool:
+        # Two connections at once: the other inputs (the employers' context rules read as
+        # much as their mentions) beside the mentions; for persons the standardisers'
+        # tables load first, while the mentions arrive.
+        if kind.name == "person":
+            pool.submit(warm_up_persons)
+        rest = pool.submit(_read_rest, kind, engine)
+        with engine.connect() as conn:
+            mentions = _read_bulk(conn, f"SELECT {', '.join(kind.columns)}, delivery "
+                                        f"FROM {kind.staging}")
+        read_s = time.perf_counter() - started
         t = time.perf_counter()
+        features = kind.prepare(mentions)
+        prepare_s = time.perf_counter() - t
+        del mentions
+
+        def late_inputs() -> dict[str, Any]:
+            """The other inputs, waited for once Splink has scored the pairs."""
+            inputs = rest.result()
+            old_golden, history = inputs["old_golden"], inputs["history"]
+            known = set(old_golden[kind.id_col]) if len(old_golden) else set()
+            known |= set(history["retired_id"]) | set(history["current_id"])
+            return {**inputs, "known_ids": known}
+
+        # The publishing transaction opens (and copies the xref) in the background as
+        # soon as the stable IDs are known; survivorship and the match edges go on here.
+        publisher = _Publisher(engine, kind, pool)
         try:
-            charts = save_charts(model, run.features, Path(var_dir) / "er", engine=er_engine)
-            run.timings["charts"] = [str(c) for c in charts]
-        except Exception as exc:  # charts are artefacts for people; never fail the run
-            log.warning("could not save %s charts: %s", kind.name, exc)
-        run.timings["charts_s"] = time.perf_counter() - t
-    return _metrics(kind, model, er_engine, run, golden, overrides,
-                    {"read_s": read_s, **run.timings, "write_s": write_s,
-                     "total_s": time.perf_counter() - started})
+            run = resolve_frame(kind, features, model, er_engine=er_engine, prepared=True,
+                                run_id=run_id, on_xref=publisher.begin,
+                                late_inputs=late_inputs)
+            run.timings["prepare_s"] = prepare_s
+            inputs = rest.result()
+            read_s += run.timings.pop("inputs_wait_s", 0.0)  # waited for after scoring
+            golden = _keep_updated_at(run.golden, inputs["old_golden"], kind)
+            finished = publisher.finish(golden, run.xref, run.assignment.retired,
+                                        run.match_edges, run.applied, run.attr_sources)
+            if var_dir is not None:  # here, while the worker publishes
+                done = _by_products(kind, model, run, Path(var_dir), er_engine)
+                run.timings["charts_s"] = done["charts_s"]
+                if "charts" in done:
+                    run.timings["charts"] = done["charts"]
+            t = time.perf_counter()
+            run.timings["edges_write_s"] = finished.result()
+            run.timings["publish_wait_s"] = time.perf_counter() - t
+            # The publishing transaction's own seconds (xref, then the rest).
+            write_s = publisher.xref_s + publisher.rest_s
+            run.timings["xref_write_s"] = publisher.xref_s
+        finally:
+            publisher.close()
+    return _metrics(kind, model, er_engine, run, golden, inputs["overrides"],
+                    {"read_s": read_s, "read_rest_s": inputs["seconds"], **run.timings,
+                     "write_s": write_s, "total_s": time.perf_counter() - started})
 
 
 def _person_employers(conn) -> dict:
@@ -509,48 +603,122 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
     """Replace golden records, xref, attribute sources and match edges in one transaction;
     append to the ID history; record the overrides this run applied. Returns the seconds
     the edges took."""
-    from warehouse.db import copy_frame, copy_frame_arrow
+    with engine.begin() as conn:
+        _publish_xref(conn, kind, xref)
+        return _publish_rest(conn, kind, golden, retired, match_edges, applied, attr_sources)
+
+
+def _publish_xref(conn, kind: EntityKind, xref: pd.DataFrame) -> None:
+    """The first half of publishing: lock, empty the published tables, copy the xref and
+    record its versions (none of which needs the golden records)."""
+    from warehouse.db import copy_frame_arrow
+    from warehouse.history import after_xref
+
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, "
+                         f"core.{kind.name}_match_edge, core.{kind.name}_attr_source"))
+    copy_frame_arrow(conn, kind.xref, xref)  # text and a float: Arrow writes it faster
+    # Statistics of the table just replaced, before the statements below read it:
+    # estimated from the truncated table, a join over the xref takes a nested loop of
+    # index scans per employer (seconds at 60k persons, superlinear beyond).
+    conn.execute(sa.text(f"ANALYZE {kind.xref}"))
+    after_xref(conn, kind.name)
+
+
+def _publish_rest(conn, kind: EntityKind, golden: pd.DataFrame,
+                  retired: list[tuple[str, str]], match_edges: pd.DataFrame | None,
+                  applied: pd.DataFrame | None, attr_sources: pd.DataFrame | None) -> float:
+    """The second half, in the same transaction as _publish_xref: golden records,
+    attribute sources, match edges, overrides applied, ID history, versions and cities.
+    Returns the seconds the edges took."""
+    from warehouse.db import copy_frame_arrow
 
     edge_table = f"core.{kind.name}_match_edge"
     source_table = f"core.{kind.name}_attr_source"
-    with engine.begin() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, {edge_table}, "
-                             f"{source_table}"))
-        copy_frame(conn, kind.golden, golden)
-        copy_frame_arrow(conn, kind.xref, xref)  # text and a float: Arrow writes it faster
-        if attr_sources is not None:
-            copy_frame_arrow(conn, source_table, attr_sources)
-        # Statistics of the tables just replaced, before the statements below read them:
-        # estimated from the truncated tables, a join over the xref takes a nested loop of
-        # index scans per employer (seconds at 60k persons, superlinear beyond).
-        conn.execute(sa.text(f"ANALYZE {kind.golden}, {kind.xref}"))
-        edges_s = time.perf_counter()
-        if match_edges is not None:
-            copy_frame_arrow(conn, edge_table, match_edges)
-        edges_s = time.perf_counter() - edges_s
-        if applied is not None and len(applied):
-            # The first run that applied an override marks it no longer pending.
-            conn.execute(sa.text(
-                "INSERT INTO core.link_override_applied (override_id, entity, outcome, run_id) "
-                "SELECT * FROM unnest(cast(:i as bigint[]), cast(:e as text[]), "
-                "cast(:o as text[]), cast(:r as text[])) ON CONFLICT (override_id) DO NOTHING"),
-                {"i": applied["override_id"].astype(int).tolist(),
-                 "e": applied["entity"].tolist(), "o": applied["outcome"].tolist(),
-                 "r": [applied["run_id"].iat[0]] * len(applied)})
-        for old, new in retired:
-            # Keep every retired ID one hop from a live one.
-            conn.execute(sa.text(f"UPDATE {kind.history} SET current_id = :new "
-                                 "WHERE current_id = :old"), {"new": new, "old": old})
-            conn.execute(sa.text(f"INSERT INTO {kind.history} (retired_id, current_id, reason) "
-                                 "VALUES (:old, :new, 'merge') ON CONFLICT (retired_id) "
-                                 "DO UPDATE SET current_id = EXCLUDED.current_id"),
-                         {"new": new, "old": old})
-        # Versions (as of a date), ID tokens and person cities, in the publishing transaction.
-        from warehouse.history import after_publish
+    # Arrow's writer, twice as fast as pandas' on the golden rows; their timestamps
+    # (updated_at, microseconds, UTC) read back identical (bench/bench_resolve.py).
+    copy_frame_arrow(conn, kind.golden, golden)
+    if attr_sources is not None:
+        copy_frame_arrow(conn, source_table, attr_sources)
+    conn.execute(sa.text(f"ANALYZE {kind.golden}"))  # as the xref, in _publish_xref
+    edges_s = time.perf_counter()
+    if match_edges is not None:
+        copy_frame_arrow(conn, edge_table, match_edges)
+    edges_s = time.perf_counter() - edges_s
+    if applied is not None and len(applied):
+        # The first run that applied an override marks it no longer pending.
+        conn.execute(sa.text(
+            "INSERT INTO core.link_override_applied (override_id, entity, outcome, run_id) "
+            "SELECT * FROM unnest(cast(:i as bigint[]), cast(:e as text[]), "
+            "cast(:o as text[]), cast(:r as text[])) ON CONFLICT (override_id) DO NOTHING"),
+            {"i": applied["override_id"].astype(int).tolist(),
+             "e": applied["entity"].tolist(), "o": applied["outcome"].tolist(),
+             "r": [applied["run_id"].iat[0]] * len(applied)})
+    for old, new in retired:
+        # Keep every retired ID one hop from a live one.
+        conn.execute(sa.text(f"UPDATE {kind.history} SET current_id = :new "
+                             "WHERE current_id = :old"), {"new": new, "old": old})
+        conn.execute(sa.text(f"INSERT INTO {kind.history} (retired_id, current_id, reason) "
+                             "VALUES (:old, :new, 'merge') ON CONFLICT (retired_id) "
+                             "DO UPDATE SET current_id = EXCLUDED.current_id"),
+                     {"new": new, "old": old})
+    # Versions (as of a date), ID tokens and person cities, in the publishing transaction
+    # (the xref's versions are recorded already).
+    from warehouse.history import after_publish
 
-        after_publish(conn, kind.name)
+    after_publish(conn, kind.name, xref_done=True)
     return edges_s
+
+
+class _Publisher:
+    """The publishing transaction of one run, on its own connection in a worker thread
+    (psycopg2 releases Python's lock while PostgreSQL works): `begin` copies the xref
+    while the caller computes the golden records, `finish` writes the rest and commits,
+    `close` rolls back whatever was not committed. Every step runs in `pool`'s one
+    thread, in the order submitted."""
+
+    def __init__(self, engine: Engine, kind: EntityKind, pool) -> None:
+        self.engine, self.kind, self.pool = engine, kind, pool  # pool: one thread
+        self.conn = self.tx = self.begun = None
+        self.xref_s = self.rest_s = 0.0
+
+    def begin(self, xref: pd.DataFrame) -> None:
+        self.begun = self.pool.submit(self._begin, xref)
+
+    def _begin(self, xref: pd.DataFrame) -> None:
+        t = time.perf_counter()
+        self.conn = self.engine.connect()
+        self.tx = self.conn.begin()
+        _publish_xref(self.conn, self.kind, xref)
+        self.xref_s = time.perf_counter() - t
+
+    def finish(self, golden: pd.DataFrame, xref: pd.DataFrame, *rest):
+        """The future of the edges' seconds (the xref is written first if begin was not
+        called: a run that never reached its stable IDs)."""
+        if self.begun is None:
+            self.begin(xref)
+        return self.pool.submit(self._finish, golden, *rest)
+
+    def _finish(self, golden: pd.DataFrame, *rest) -> float:
+        self.begun.result()  # ran first in this thread; re-raises its error
+        t = time.perf_counter()
+        edges_s = _publish_rest(self.conn, self.kind, golden, *rest)
+        self.tx.commit()
+        self.rest_s = time.perf_counter() - t
+        return edges_s
+
+    def close(self) -> None:
+        if self.begun is not None:
+            self.pool.submit(self._close).result()
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            try:
+                if self.tx is not None and self.tx.is_active:
+                    self.tx.rollback()
+            finally:
+                self.conn.close()
+                self.conn = self.tx = None
 
 
 def resolve_persons(engine: Engine, *, er_engine: str = "duckdb", model: Model | None = None,

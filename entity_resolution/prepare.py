@@ -18,6 +18,7 @@ from quotalink.standardise import (
     normalise_uscc,
     org_code_of_uscc,
 )
+from quotalink.standardise.ids import _ID18
 from quotalink.standardise.regions import city_names
 
 PERSON_COLUMNS = (
@@ -39,6 +40,10 @@ def _with_lineage(columns: tuple[str, ...], mentions: pd.DataFrame) -> list[str]
 
 def _text(series: pd.Series) -> pd.Series:
     """A nullable string column with blanks as missing."""
+    if isinstance(series.dtype, pd.StringDtype):
+        # Text read from the warehouse already: no detour through Python objects.
+        out = series.astype("string").str.strip()
+        return out.mask(out == "")
     out = series.astype("object").where(series.notna(), None).astype("string").str.strip()
     return out.mask(out == "")
 
@@ -100,6 +105,9 @@ def _person_id_key(row_id: object, raw: object, cert: object, born: object,
 def _core_and_head(key: str | None, raw: str | None, cert: str | None
                    ) -> tuple[str | None, str | None]:
     """17-digit core and 14-digit head (region + birth date) for fuzzy ID comparison."""
+    if key is not None and _ID18.match(key) and not looks_float_damaged(key):
+        # A valid key is its own core (what id_core17 gives it): most mentions.
+        return key[:17], key[:14]
     source = key or raw
     if key is None and raw and looks_float_damaged(raw.strip()):
         source = None  # only the first 15 digits survived: the head below still uses them
@@ -115,25 +123,41 @@ def _is_legacy(raw: object) -> bool:
     return isinstance(raw, str) and len(raw.strip()) == 15 and raw.strip().isdigit()
 
 
+def _legacy_flags(raw_ids: list) -> list[bool]:
+    """_is_legacy of each value, read once per distinct value."""
+    done = {raw: _is_legacy(raw) for raw in set(raw_ids)}
+    return [done[raw] for raw in raw_ids]
+
+
 def _resolve_centuries(id_keys: list, raw_ids: list, df: pd.DataFrame) -> None:
     """Give a widened 15-digit ID the century the 18-digit IDs of the data agree on.
 
     Widening assumes 19xx; where 18-digit mentions hold exactly one ID with the same
     15-digit form (born 20xx), that ID is the person's. Birth dates follow the key.
     """
-    legacy = [_is_legacy(raw) for raw in raw_ids]
+    legacy = _legacy_flags(raw_ids)
+    todo = [i for i, old in enumerate(legacy) if old and id_keys[i] is not None]
     by_legacy: dict[str, set[str]] = {}
     # Each distinct 18-digit key once (a person's mentions repeat it).
     for key in {k for k, old in zip(id_keys, legacy, strict=True) if k is not None and not old}:
         by_legacy.setdefault(_legacy_form(key), set()).add(key)
     births = df["birth_date"].astype("object").tolist()
-    for i in [i for i, old in enumerate(legacy) if old and id_keys[i] is not None]:
+    for i in todo:
         key = id_keys[i]
         candidates = by_legacy.get(_legacy_form(key), set())
         if len(candidates) == 1 and key not in candidates:
             id_keys[i] = next(iter(candidates))
             births[i] = f"{id_keys[i][6:10]}-{id_keys[i][10:12]}-{id_keys[i][12:14]}"
     df["birth_date"] = pd.Series(births, index=df.index, dtype="object")
+
+
+def warm_up_persons() -> None:
+    """Load what the person standardisers load on first use (pinyin dictionaries, the
+    simplified-character table): run in a background thread while the mentions are read,
+    so prepare_persons does not start with it."""
+    name_pinyin(normalise_name("王伟"))
+    normalise_cert("37010219350315021813")
+    normalise_id("370102193503150218")
 
 
 def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:

@@ -46,16 +46,20 @@ def assign_ids(labels: Sequence[int], previous: Sequence[str | None], *, prefix:
     rest. Clusters receiving none get newly minted IDs, in label order, so a rebuild from
     scratch on the same input mints the same IDs.
     """
-    counts: dict[str, Counter] = defaultdict(Counter)
-    for label, old in zip(labels, previous, strict=True):
-        if old:
-            counts[old][int(label)] += 1
+    # One counter of (old ID, cluster) pairs: a Counter per old ID costs more than the
+    # whole assignment at a province's size.
+    pairs = Counter((old, int(label)) for label, old in zip(labels, previous, strict=True)
+                    if old)
+    best: dict[str, tuple[int, int]] = {}  # old ID → (mentions, cluster) of its best cluster
+    for (old, label), n in pairs.items():
+        held = best.get(old)
+        if held is None or n > held[0] or (n == held[0] and label < held[1]):
+            best[old] = (n, label)
     won: dict[int, list[str]] = defaultdict(list)
-    for old, per_cluster in counts.items():
-        best = max(per_cluster.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-        won[best].append(old)
+    for old, (_n, label) in best.items():
+        won[label].append(old)
     result = IdAssignment(ids={})
-    known = set(known_ids) | set(counts)
+    known = set(known_ids) | set(best)
     sequence = next_sequence(known)
     for label in sorted({int(x) for x in labels}):
         candidates = won.get(label)

@@ -279,8 +279,10 @@ def copy_frame_arrow(conn: Connection, table: str, df, chunk_rows: int = COPY_CH
     """COPY a pandas frame of text, numbers and JSON text through Arrow's CSV writer.
 
     Several times faster than pandas' writer on wide text (match edges); nulls and NaN are
-    written as empty unquoted fields (NULL), text always quoted. Dates, booleans and
-    timestamps belong in copy_frame, whose formatting PostgreSQL is known to accept.
+    written as empty unquoted fields (NULL), text always quoted. Timestamps with a time
+    zone are written as ISO text ('2026-12-03 06:38:47.556598Z', which PostgreSQL reads
+    back to the microsecond: the golden records' updated_at); other dates and booleans
+    belong in copy_frame, whose formatting PostgreSQL is known to accept.
     """
     if len(df) == 0:
         return 0

@@ -98,16 +98,31 @@ def refresh_person_city(conn: Connection) -> int:
     return gone + new
 
 
-def after_publish(conn: Connection, kind: str, id_token_key: str | None = None) -> dict[str, int]:
+def after_xref(conn: Connection, kind: str) -> dict[str, int]:
+    """The versions of core.<kind>_xref, inside the publishing transaction once the xref
+    is written (it needs nothing else: the resolution writes it first, while the golden
+    records are still being computed)."""
+    out: dict[str, int] = {}
+    for table, key in VERSIONED[kind][1:]:
+        for what, n in record_versions(conn, table, key).items():
+            out[f"{table}.{what}"] = n
+    return out
+
+
+def after_publish(conn: Connection, kind: str, id_token_key: str | None = None,
+                  xref_done: bool = False) -> dict[str, int]:
     """Run inside the publishing transaction of core.<kind> and core.<kind>_xref.
 
-    ``id_token_key`` defaults to QUOTALINK_ID_TOKEN_KEY from the environment."""
+    ``id_token_key`` defaults to QUOTALINK_ID_TOKEN_KEY from the environment; with
+    ``xref_done`` the xref's versions were recorded already (after_xref)."""
     out: dict[str, int] = {}
     if kind == "person":
         key = id_token_key if id_token_key is not None else load_settings().id_token_key
         out["id_tokens"] = write_id_tokens(conn, key)
-    for table, key in VERSIONED[kind]:
+    for table, key in VERSIONED[kind][:1]:
         for what, n in record_versions(conn, table, key).items():
             out[f"{table}.{what}"] = n
+    if not xref_done:
+        out.update(after_xref(conn, kind))
     out["person_cities_changed"] = refresh_person_city(conn)
     return out

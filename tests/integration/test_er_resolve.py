@@ -180,6 +180,28 @@ def test_rerun_on_unchanged_input_keeps_every_id_and_timestamp(er_warehouse, tmp
     assert again == stamps
 
 
+def test_failure_after_the_xref_is_copied_publishes_nothing(er_warehouse, tmp_path,
+                                                              monkeypatch):
+    """The xref is copied in the background while survivorship runs: a failure after that
+    rolls the whole publishing transaction back (nothing half-written, no lock left)."""
+    from entity_resolution import pipeline
+
+    entity_resolution.resolve_persons(er_warehouse, var_dir=tmp_path)
+    first = _xref(er_warehouse)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("survivorship failed")
+
+    monkeypatch.setattr(pipeline, "PERSON", pipeline.EntityKind(
+        **{**pipeline.PERSON.__dict__, "survive": broken}))
+    with pytest.raises(RuntimeError, match="survivorship failed"):
+        entity_resolution.resolve_persons(er_warehouse, var_dir=tmp_path)
+    assert _xref(er_warehouse) == first
+    monkeypatch.undo()
+    entity_resolution.resolve_persons(er_warehouse, var_dir=tmp_path)  # the lock is free
+    assert _xref(er_warehouse) == first
+
+
 def _override(engine, a, b, decision):
     with engine.begin() as conn:
         conn.execute(sa.text(
