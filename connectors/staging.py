@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -330,16 +331,23 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
         # at 1.5k rows, 354 ms at 15k); 64MB keeps a chunk and a 100k-row read in memory.
         conn.execute(sa.text(f"set local work_mem = '{STAGE_WORK_MEM}'"))
         where = "delivery = :d"
+        rest = True
         if sql is not None:
-            staged[sql.table] += _sql_plain_rows(conn, spec, sql, delivery)
-            # The rest, by an anti-join rather than the conditions again.
+            plain = _sql_plain_rows(conn, spec, sql, delivery)
+            staged[sql.table] += plain
+            # The rest, by an anti-join rather than the conditions again; none when every row
+            # of the delivery was plain (a count is cheaper than the anti-join).
+            rest = plain != conn.execute(sa.text(f'select count(*) from raw."{spec.table}" '
+                                                 "where delivery = :d"), {"d": delivery}).scalar()
             where += f" and not exists (select 1 from {SQL_SCRATCH} p where p.row_ref = r.row_ref)"
-        query = sa.text(
-            f'select {select} from raw."{spec.table}" r where {where} order by length(row_ref), row_ref'
-        ).execution_options(stream_results=True, yield_per=CHUNK)
-        result = conn.execute(query, {"d": delivery})
-        chunks = _staged_chunks(result.partitions(CHUNK), raw_cols, fn, ctx,
-                                stage_workers() if workers is None else workers)
+        chunks: Iterable[StagedChunk] = ()
+        if rest:
+            query = sa.text(
+                f'select {select} from raw."{spec.table}" r where {where} order by length(row_ref), row_ref'
+            ).execution_options(stream_results=True, yield_per=CHUNK)
+            result = conn.execute(query, {"d": delivery})
+            chunks = _staged_chunks(result.partitions(CHUNK), raw_cols, fn, ctx,
+                                    stage_workers() if workers is None else workers)
         for tables, counts, replaced in chunks:
             unparsed.update(counts)
             substituted.update(replaced)
@@ -401,13 +409,19 @@ def _sql_plain_rows(conn, spec: RawTable, sql: SqlStage, delivery: str) -> int:
     return result.rowcount
 
 
-def _prepare(table: str, rows: list[dict]) -> tuple[list[str], list[list]]:
+def _prepare(table: str, rows: list[dict]) -> tuple[list[str], list[tuple] | list[list]]:
     """The COPY columns and rows of a chunk of staged rows."""
     cols, _, _, delivery_period = _table_meta(table)
     if delivery_period:
         for r in rows:
             r.setdefault("period", "")
     present = [c for c in cols if any(c in r for r in rows[:1])]
+    if len(present) > 1:
+        get = itemgetter(*present)
+        try:
+            return present, [get(r) for r in rows]  # tuples: one C call per row
+        except KeyError:
+            pass  # a row without a column the first one had: None there
     return present, [[r.get(c) for c in present] for r in rows]
 
 
