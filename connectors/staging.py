@@ -237,50 +237,89 @@ def _stage_rows(rows: Iterable[tuple], raw_cols: list[str], fn: RowFn, ctx: Cont
 
 
 _worker: dict = {}
+# A delivery of one chunk is cut in one piece per process from this many rows (below, the
+# pickling costs about what the second process saves).
+MIN_SPLIT = 2_000
 
 
-def _worker_init(raw_cols: list[str], fn: RowFn, ctx: Context) -> None:
+def _worker_init(raw_cols: list[str], fn: RowFn) -> None:
     # Forked: the row function (often a closure) is inherited, never pickled.
-    _worker.update(raw_cols=raw_cols, fn=fn, ctx=ctx)
+    _worker.update(raw_cols=raw_cols, fn=fn, ctx=None)
 
 
-def _worker_chunk(rows: list[tuple]) -> StagedChunk:
-    tables, unparsed, substituted = _stage_rows(rows, _worker["raw_cols"], _worker["fn"], _worker["ctx"])
+def _worker_chunk(where: tuple[str, str, str, str | None], rows: list[tuple]) -> StagedChunk:
+    ctx = _worker["ctx"]
+    if ctx is None or (ctx.source, ctx.delivery, ctx.period, ctx.raw_table) != where:
+        # A delivery's parses are remembered over its chunks, never into the next delivery.
+        ctx = _worker["ctx"] = Context(where[0], where[1], where[2], raw_table=where[3])
+    tables, unparsed, substituted = _stage_rows(rows, _worker["raw_cols"], _worker["fn"], ctx)
     # COPY text travels back far cheaper than pickled dates and decimals, and is rendered here.
     return ({t: (present, csv_text(staged)) for t, (present, staged) in tables.items()}, unparsed,
             substituted)
 
 
+class StagePool:
+    """Staging processes for the deliveries of one raw table, started when a delivery first
+    needs them and shared by the deliveries after it (many small deliveries, one start)."""
+
+    def __init__(self, raw_cols: list[str], fn: RowFn, workers: int):
+        self.raw_cols, self.fn, self.workers = raw_cols, fn, workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # concurrent.futures, not multiprocessing.Pool: a worker that dies breaks the
+            # pool with an error (the delivery rolls back) instead of hanging the run.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_worker_init, initargs=(self.raw_cols, self.fn))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "StagePool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def _staged_chunks(parts: Iterator[list], raw_cols: list[str], fn: RowFn, ctx: Context,
-                   workers: int) -> Iterator[StagedChunk]:
+                   workers: int, shared: StagePool | None = None) -> Iterator[StagedChunk]:
     """Staged chunks in raw-row order; with workers > 1 a bounded number are in flight."""
     first = next(parts, None)
     if first is None:
         return
-    if workers <= 1 or len(first) < CHUNK:
-        # One chunk or fewer: starting processes costs more than it saves.
+    if workers <= 1 or (len(first) < CHUNK and (shared is None or len(first) < MIN_SPLIT)):
+        # One small chunk: starting or feeding processes costs more than it saves.
         yield _stage_rows(first, raw_cols, fn, ctx)
         for part in parts:
             yield _stage_rows(part, raw_cols, fn, ctx)
         return
-    # A process pool of concurrent.futures, not multiprocessing.Pool: a worker that dies
-    # breaks the pool with an error (the delivery rolls back) instead of hanging the run.
-    mp = multiprocessing.get_context("fork")
+    pool = shared if shared is not None and shared.workers == workers else StagePool(raw_cols, fn, workers)
+    where = (ctx.source, ctx.delivery, ctx.period, ctx.raw_table)
     try:
-        with ProcessPoolExecutor(workers, mp_context=mp, initializer=_worker_init,
-                                 initargs=(raw_cols, fn, ctx)) as pool:
-            pending: deque = deque([pool.submit(_worker_chunk, [tuple(r) for r in first])])
-            for part in parts:
-                # Bounded queue: memory stays flat however large the delivery.
-                while len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-                pending.append(pool.submit(_worker_chunk, [tuple(r) for r in part]))
-            while pending:
+        executor = pool.executor()
+        size = CHUNK if len(first) >= CHUNK else -(-len(first) // workers)  # one chunk: a piece each
+        pending: deque = deque(executor.submit(_worker_chunk, where, [tuple(r) for r in first[i:i + size]])
+                               for i in range(0, len(first), size))
+        for part in parts:
+            # Bounded queue: memory stays flat however large the delivery.
+            while len(pending) >= 2 * workers:
                 yield pending.popleft().result()
+            pending.append(executor.submit(_worker_chunk, where, [tuple(r) for r in part]))
+        while pending:
+            yield pending.popleft().result()
     except BrokenProcessPool as exc:
+        pool.close()
         raise RuntimeError(f"{ctx.source}/{ctx.delivery}: a staging process died ({exc}); "
                            "nothing of this delivery was staged. Rerun, or set "
                            "QUOTALINK_STAGE_WORKERS=1 to stage in one process") from exc
+    finally:
+        if pool is not shared:
+            pool.close()
 
 
 @dataclass(frozen=True)
@@ -305,8 +344,14 @@ def sql_staging() -> bool:
     return os.environ.get("QUOTALINK_STAGE_SQL", "1").strip() != "0"
 
 
+def raw_columns(spec: RawTable) -> list[str]:
+    """The raw columns a row function sees, in order."""
+    return ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
+
+
 def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
-                   fn: RowFn, workers: int | None = None, sql: SqlStage | None = None) -> StagedDelivery:
+                   fn: RowFn, workers: int | None = None, sql: SqlStage | None = None,
+                   pool: StagePool | None = None) -> StagedDelivery:
     """Stage one raw delivery with a row function, in one transaction.
 
     Processes run the row function over chunks; this process writes every chunk in raw-row
@@ -318,7 +363,7 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
     unparsed: Counter = Counter()
     substituted: Counter = Counter()
     staged: Counter = Counter()
-    raw_cols = ["row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
+    raw_cols = raw_columns(spec)
     select = ", ".join(f'"{c}"' for c in raw_cols)
     if sql is not None and not sql_staging():
         sql = None
@@ -347,7 +392,7 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
             ).execution_options(stream_results=True, yield_per=CHUNK)
             result = conn.execute(query, {"d": delivery})
             chunks = _staged_chunks(result.partitions(CHUNK), raw_cols, fn, ctx,
-                                    stage_workers() if workers is None else workers)
+                                    stage_workers() if workers is None else workers, pool)
         for tables, counts, replaced in chunks:
             unparsed.update(counts)
             substituted.update(replaced)
@@ -433,7 +478,8 @@ def _flush(conn, table: str, present: list[str], rows: list[list] | CsvText) -> 
 def stage_pending(engine: Engine, spec: RawTable, fn: RowFn, sql: SqlStage | None = None) -> StageReport:
     """Stage every loaded-but-unstaged delivery of a raw table."""
     summary: StageReport = {}
-    for delivery, period in pending_deliveries(engine, spec):
-        summary[delivery] = stage_delivery(engine, spec, delivery, period, fn, sql=sql)
+    with StagePool(raw_columns(spec), fn, stage_workers()) as pool:
+        for delivery, period in pending_deliveries(engine, spec):
+            summary[delivery] = stage_delivery(engine, spec, delivery, period, fn, sql=sql, pool=pool)
     return summary
 
