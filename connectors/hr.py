@@ -550,6 +550,7 @@ CONTRIBUTION_SQL = SqlStage(
         "make_date(cast(substr(aae036, 1, 4) as integer), cast(substr(aae036, 6, 2) as integer), 1) "
         "+ interval '1 month' - interval '1 day') else false end)",
     ]),
+    distinct_keys=True,  # aaz223 is raw.hr_ac08's key, and plain only in canonical form
 )
 SQL_STAGES = {HR_AC08.table: CONTRIBUTION_SQL}
 

@@ -356,20 +356,26 @@ def upsert_select(table: str, columns: Sequence[str], source: str, key: Sequence
     keys = ", ".join(_quote(k) for k in key)
     order = f"{keys}, {later_first}" if not newer_than else f"{keys}, {_quote(newer_than)} DESC NULLS LAST, {later_first}"
     select = f"SELECT DISTINCT ON ({keys}) {cols} FROM {qualified(source)} ORDER BY {order}"
+    return f"INSERT INTO {qualified(table)} ({cols}) {select}{on_conflict_clause(table, columns, key, newer_than, on_conflict)}"
+
+
+def on_conflict_clause(table: str, columns: Sequence[str], key: Sequence[str], newer_than: str | None,
+                       on_conflict: str = "update") -> str:
+    """The ON CONFLICT clause of upsert_select ("" for on_conflict="none")."""
     if on_conflict == "none":  # the caller knows no key is there yet
-        return f"INSERT INTO {qualified(table)} ({cols}) {select}"
+        return ""
+    keys = ", ".join(_quote(k) for k in key)
     if on_conflict == "nothing":
-        action = "DO NOTHING"
-    else:
-        updates = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in columns if c not in key)
-        action = f"DO UPDATE SET {updates}"
-        if newer_than:
-            t = qualified(table)
-            action += (
-                f" WHERE EXCLUDED.{_quote(newer_than)} >= {t}.{_quote(newer_than)}"
-                f" OR {t}.{_quote(newer_than)} IS NULL"
-            )
-    return f"INSERT INTO {qualified(table)} ({cols}) {select} ON CONFLICT ({keys}) {action}"
+        return f" ON CONFLICT ({keys}) DO NOTHING"
+    updates = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in columns if c not in key)
+    action = f"DO UPDATE SET {updates}"
+    if newer_than:
+        t = qualified(table)
+        action += (
+            f" WHERE EXCLUDED.{_quote(newer_than)} >= {t}.{_quote(newer_than)}"
+            f" OR {t}.{_quote(newer_than)} IS NULL"
+        )
+    return f" ON CONFLICT ({keys}) {action}"
 
 
 def copy_into(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence] | CsvText) -> int:

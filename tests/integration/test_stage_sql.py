@@ -48,7 +48,9 @@ def _put(conn, delivery: str, rows: list[dict]) -> None:
         conn.execute(sa.text(
             "insert into raw.hr_ac08 (delivery, row_ref, aaz223, aac001, aab001, aae002, aae140, aac040, "
             "aae078, aae036) values (:d, :row_ref, :aaz223, :aac001, :aab001, :aae002, :aae140, :aac040, "
-            ":aae078, :aae036)"), {"d": delivery, **r})
+            ":aae078, :aae036) on conflict (aaz223) do update set delivery = excluded.delivery, "
+            "aac001 = excluded.aac001, aae002 = excluded.aae002, aae036 = excluded.aae036"),
+            {"d": delivery, **r})  # a later window re-delivers a row: it moves to that window
     write_audit(conn, "hr", delivery, "hr_ac08", None, len(rows), len(rows), 0, "loaded")
 
 
@@ -75,8 +77,14 @@ def test_sql_path_stages_what_the_row_function_stages(warehouse, monkeypatch, st
                         "earlier": "2024-04-01 10:00:00", "null": None}[stamp]
     two[1]["aae036"] = "2024-07-01 10:00:00"
     two[2]["aae036"] = "2024-01-01 10:00:00"
-    # One delivery after the other: into an empty table (a plain insert), then an upsert.
-    plan = [("hr_ac08:1", one), ("hr_ac08:2", two)]
+    # A third window of plain rows only (one statement from raw): 12, 13 and 14 again, with the
+    # instant of the case, and new keys.
+    again = {"same": "2024-07-01 10:00:00", "later": "2024-08-01 10:00:00",
+             "earlier": "2024-03-01 10:00:00", "null": None}[stamp]
+    three = [{**PLAIN, "aaz223": k, "row_ref": k, "aac001": "P009", "aae036": again}
+             for k in ("12", "13", "14", "7001", "7002")]
+    # One delivery after the other: into an empty table (a plain insert), then upserts.
+    plan = [("hr_ac08:1", one), ("hr_ac08:2", two), ("hr_ac08:3", three)]
     by_rows = _stage(warehouse, monkeypatch, "0", plan)
     by_sql = _stage(warehouse, monkeypatch, "1", plan)
     assert by_sql == by_rows
@@ -102,3 +110,8 @@ def test_plain_rows_are_staged_in_the_server(warehouse, monkeypatch):
     report = hr.stage(warehouse)
     assert report["hr_ac08:1"].staged == {"staging.contribution": 49}
     assert report["hr_ac08:1"].unparsed == {}
+    # Into a table that holds rows: the same, by upsert.
+    with warehouse.begin() as conn:
+        _put(conn, "hr_ac08:2", [{**r, "aaz223": str(100 + i), "row_ref": str(100 + i)}
+                                 for i, r in enumerate(rows)])
+    assert hr.stage(warehouse)["hr_ac08:2"].staged == {"staging.contribution": 49}
