@@ -336,9 +336,10 @@ class SqlStage:
     ``plain`` is an SQL condition over the raw columns that holds only for rows whose every
     value is of a form ``columns`` (staging column → SQL expression over the raw columns)
     stages exactly as the row function would, with nothing unparsed or substituted: those
-    rows are staged by one statement in the server, the others by the row function. Either
-    way the rows meet in one scratch table and are upserted once, in raw-row order. The raw
-    table's row_ref must be unique within a delivery (the HR tables: it is their key).
+    rows are staged by one statement in the server, the others by the row function; both meet
+    in one scratch table, upserted once in raw-row order. A delivery of plain rows only, with
+    ``distinct_keys``, goes from raw to staging by one INSERT … SELECT. The raw table's
+    row_ref must be unique within a delivery (the HR tables: it is their key).
     """
 
     table: str
