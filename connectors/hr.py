@@ -28,7 +28,7 @@ from connectors.base import (
     write_quarantine,
 )
 from connectors.mentions import employer_mention, person_fields, person_mention
-from connectors.staging import Context, StageReport, stage_pending, text
+from connectors.staging import Context, SqlStage, StageReport, stage_pending, text
 from quotalink.contracts import HR_AB01, HR_AC01, HR_AC08, RawTable
 from quotalink.errors import ConfigError
 from quotalink.standardise import (
@@ -518,8 +518,45 @@ def stage_contribution(row: dict, ctx: Context) -> Iterator[tuple[str, dict]]:
 
 ROW_FUNCTIONS = {HR_AB01.table: stage_employer, HR_AC01.table: stage_person, HR_AC08.table: stage_contribution}
 
+# Contributions are nine-tenths of what HR delivers and nearly all plain: digits, codes and
+# canonical timestamps, staged in the server. A row with any other value (blank-padded,
+# full-width digits, a thousands separator, a month out of range, another timestamp form, a
+# date that does not exist, …) goes through stage_contribution, which counts what it nulls.
+_KEY = "^[0-9A-Za-z]*$"  # text(): nothing to strip; '' is NULL either way
+_TS = ("^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]) "
+       "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
+CONTRIBUTION_SQL = SqlStage(
+    table="staging.contribution",
+    columns={
+        "contribution_id": "cast(aaz223 as bigint)",
+        "person_key": "nullif(aac001, '')",
+        "employer_key": "nullif(aab001, '')",
+        "period": "cast(nullif(aae002, '') as integer)",
+        "insurance": "nullif(aae140, '')",
+        "base_yuan": "cast(nullif(aac040, '') as numeric(12, 2))",
+        "is_paid": "case aae078 when '1' then true when '0' then false end",
+        # The text a naive datetime is written as, read in the same session time zone.
+        "changed_at": "cast(nullif(aae036, '') as timestamptz)",
+    },
+    plain=" and ".join([
+        "aaz223 ~ '^(0|[1-9][0-9]{0,17})$'",
+        *(f"(col is null or col ~ '{_KEY}')".replace("col", c) for c in ("aac001", "aab001", "aae140")),
+        "(aae002 is null or aae002 ~ '^((19|20)[0-9]{2}(0[1-9]|1[0-2]))?$')",
+        "(aac040 is null or aac040 ~ '^([0-9]{1,10}([.][0-9]{1,2})?)?$')",
+        "(aae078 is null or aae078 in ('', '0', '1'))",
+        # CASE, not AND: the day is checked against its month only once the form is right.
+        f"(aae036 is null or aae036 = '' or case when aae036 ~ '{_TS}' then "
+        "substr(aae036, 9, 2) <= '28' or cast(substr(aae036, 9, 2) as integer) <= extract(day from "
+        "make_date(cast(substr(aae036, 1, 4) as integer), cast(substr(aae036, 6, 2) as integer), 1) "
+        "+ interval '1 month' - interval '1 day') else false end)",
+    ]),
+    distinct_keys=True,  # aaz223 is raw.hr_ac08's key, and plain only in canonical form
+)
+SQL_STAGES = {HR_AC08.table: CONTRIBUTION_SQL}
+
 
 def stage(engine: Engine) -> StageReport:
     """Stage every pulled window not yet staged (windows are named after their table)."""
     return {d: r for spec in TABLES
-            for d, r in stage_pending(engine, spec, ROW_FUNCTIONS[spec.table]).items()}
+            for d, r in stage_pending(engine, spec, ROW_FUNCTIONS[spec.table],
+                                      sql=SQL_STAGES.get(spec.table)).items()}

@@ -343,22 +343,46 @@ def upsert_rows(
         n = copy_rows(conn, tmp, columns, rows)
     if not n:
         return 0
+    conn.execute(sa.text(upsert_select(table, columns, tmp, key, newer_than, "_ord DESC", on_conflict)))
+    return n
+
+
+def upsert_select(table: str, columns: Sequence[str], source: str, key: Sequence[str],
+                  newer_than: str | None, later_first: str, on_conflict: str = "update") -> str:
+    """The statement that insert-or-updates table from the rows of source (a table holding
+    ``columns``): per key the newest row (``newer_than``, NULL oldest), of equals the one that
+    sorts first by ``later_first`` (an ORDER BY list putting later rows first); an existing
+    row yields to it unless its ``newer_than`` is newer (``on_conflict``: "update",
+    "nothing" to keep it, "none" for a plain insert where no key can be there yet)."""
     cols = ", ".join(_quote(c) for c in columns)
     keys = ", ".join(_quote(k) for k in key)
-    order = f"{keys}, _ord DESC" if not newer_than else f"{keys}, {_quote(newer_than)} DESC NULLS LAST, _ord DESC"
-    select = f"SELECT DISTINCT ON ({keys}) {cols} FROM {tmp} ORDER BY {order}"
+    order = f"{keys}, {later_first}" if not newer_than else f"{keys}, {_quote(newer_than)} DESC NULLS LAST, {later_first}"
+    select = f"SELECT DISTINCT ON ({keys}) {cols} FROM {qualified(source)} ORDER BY {order}"
+    return f"INSERT INTO {qualified(table)} ({cols}) {select}{on_conflict_clause(table, columns, key, newer_than, on_conflict)}"
+
+
+def on_conflict_clause(table: str, columns: Sequence[str], key: Sequence[str], newer_than: str | None,
+                       on_conflict: str = "update") -> str:
+    """The ON CONFLICT clause of upsert_select ("" for on_conflict="none")."""
+    if on_conflict == "none":  # the caller knows no key is there yet
+        return ""
+    keys = ", ".join(_quote(k) for k in key)
     if on_conflict == "nothing":
-        action = "DO NOTHING"
-    else:
-        updates = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in columns if c not in key)
-        action = f"DO UPDATE SET {updates}"
-        if newer_than:
-            t = qualified(table)
-            action += (
-                f" WHERE EXCLUDED.{_quote(newer_than)} >= {t}.{_quote(newer_than)}"
-                f" OR {t}.{_quote(newer_than)} IS NULL"
-            )
-    conn.execute(
-        sa.text(f"INSERT INTO {qualified(table)} ({cols}) {select} ON CONFLICT ({keys}) {action}")
-    )
-    return n
+        return f" ON CONFLICT ({keys}) DO NOTHING"
+    updates = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in columns if c not in key)
+    action = f"DO UPDATE SET {updates}"
+    if newer_than:
+        t = qualified(table)
+        action += (
+            f" WHERE EXCLUDED.{_quote(newer_than)} >= {t}.{_quote(newer_than)}"
+            f" OR {t}.{_quote(newer_than)} IS NULL"
+        )
+    return f" ON CONFLICT ({keys}) {action}"
+
+
+def copy_into(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence] | CsvText) -> int:
+    """COPY rows (or their COPY text) into table; how many."""
+    if isinstance(rows, CsvText):
+        _copy_text(conn, table, columns, rows.text)
+        return rows.rows
+    return copy_rows(conn, table, columns, rows)

@@ -53,6 +53,21 @@ def _word_pinyin(word: str) -> tuple[str, ...]:
 
 def normalise_gender(raw: object) -> str | None:
     """'M' / 'F' from 男/女, 1/2, M/F (any case); None otherwise."""
+    if type(raw) is str:  # a handful of distinct texts: each looked up once
+        try:
+            return _GENDER_OF_TEXT[raw]
+        except KeyError:
+            value = _gender(raw)
+            if len(_GENDER_OF_TEXT) < 10_000:
+                _GENDER_OF_TEXT[raw] = value
+            return value
+    return _gender(raw)
+
+
+_GENDER_OF_TEXT: dict[str, str | None] = {}
+
+
+def _gender(raw: object) -> str | None:
     try:
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)

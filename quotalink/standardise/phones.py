@@ -14,6 +14,9 @@ _EXTENSION = re.compile(r"(转|ext\.?|EXT\.?|x)\s*\d+$")
 
 def normalise_phone(raw: object) -> str | None:
     """Digits-only phone: 11-digit mobile, or landline with its 0-prefixed area code."""
+    # Most cells are a bare mobile number already: the steps below would return it as is.
+    if type(raw) is str and len(raw) == 11 and raw.isascii() and _MOBILE.match(raw):
+        return raw
     try:
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
