@@ -148,8 +148,7 @@ def _csv_of_deliveries(sources: Path, out: Path) -> list[tuple[str, Path, int]]:
                 f = out / f"{name}.csv"
             files.append((name, f, data.count(b"\n") - 1))
         elif f.suffix == ".xlsx":
-            wb = openpyxl.load_workbook(f, read_only=True)
-            rows = list(wb.active.iter_rows(values_only=True))
+            rows = _xlsx_rows(openpyxl.load_workbook(f, read_only=True))
             _write_csv(out / f"{name}.csv", rows)
             files.append((name, out / f"{name}.csv", len(rows) - 1))
         elif f.suffix == ".jsonl":
@@ -168,6 +167,27 @@ def _csv_of_deliveries(sources: Path, out: Path) -> list[tuple[str, Path, int]]:
                 files.append((f"hr__{table}", out / f"hr__{table}.csv", len(rows) - 1))
             con.close()
     return files
+
+
+def _xlsx_rows(wb) -> list[list]:
+    """One header and the data rows of every sheet: a title row above the header (one cell)
+    is skipped, rows are cut or padded to the header's width."""
+    header: list | None = None
+    out: list[list] = []
+    for ws in wb.worksheets:
+        seen = False
+        for row in ws.iter_rows(values_only=True):
+            if not seen:
+                if sum(v is not None and str(v).strip() != "" for v in row) >= 2:
+                    seen = True
+                    if header is None:
+                        header = [v for v in row if v is not None]
+                continue
+            if all(v is None for v in row):
+                continue
+            width = len(header or row)
+            out.append((list(row) + [None] * width)[:width])
+    return [header or [], *out]
 
 
 def _write_csv(path: Path, rows) -> None:
