@@ -347,6 +347,10 @@ def person_employer_cores(employer_mentions: pd.DataFrame, declared: pd.DataFram
 IDLESS_SOUND_RULE = ("no ID: the one person whose name sounds the same, of that category and "
                      "level, with its county or phone and no other employer")
 
+# The rule recorded for an ID-less mention linked by the county its person's ID names.
+IDLESS_MOVED_RULE = ("no ID: the one person of that name, category and level whose ID number "
+                     "names its county (the household before a move), at its employer")
+
 # Syllable spellings that clerks' pinyin input confuses (the initials zh/ch/sh and z/c/s,
 # the finals -ing/-in and -eng/-en): one key for the names a clerk could have typed.
 _FUZZY_INITIAL = re.compile(r"^([zcs])h")
@@ -386,7 +390,7 @@ def _sound_keys(pinyins: pd.Series) -> pd.Series:
 
 def link_idless_persons(features: pd.DataFrame,
                         employer_cores: dict[tuple[str, str], set[str]] | None = None,
-                        *, sounded: set[int] | None = None
+                        *, sounded: set[int] | None = None, moved: set[int] | None = None
                         ) -> tuple[dict[int, str], np.ndarray]:
     """Valid IDs for mentions that carry no ID at all, from the golden person they can only be.
 
@@ -401,7 +405,9 @@ def link_idless_persons(features: pd.DataFrame,
     be a clerk's homophone: the one person whose name sounds the same (`name_sound_key`)
     and who gives its category and level, its county or phone, no other gender and no other
     employer takes it (those records are added to `sounded`); two such persons make it
-    ambiguous. Returns (record → ID, mask of ambiguous records).
+    ambiguous. A mention whose county is the one its namesake's ID number names (the
+    household before a move) takes that person only at a matching employer (`moved`).
+    Returns (record → ID, mask of ambiguous records).
     """
     employer_cores = employer_cores or {}
     n = len(features)
@@ -467,6 +473,20 @@ def link_idless_persons(features: pd.DataFrame,
                                                    for b in persons[k]["emp"])]
             if len(at_employer) == 1:
                 cands = at_employer
+        if not cands and hukou is not None and mine:
+            # A person who moved: the registration gives the county of the household before
+            # the move, which the ID number names when the person was registered there at
+            # birth; with the same name and facts, taken only at a matching employer.
+            born = [k for k, facts in by_name.get(name, {}).items()
+                    if k[:6] == hukou and not any(
+                        v is not None and facts[f] and v not in facts[f]
+                        for f, v in (("sex", sex), ("cat", cat), ("lvl", lvl)))
+                    and any(cores_compatible(a, b) for a in mine for b in facts["emp"])]
+            if len(born) == 1:
+                fixed[i] = born[0]
+                if moved is not None:
+                    moved.add(i)
+                continue
         if not cands and heard_as.get(i) and cat is not None and lvl is not None:
             # No person of that exact name fits: a clerk's homophone of a name, if exactly
             # one person whose name sounds the same gives the category and level, no other

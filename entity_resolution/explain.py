@@ -58,6 +58,7 @@ _RULE_REASONS = {
 _RELATIONAL = "same golden person employed there in the same months"
 _IDLESS = "no ID:"
 _IDLESS_SOUND = "no ID: the one person whose name sounds the same"
+_IDLESS_MOVED = "no ID: the one person of that name, category and level whose ID number"
 # Rules of context.py that the run records as key repairs: evidence from other fields and
 # tables (the county a name names, the registering office, the ID-less person's facts).
 _CONTEXT_RULES = ("name core of the one employer registered in the county its name names",
@@ -109,6 +110,9 @@ def rule_reason(entity: str, link_kind: str, rule: str | None) -> str:
     if rule.startswith(_RELATIONAL):
         via = rule[len(_RELATIONAL):].strip(" ()")
         return "同一人同期在该单位就业" + (f"（依据：{via}）" if via else "")
+    if rule.startswith(_IDLESS_MOVED):
+        return ("无证件号：同姓名、残疾类别和等级，身份证号所示区县即登记的户籍所在地（迁移前户籍），"
+                "且在同一单位就业的唯一一人")
     if rule.startswith(_IDLESS_SOUND):
         return ("无证件号：姓名读音相同（疑为录入同音字），残疾类别和等级相同，户籍区县或电话相同，"
                 "且无其他就业单位的唯一一人")

@@ -17,6 +17,7 @@ from entity_resolution import explain
 from entity_resolution import overrides as override_rules
 from entity_resolution.clustering import ClusterResult, cluster
 from entity_resolution.context import (
+    IDLESS_MOVED_RULE,
     IDLESS_SOUND_RULE,
     EmployerContext,
     ambiguous_name_records,
@@ -275,7 +276,9 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
     idless_rules: dict[int, tuple[str, str]] = {}
     if kind.name == "person":
         sounded: set[int] = set()
-        fixed, blind = link_idless_persons(features, employer_cores, sounded=sounded)
+        moved: set[int] = set()
+        fixed, blind = link_idless_persons(features, employer_cores, sounded=sounded,
+                                           moved=moved)
         fixed = {i: k for i, k in fixed.items() if not any(
             (a == i and features["id_key"].iat[b] == k) or (b == i and features["id_key"].iat[a] == k)
             for a, b in cannot)}
@@ -286,6 +289,7 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
             for i in fixed:
                 repaired[i] = True
                 idless_rules[i] = ("repair", IDLESS_SOUND_RULE if i in sounded else
+                                   IDLESS_MOVED_RULE if i in moved else
                                    "no ID: the one person of that name, gender, "
                                    "category and level with its county or phone "
                                    "(or its employer)")

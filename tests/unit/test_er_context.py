@@ -223,6 +223,43 @@ def test_idless_homophone_of_a_name_links_only_when_one_person_sounds_and_fits()
     assert "读音相同" in rule_reason("person", "context", IDLESS_SOUND_RULE)
 
 
+def test_idless_mover_links_by_the_county_its_id_names_only_at_its_employer():
+    # Registered in 青岛黄岛 (370211) before moving to 济宁 (370702): the registry has the new
+    # county, the ID number the old one; an employment registration still gives the old.
+    a = _id("37021119720412017")
+    b = _id("37021119800101123")
+    f = _persons([
+        {"source": "disability_registry", "source_key": "r1", "full_name": "丁海",
+         "id_number_raw": a, "gender": "M", "disability_category": 4, "disability_level": 4,
+         "hukou_region_code": "370702"},
+        {"source": "hr", "source_key": "h1", "full_name": "丁海", "id_number_raw": a},
+        {"source": "disability_registry", "source_key": "r2", "full_name": "丁海",
+         "id_number_raw": b, "gender": "M", "disability_category": 4, "disability_level": 4,
+         "hukou_region_code": "370211"},
+        {"source": "employment_service", "source_key": "j1", "full_name": "丁海",
+         "gender": "M", "disability_category": 4, "disability_level": 4,
+         "hukou_region_code": "370211"},
+    ])
+    cores = person_employer_cores(
+        pd.DataFrame({"source": ["hr", "employment_service"], "source_key": ["U1", "j1"],
+                      "name": ["济宁康卓纺织有限公司", "济宁康卓纺织有限公司"]}),
+        pd.DataFrame({"employee_record_id": [], "declaration_id": []}),
+        pd.DataFrame({"person_key": ["h1"], "employer_key": ["U1"]}))
+    row = {k: int(i) for i, k in zip(f.index, f["source_key"], strict=True)}
+    # The namesake still living in 370211 fits by county: the exact pass takes him.
+    fixed, _ = link_idless_persons(f, cores)
+    assert fixed == {row["j1"]: b}
+    # Without him, the mover is taken by the county his ID names, at his employer only.
+    g = f[f["source_key"] != "r2"].reset_index(drop=True)
+    g["unique_id"] = range(len(g))
+    row = {k: int(i) for i, k in zip(g.index, g["source_key"], strict=True)}
+    moved: set[int] = set()
+    fixed, ambiguous = link_idless_persons(g, cores, moved=moved)
+    assert fixed == {row["j1"]: a} and moved == {row["j1"]} and not ambiguous.any()
+    fixed, _ = link_idless_persons(g)  # no employer evidence: not linked
+    assert fixed == {}
+
+
 def test_region_from_text_reads_the_county_after_the_city():
     assert region_from_text("山东省东营市河口区") == "370503"
     assert region_from_text("山东省东营市垦利区") == "370505"
