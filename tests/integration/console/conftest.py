@@ -133,11 +133,11 @@ def console():
     from warehouse.db import ensure_schema
 
     server_url = _server_url()
-    name = f"ql_console_{uuid.uuid4().hex[:8]}"
+    database = f"ql_console_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'create database "{name}"'))
-    url = sa.engine.make_url(server_url).set(database=name)
+        conn.execute(sa.text(f'create database "{database}"'))
+    url = sa.engine.make_url(server_url).set(database=database)
     engine = sa.create_engine(url, pool_size=10)
     ensure_schema(engine, "")
     seed(engine)
@@ -171,7 +171,7 @@ def console():
 
     db._migrated.discard(url.render_as_string(hide_password=False))
     with admin.connect() as conn:
-        conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        conn.execute(sa.text(f'drop database if exists "{database}" with (force)'))
     admin.dispose()
 
 
