@@ -801,10 +801,10 @@ def count_rows(spec: RawTable, delivery: Delivery) -> int:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
                 n = 0
+                keys = set(spec.key.split("-"))
                 for ws in wb.worksheets:
                     _trust_no_dimension(ws)
                     rows = [r for r in ws.iter_rows(values_only=True) if any(c is not None for c in r)]
-                    keys = set(spec.key.split("-"))
                     header_at = next((i for i, r in enumerate(rows[:10])
                                       if keys & {str(c).strip() for c in r if c}), None)
                     body = rows[header_at + 1:] if header_at is not None else rows[1:]

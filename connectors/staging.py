@@ -432,7 +432,7 @@ def stage_delivery(engine: Engine, spec: RawTable, delivery: str, period: str,
             # Of a key's rows the newest wins, of equals the last in raw-row order: what
             # upserting chunk after chunk in that order leaves.
             # Into an empty table (a first load) a plain insert: no conflict to look for.
-            empty = conn.execute(sa.text(f"select not exists (select 1 from {sql.table})")).scalar()
+            empty = _is_empty(conn, sql.table)
             conn.execute(sa.text(upsert_select(sql.table, cols, SQL_SCRATCH, key, newer,
                                                "length(row_ref) DESC, row_ref DESC",
                                                on_conflict="none" if empty else "update")))
@@ -461,6 +461,11 @@ SQL_SCRATCH = "tmp_stage_sql"
 LINEAGE = ("delivery", "raw_table", "row_ref")
 
 
+def _is_empty(conn, table: str) -> bool:
+    """No row in table (a first load: a plain insert, no conflict to look for)."""
+    return conn.execute(sa.text(f"select not exists (select 1 from {table})")).scalar()
+
+
 def _sql_insert_all(conn, spec: RawTable, sql: SqlStage, delivery: str) -> None:
     """Stage a delivery whose rows are all plain, keys distinct, straight from raw.
 
@@ -471,7 +476,7 @@ def _sql_insert_all(conn, spec: RawTable, sql: SqlStage, delivery: str) -> None:
     exprs = ", ".join(sql.columns[c] for c in cols)
     _, key, newer, _ = _table_meta(sql.table)
     targets = [*cols, *LINEAGE]
-    empty = conn.execute(sa.text(f"select not exists (select 1 from {sql.table})")).scalar()
+    empty = _is_empty(conn, sql.table)
     listed = ", ".join(f'"{c}"' for c in targets)
     conn.execute(sa.text(
         f"insert into {sql.table} ({listed}) select {exprs}, delivery, cast(:t as text), row_ref "

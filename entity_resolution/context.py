@@ -343,11 +343,13 @@ def person_employer_cores(employer_mentions: pd.DataFrame, declared: pd.DataFram
     return out
 
 
-# The rule recorded for an ID-less mention linked by the sound of its name.
+# The rules recorded for ID-less mentions, by the pass that linked them (explain.py gives
+# each its Chinese reason).
+IDLESS_NAME_RULE = ("no ID: the one person of that name, gender, category and level with its "
+                    "county or phone (or its employer)")
 IDLESS_SOUND_RULE = ("no ID: the one person whose name sounds the same, of that category and "
                      "level, with its county or phone and no other employer")
 
-# The rule recorded for an ID-less mention linked by the county its person's ID names.
 IDLESS_MOVED_RULE = ("no ID: the one person of that name, category and level whose ID number "
                      "names its county (the household before a move), at its employer")
 
@@ -460,8 +462,7 @@ def link_idless_persons(features: pd.DataFrame,
             _codes(sub["hukou_region_code"]), _codes(sub["phone"]), strict=True):
         cands = []
         for key, facts in by_name.get(name, {}).items():
-            if any(v is not None and facts[f] and v not in facts[f]
-                   for f, v in (("sex", sex), ("cat", cat), ("lvl", lvl))):
+            if _contradicts(facts, sex, cat, lvl):
                 continue
             if (hukou is not None and hukou in facts["hukou"]) or (
                     phone is not None and phone in facts["phone"]):
@@ -478,9 +479,7 @@ def link_idless_persons(features: pd.DataFrame,
             # the move, which the ID number names when the person was registered there at
             # birth; with the same name and facts, taken only at a matching employer.
             born = [k for k, facts in by_name.get(name, {}).items()
-                    if k[:6] == hukou and not any(
-                        v is not None and facts[f] and v not in facts[f]
-                        for f, v in (("sex", sex), ("cat", cat), ("lvl", lvl)))
+                    if k[:6] == hukou and not _contradicts(facts, sex, cat, lvl)
                     and any(cores_compatible(a, b) for a in mine for b in facts["emp"])]
             if len(born) == 1:
                 fixed[i] = born[0]
@@ -508,6 +507,12 @@ def link_idless_persons(features: pd.DataFrame,
             # Several persons of that name: without a deciding fact it stays unlinked.
             ambiguous[i] = not cands or len(cands) > 1
     return fixed, ambiguous
+
+
+def _contradicts(facts: dict[str, set], sex, cat, lvl) -> bool:
+    """A gender, category or level the mention gives and the person's mentions do not."""
+    return any(v is not None and facts[f] and v not in facts[f]
+               for f, v in (("sex", sex), ("cat", cat), ("lvl", lvl)))
 
 
 def _sound_candidates(persons: dict[str, dict[str, set]], sex, cat, lvl, hukou,

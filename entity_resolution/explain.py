@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from entity_resolution.clustering import find_root
+from entity_resolution.context import IDLESS_MOVED_RULE, IDLESS_SOUND_RULE
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ _RULE_REASONS = {
 }
 _RELATIONAL = "same golden person employed there in the same months"
 _IDLESS = "no ID:"
-_IDLESS_SOUND = "no ID: the one person whose name sounds the same"
-_IDLESS_MOVED = "no ID: the one person of that name, category and level whose ID number"
 # Rules of context.py that the run records as key repairs: evidence from other fields and
 # tables (the county a name names, the registering office, the ID-less person's facts).
 _CONTEXT_RULES = ("name core of the one employer registered in the county its name names",
@@ -110,10 +109,10 @@ def rule_reason(entity: str, link_kind: str, rule: str | None) -> str:
     if rule.startswith(_RELATIONAL):
         via = rule[len(_RELATIONAL):].strip(" ()")
         return "同一人同期在该单位就业" + (f"（依据：{via}）" if via else "")
-    if rule.startswith(_IDLESS_MOVED):
+    if rule == IDLESS_MOVED_RULE:
         return ("无证件号：同姓名、残疾类别和等级，身份证号所示区县即登记的户籍所在地（迁移前户籍），"
                 "且在同一单位就业的唯一一人")
-    if rule.startswith(_IDLESS_SOUND):
+    if rule == IDLESS_SOUND_RULE:
         return ("无证件号：姓名读音相同（疑为录入同音字），残疾类别和等级相同，户籍区县或电话相同，"
                 "且无其他就业单位的唯一一人")
     if rule.startswith(_IDLESS):

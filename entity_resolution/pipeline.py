@@ -18,6 +18,7 @@ from entity_resolution import overrides as override_rules
 from entity_resolution.clustering import ClusterResult, cluster
 from entity_resolution.context import (
     IDLESS_MOVED_RULE,
+    IDLESS_NAME_RULE,
     IDLESS_SOUND_RULE,
     EmployerContext,
     ambiguous_name_records,
@@ -289,10 +290,7 @@ def resolve_frame(kind: EntityKind, mentions: pd.DataFrame, model: Model, *,
             for i in fixed:
                 repaired[i] = True
                 idless_rules[i] = ("repair", IDLESS_SOUND_RULE if i in sounded else
-                                   IDLESS_MOVED_RULE if i in moved else
-                                   "no ID: the one person of that name, gender, "
-                                   "category and level with its county or phone "
-                                   "(or its employer)")
+                                   IDLESS_MOVED_RULE if i in moved else IDLESS_NAME_RULE)
         if blind.any():
             keep = ~(blind[edges["unique_id_l"].to_numpy()] | blind[edges["unique_id_r"].to_numpy()])
             edges = edges[keep].reset_index(drop=True)

@@ -18,7 +18,7 @@ from quotalink.standardise import (
     normalise_uscc,
     org_code_of_uscc,
 )
-from quotalink.standardise.ids import _ID18
+from quotalink.standardise.ids import ID18
 from quotalink.standardise.regions import city_names
 
 PERSON_COLUMNS = (
@@ -105,7 +105,7 @@ def _person_id_key(row_id: object, raw: object, cert: object, born: object,
 def _core_and_head(key: str | None, raw: str | None, cert: str | None
                    ) -> tuple[str | None, str | None]:
     """17-digit core and 14-digit head (region + birth date) for fuzzy ID comparison."""
-    if key is not None and _ID18.match(key) and not looks_float_damaged(key):
+    if key is not None and ID18.match(key) and not looks_float_damaged(key):
         # A valid key is its own core (what id_core17 gives it): most mentions.
         return key[:17], key[:14]
     source = key or raw

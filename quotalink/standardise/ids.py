@@ -13,7 +13,8 @@ from quotalink.standardise._text import BAD_VALUE, fold, is_missing, read_table,
 ID_QUALITIES = ("valid", "from_15", "from_cert", "bad_check", "excel_damaged", "malformed",
                 "missing")
 
-_ID18 = re.compile(r"^\d{17}[\dX]$")
+# The form of an 18-character ID (the check character is not tested here).
+ID18 = re.compile(r"^\d{17}[\dX]$")
 _CHECK_CHARACTERS = frozenset("0123456789X")
 _ID15 = re.compile(r"^\d{15}$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+?\d{1,2}$")
@@ -143,7 +144,7 @@ def normalise_id(raw: object) -> IdResult:
         match = _DECIMAL.match(text)
         if match:
             text = match.group(1)
-        if _ID18.match(text):
+        if ID18.match(text):
             return _from_18(text, "valid")
         if _ID15.match(text):
             core17 = text[:6] + "19" + text[6:]
@@ -180,7 +181,7 @@ def id_core17(raw: object) -> str | None:
             return text[:6] + "19" + text[6:]
         if len(text) == 18 and looks_float_damaged(text):
             return None  # digits 16–18 are float noise, whatever the check says
-        if _ID18.match(text) or _CERT.match(text):
+        if ID18.match(text) or _CERT.match(text):
             return text[:17]
         if re.fullmatch(r"\d{17}", text):
             return text
@@ -199,7 +200,7 @@ def typed_id18(raw: object) -> str | None:
         text = _typed_digits(raw)
         if text is None:
             return None
-        if _ID18.match(text):
+        if ID18.match(text):
             return text
         if _CERT.match(text):
             return text[:18]

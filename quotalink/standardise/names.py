@@ -54,17 +54,13 @@ def _word_pinyin(word: str) -> tuple[str, ...]:
 def normalise_gender(raw: object) -> str | None:
     """'M' / 'F' from 男/女, 1/2, M/F (any case); None otherwise."""
     if type(raw) is str:  # a handful of distinct texts: each looked up once
-        try:
-            return _GENDER_OF_TEXT[raw]
-        except KeyError:
-            value = _gender(raw)
-            if len(_GENDER_OF_TEXT) < 10_000:
-                _GENDER_OF_TEXT[raw] = value
-            return value
+        return _gender_of_text(raw)
     return _gender(raw)
 
 
-_GENDER_OF_TEXT: dict[str, str | None] = {}
+@lru_cache(maxsize=10_000)
+def _gender_of_text(raw: str) -> str | None:
+    return _gender(raw)
 
 
 def _gender(raw: object) -> str | None:
