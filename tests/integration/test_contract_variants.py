@@ -21,6 +21,11 @@ from quotalink.standardise.ids import check_character
 from tests.contract_deliveries import csv_bytes, drop_csv, shuffled, xlsx_bytes
 from tests.helpers import drop
 
+# The registry fields the resolution tests' holders share.
+REGISTRY_BASE = {"民族": "汉族", "残疾类别": "肢体", "残疾等级": "三级", "发证日期": "2015-06-01",
+                 "有效期至": "长期", "证件状态": "正常", "户籍地区划代码": "370102",
+                 "更新时间": "2024-05-03 10:00:00"}
+
 
 def ident(core17: str) -> str:
     """A valid 18-character ID number from its first 17 digits."""
@@ -391,14 +396,12 @@ def test_run_links_legacy_and_typed_ids_across_sources(warehouse, sources_dir, m
     from entity_resolution import resolve_employers, resolve_persons
 
     monkeypatch.setenv("QUOTA_YEARS", "2024")
-    base = {"民族": "汉族", "残疾类别": "肢体", "残疾等级": "三级", "发证日期": "2015-06-01", "有效期至": "长期",
-            "证件状态": "正常", "户籍地区划代码": "370102", "更新时间": "2024-05-03 10:00:00"}
     registry = [
-        {**base, "残疾人证号": ID_A + "43", "姓名": "王秀英", "性别": "女", "出生日期": "1985-03-12",
+        {**REGISTRY_BASE, "残疾人证号": ID_A + "43", "姓名": "王秀英", "性别": "女", "出生日期": "1985-03-12",
          "公民身份号码": ID_A, "联系电话": "13805311234"},
-        {**base, "残疾人证号": ID_B18 + "43", "姓名": "陳曉明", "性别": "男", "出生日期": "1950-01-01",
+        {**REGISTRY_BASE, "残疾人证号": ID_B18 + "43", "姓名": "陳曉明", "性别": "男", "出生日期": "1950-01-01",
          "公民身份号码": ID_B15, "联系电话": "0531-86123456"},
-        {**base, "残疾人证号": ID_X + "43", "姓名": "刘洋", "性别": "男", "出生日期": "1988-11-05",
+        {**REGISTRY_BASE, "残疾人证号": ID_X + "43", "姓名": "刘洋", "性别": "男", "出生日期": "1988-11-05",
          "公民身份号码": ID_X},
     ]
     drop_csv(sources_dir, "disability_registry", "cjrxx_202412.csv",
@@ -514,14 +517,12 @@ def test_resolution_of_noisy_mentions_the_contract_allows(warehouse, sources_dir
     from entity_resolution import resolve_employers, resolve_persons
 
     monkeypatch.setenv("QUOTA_YEARS", "2024")
-    base = {"民族": "汉族", "残疾类别": "肢体", "残疾等级": "三级", "发证日期": "2015-06-01", "有效期至": "长期",
-            "证件状态": "正常", "户籍地区划代码": "370102", "更新时间": "2024-05-03 10:00:00"}
     registry = [
-        {**base, "残疾人证号": ID_A + "43", "姓名": "王秀英", "性别": "女", "出生日期": "1985-03-12",
+        {**REGISTRY_BASE, "残疾人证号": ID_A + "43", "姓名": "王秀英", "性别": "女", "出生日期": "1985-03-12",
          "公民身份号码": ID_A, "联系电话": "13805311234"},
-        {**base, "残疾人证号": ID_C + "43", "姓名": "钱建华", "性别": "男", "出生日期": "1992-06-11",
+        {**REGISTRY_BASE, "残疾人证号": ID_C + "43", "姓名": "钱建华", "性别": "男", "出生日期": "1992-06-11",
          "公民身份号码": ID_C, "联系电话": "13905312222"},
-        {**base, "残疾人证号": ID_D + "22", "姓名": "赵丽", "性别": "女", "出生日期": "1995-05-05",
+        {**REGISTRY_BASE, "残疾人证号": ID_D + "22", "姓名": "赵丽", "性别": "女", "出生日期": "1995-05-05",
          "公民身份号码": ID_D, "残疾类别": "听力", "残疾等级": "二级"},
     ]
     drop_csv(sources_dir, "disability_registry", "cjrxx_202412.csv", DISABILITY_REGISTRY.columns, registry,
