@@ -238,7 +238,12 @@ def _sample(values: list[Any], kind: str | None, personal: dict[str, str]) -> li
     return out
 
 
-def _validate(engine: Engine, table: str, specs: list[CheckSpec], source: str | None = None):
+# Kinds whose Great Expectations result reports the batch's row count (element_count).
+_ROW_COUNTING = ("not_null", "unique", "in_set", "between", "regex")
+
+
+def _validate(engine: Engine, table: str, specs: list[CheckSpec], source: str | None = None,
+              complete: bool = True):
     import great_expectations as gx  # noqa: PLC0415
 
     schema, _, name = table.partition(".")
@@ -261,8 +266,37 @@ def _validate(engine: Engine, table: str, specs: list[CheckSpec], source: str | 
     for spec in specs:
         suite.add_expectation(_expectation(spec))
     suite = ctx.suites.add_or_update(suite)
-    return batch_def.get_batch().validate(
-        suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE})
+    # BOOLEAN_ONLY computes each check's unexpected count (bundled into one query where GE
+    # can) and no unexpected values or rows; COMPLETE fetches those too, one scan per check.
+    fmt = ({"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE} if complete
+           else {"result_format": "BOOLEAN_ONLY"})
+    return batch_def.get_batch().validate(suite, result_format=fmt)
+
+
+def _ge_order(specs: list[CheckSpec]) -> dict[str, int]:
+    """Where each check's result comes in a validation of all `specs` (GE groups the
+    expectations by their column, in order of first appearance; then the others)."""
+    def column(s: CheckSpec) -> str | None:
+        if s.kind in ("type", "not_null", "in_set", "between", "regex"):
+            return s.column
+        if s.kind == "unique" and len(s.columns) == 1:
+            return s.columns[0]
+        return None  # table-level expectations: GE's "_nocolumn" group
+
+    groups: dict[str | None, list[str]] = {}
+    for s in specs:
+        groups.setdefault(column(s), []).append(s.name)
+    return {name: i for i, name in enumerate(n for g in groups.values() for n in g)}
+
+
+def _row_count(engine: Engine, table: str, source: str | None) -> int:
+    """Rows of the batch a suite validates (the table, or one source's rows of it)."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    schema, _, name = table.partition(".")
+    sql = f'select count(*) from {schema}."{name}"' + (" where source = :s" if source else "")
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), {"s": source}).scalar()
 
 
 def _errors(info: Any) -> list[str]:
@@ -305,13 +339,37 @@ def validate_table(engine: Engine, table: str, level: str = "all",
     schema_specs = [s for s in specs if source and s.kind in ("columns", "type")]
     row_specs = [s for s in specs if s not in schema_specs]
     results = []
+    counted = False  # a row-counting check passed: its result would carry the row count
     with _gx_lock:
-        if schema_specs:
-            results += [(r, True) for r in _validate(engine, table, schema_specs).results]
-        if row_specs:
-            results += [(r, False) for r in _validate(engine, table, row_specs, source).results]
+        # First every check's verdict only; then the complete results (counts, unexpected
+        # values, rows) of the checks that failed, as one complete pass gives them: a check's
+        # verdict and result do not depend on the other checks of the suite.
+        for part, whole_table in ((schema_specs, True), (row_specs, False)):
+            if not part:
+                continue
+            batch = None if whole_table else source
+            again, raised = set(), False
+            for r in _validate(engine, table, part, batch, complete=False).results:
+                check = r.expectation_config.meta.get("check")
+                if _errors(r.exception_info):
+                    raised = True
+                elif not r.success:
+                    again.add(check)
+                elif not whole_table and by_name[check].kind in _ROW_COUNTING:
+                    counted = True
+            if raised:
+                # Where a check raised, GE orders and words the results as it resolved the
+                # whole suite: the complete pass of the whole part, as before.
+                results += [(r, whole_table) for r in _validate(engine, table, part, batch).results]
+            elif again:
+                subset = _validate(engine, table, [s for s in part if s.name in again], batch)
+                order = _ge_order(part)
+                results += sorted(((r, whole_table) for r in subset.results),
+                                  key=lambda x: order[x[0].expectation_config.meta.get("check")])
     failed: dict[str, Any] = {}
     rows = None
+    if counted:
+        rows = _row_count(engine, table, source)
     for r, whole_table in results:
         check = r.expectation_config.meta.get("check")
         spec = by_name.get(check)
@@ -404,6 +462,11 @@ def merge_sources(parts: dict[str | None, CheckOutcome]) -> CheckOutcome:
     )
 
 
+def docs_tables() -> list[str]:
+    """The tables the data-docs page shows, in its order."""
+    return [t for t in tables() if t.split(".")[0] in ("raw", "staging", "core", "mart", "review", "ops")]
+
+
 def build_data_docs(engine: Engine, out_dir: str | Path = "var/gx",
                     tables_: list[str] | None = None,
                     known: dict[str, CheckOutcome] | None = None) -> Path:
@@ -416,8 +479,7 @@ def build_data_docs(engine: Engine, out_dir: str | Path = "var/gx",
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    names = tables_ or [t for t in tables() if t.split(".")[0] in
-                        ("raw", "staging", "core", "mart", "review", "ops")]
+    names = tables_ or docs_tables()
     known = known or {}
     outcomes = [(t, known[t] if t in known else validate_table(engine, t)) for t in names]
     parts = ["<!doctype html><meta charset='utf-8'><title>QuotaLink data quality</title>",
