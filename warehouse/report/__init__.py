@@ -7,7 +7,6 @@ from warehouse.report.marts import MART_TABLES, build_marts
 from warehouse.report.model import Report
 from warehouse.report.pdf import PdfError, html_to_pdf
 from warehouse.report.sections import DEFAULT_UNIT, NoReportData, build_report, years_with_data
-from warehouse.report.xlsx_writer import write_xlsx
 
 FORMATS = (".xlsx", ".html", ".htm", ".pdf")
 
@@ -23,6 +22,10 @@ def write_report(report: Report, path: Path) -> Path:
         raise ValueError(f"report format must be .xlsx, .html or .pdf, got {path.suffix or 'no suffix'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
+        # openpyxl (≈ 1 s with numpy) only when writing a workbook: the pipeline imports this
+        # package for its marts.
+        from warehouse.report.xlsx_writer import write_xlsx  # noqa: PLC0415
+
         return write_xlsx(report, path)
     if suffix == ".pdf":
         return html_to_pdf(render_html(report), path)
