@@ -92,7 +92,7 @@ def skipped(context, name: str) -> None:
     context.log.info(f"{name}: inputs unchanged since its last run, skipped")
 
 
-def _replay(context, specs, done: dict, name: str):
+def replay(context, specs, done: dict, name: str):
     """Materialisations of a skipped multi-asset, with the metadata of its last real run."""
     skipped(context, name)
     for spec in specs:
@@ -129,7 +129,7 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
         engine = warehouse.engine()
         fp, done = incremental.last_result(engine, f"stage {source}", sources=[source], overrides=False)
         if done is not None:
-            yield from _replay(context, specs, done, f"stage {source}")
+            yield from replay(context, specs, done, f"stage {source}")
             return
         staged: dict[str, int] = {}
         with step(f"stage {source}") as summary:
@@ -176,7 +176,7 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
         engine, settings = warehouse.engine(), warehouse.settings()
         fp, done = incremental.last_result(engine, f"resolve {kind}s", extra=f"er {settings.er_engine}")
         if done is not None:
-            yield from _replay(context, [dg.AssetSpec(golden), dg.AssetSpec(xref)], done, f"resolve {kind}s")
+            yield from replay(context, [dg.AssetSpec(golden), dg.AssetSpec(xref)], done, f"resolve {kind}s")
             return
         resolve = getattr(entity_resolution, f"resolve_{kind}s")
         with step(f"resolve {kind}s") as summary:
