@@ -115,3 +115,113 @@ def outcomes_by_table(events) -> dict:
         parts.setdefault(meta["table"], {}).setdefault(meta.get("source"), []).append(outcome)
     return {table: merge_sources({s: merge_outcomes(o) for s, o in by_source.items()})
             for table, by_source in parts.items()}
+
+
+# Tables no asset check validates: the ones outside the run's steps (written by the auditors'
+# console and the run's own bookkeeping) are fingerprinted by their content; the rest (entity
+# resolution's side tables) by the inputs and the recorded runs of the steps that write them.
+_CONTENT = ("ops.", "review.", "core.link_override")
+DOCS_STEP = "data docs"
+
+
+def _content_fingerprint(conn, table: str) -> str:
+    import sqlalchemy as sa
+
+    schema, _, name = table.partition(".")
+    where = ""
+    if table == "ops.stage_fingerprint":
+        # This step's own row: present from before this table is validated on, its values
+        # never null; only its presence counts (its values change with every page).
+        where = f" where t.asset <> '{DOCS_STEP}'"
+    n, digest = conn.execute(sa.text(
+        f'select (select count(*) from {schema}."{name}"), '
+        f"md5(coalesce(string_agg(md5(t::text), ',' order by md5(t::text)), '')) "
+        f'from {schema}."{name}" t{where}')).one()
+    return f"{n} {digest}"
+
+
+def _outcome_json(o) -> dict:
+    return {"passed": o.passed, "blocking": o.blocking, "metadata": o.metadata}
+
+
+def _shown(o) -> list:
+    """What the page shows of an outcome."""
+    return [o.passed, o.blocking, o.metadata.get("rows"), o.metadata.get("checks"),
+            o.metadata.get("failures")]
+
+
+def build_docs(engine, out_dir, events, run_id: str | None, summary: dict | None = None):
+    """The run's data-docs page: the asset checks' outcomes (from the run's events) and every
+    other table's, validated only when its fingerprint changed; the page is written again
+    only when an outcome changed (or the page is not there as it was written)."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    import expectations
+    from expectations.quality.suites import (
+        CheckOutcome,
+        docs_tables,
+        passing_outcome,
+        schema_signature,
+    )
+
+    index = Path(out_dir) / "index.html"
+    known = outcomes_by_table(events)
+    names = docs_tables()
+    with engine.connect() as conn:
+        base = incremental.fingerprint(conn, overrides=True, day=True, after_steps=True)
+        row = conn.execute(sa.text(
+            "select result from ops.stage_fingerprint where asset = :a"), {"a": DOCS_STEP}).first()
+    last = (row[0] or {}) if row is not None and incremental.enabled() else {}
+    last_tables = last.get("tables") or {}
+    if row is None:
+        # Present before ops.stage_fingerprint is validated: its row count stays the same.
+        incremental.record(engine, DOCS_STEP, "", run_id, {})
+    tables: dict[str, dict] = {}
+    outcomes = {}
+    validated: list[str] = []
+    rest = [t for t in names if t not in known]
+    # ops.stage_fingerprint last: the records of the other tables are in place by then.
+    rest.sort(key=lambda t: t == "ops.stage_fingerprint")
+    for t in rest:
+        with engine.connect() as conn:
+            fp = (_content_fingerprint(conn, t) if t.startswith(_CONTENT) else base)
+        fp = hashlib.sha256(f"{incremental.code_version()}\n{t}\n{fp}".encode()).hexdigest()
+        prev = last_tables.get(t)
+        schema = None
+        if prev is not None and prev["fp"] == fp:
+            o, schema = CheckOutcome(**prev["outcome"]), prev.get("schema")
+        else:
+            o = None
+            schema = schema_signature(engine, t)
+            if (prev is not None and prev["outcome"]["passed"] and prev.get("schema") == schema
+                    and prev.get("code") == incremental.code_version()):
+                # Same code, same columns and types as when every check last passed: the
+                # columns and types checks pass again; the row checks are counted in SQL.
+                o = passing_outcome(engine, t)
+            if o is None:
+                o = expectations.validate_table(engine, t)
+            validated.append(t)
+        outcomes[t] = o
+        tables[t] = {"fp": fp, "outcome": _outcome_json(o), "schema": schema,
+                     "code": incremental.code_version()}
+    outcomes.update({t: known[t] for t in names if t in known})
+    page = hashlib.sha256(json.dumps(
+        [incremental.code_version()] + [[t, _shown(outcomes[t])] for t in names],
+        sort_keys=True, default=str).encode()).hexdigest()
+    written = index.is_file() and hashlib.sha256(index.read_bytes()).hexdigest()
+    fresh = not (last.get("page") == page and written and written == last.get("page_sha"))
+    if fresh:
+        expectations.build_data_docs(engine, out_dir, names, known=outcomes)
+        written = hashlib.sha256(index.read_bytes()).hexdigest()
+    result = json.loads(json.dumps({"page": page, "page_sha": written, "tables": tables},
+                                   default=str))
+    if result != last:
+        incremental.record(engine, DOCS_STEP, page, run_id, result)
+    if summary is not None:
+        summary["validated"] = len(validated)
+        summary["page"] = "written" if fresh else "unchanged"
+    return index

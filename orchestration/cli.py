@@ -171,17 +171,16 @@ def cmd_run(args: argparse.Namespace) -> int:
               "was writing was rolled back (each delivery is one transaction); run again to "
               "continue", file=sys.stderr)
         return 130
-    from orchestration.checks import outcomes_by_table
     from orchestration.summary import print_summary
 
     docs = None
     if result.success and not args.only:
-        import expectations
+        from orchestration.checks import build_docs
         from orchestration.progress import step
 
-        with step("data docs"):
-            docs = expectations.build_data_docs(engine, settings.var_dir / "gx",
-                                                known=outcomes_by_table(result.all_events))
+        with step("data docs") as summary:
+            docs = build_docs(engine, settings.var_dir / "gx", result.all_events, result.run_id,
+                              summary)
     print_summary(engine, settings, time.perf_counter() - t0, started_at, docs)
     from warehouse.audit import checkpoint
 

@@ -37,9 +37,19 @@ def code_version() -> str:
     return h.hexdigest()
 
 
+def steps(conn) -> str:
+    """Digest of the recorded successes of the pipeline's steps (not of the asset checks, not
+    of the data docs): it changes whenever one of them ran again, whatever its inputs."""
+    rows = conn.execute(sa.text(
+        "select asset, fingerprint, run_id from ops.stage_fingerprint "
+        "where asset not like 'check %' and asset <> 'data docs' order by asset")).all()
+    return hashlib.sha256("\n".join("|".join(map(str, r)) for r in rows).encode()).hexdigest()
+
+
 def fingerprint(conn, *, sources: list[str] | None = None, overrides: bool = True,
-                day: bool = False, extra: str = "") -> str:
-    """Fingerprint of a step's inputs: deliveries of `sources` (None: all), overrides, code."""
+                day: bool = False, extra: str = "", after_steps: bool = False) -> str:
+    """Fingerprint of a step's inputs: deliveries of `sources` (None: all), overrides, code;
+    with `after_steps` (for what runs after every step), the steps' recorded runs too."""
     loads = conn.execute(sa.text(
         "select count(*), md5(coalesce(string_agg(concat_ws('|', load_id, source, delivery, "
         "content_sha256, rows_loaded, status), ',' order by load_id), '')) "
@@ -53,6 +63,8 @@ def fingerprint(conn, *, sources: list[str] | None = None, overrides: bool = Tru
         parts.append(f"overrides {o[0]} {o[1]} {o[2]}")
     if day:
         parts.append(dt.date.today().isoformat())
+    if after_steps:
+        parts.append("steps " + steps(conn))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
