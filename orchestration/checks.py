@@ -183,10 +183,7 @@ def build_docs(engine, out_dir, events, run_id: str | None, summary: dict | None
     tables: dict[str, dict] = {}
     outcomes = {}
     validated: list[str] = []
-    rest = [t for t in names if t not in known]
-    # ops.stage_fingerprint last: the records of the other tables are in place by then.
-    rest.sort(key=lambda t: t == "ops.stage_fingerprint")
-    for t in rest:
+    for t in [t for t in names if t not in known]:
         with engine.connect() as conn:
             fp = (_content_fingerprint(conn, t) if t.startswith(_CONTENT) else base)
         fp = hashlib.sha256(f"{incremental.code_version()}\n{t}\n{fp}".encode()).hexdigest()
@@ -197,7 +194,8 @@ def build_docs(engine, out_dir, events, run_id: str | None, summary: dict | None
         else:
             o = None
             schema = schema_signature(engine, t)
-            if (prev is not None and prev["outcome"]["passed"] and prev.get("schema") == schema
+            if (prev is not None and prev["outcome"]["passed"] and schema is not None
+                    and prev.get("schema") == schema
                     and prev.get("code") == incremental.code_version()):
                 # Same code, same columns and types as when every check last passed: the
                 # columns and types checks pass again; the row checks are counted in SQL.

@@ -413,12 +413,14 @@ def validate_table(engine: Engine, table: str, level: str = "all",
     return CheckOutcome(passed=not failed, blocking=blocking, metadata=meta)
 
 
-def schema_signature(engine: Engine, table: str) -> str:
-    """The table's columns and types as the database reports them: the columns and types
-    checks of its suite read nothing else (GE reflects them)."""
+def schema_signature(engine: Engine, table: str) -> str | None:
+    """The table's columns and types as the database reports them (None: no such table):
+    the columns and types checks of its suite read nothing else (GE reflects them)."""
     import sqlalchemy as sa  # noqa: PLC0415
 
     with engine.connect() as conn:
+        if conn.execute(sa.text("select to_regclass(:t)"), {"t": table}).scalar() is None:
+            return None
         rows = conn.execute(sa.text(
             "select attname, format_type(atttypid, atttypmod) from pg_attribute "
             "where attrelid = cast(:t as regclass) and attnum > 0 and not attisdropped "
