@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from connectors.registry import SOURCE_OBJECTS, raw_tables
 from orchestration import incremental
 from orchestration.lineage import keys_read, staging_specs, table_of
-from orchestration.progress import step
+from orchestration.progress import replay, skipped, step
 from orchestration.resources import WarehouseResource
 from quotalink.contracts import SOURCES
 
@@ -81,24 +81,6 @@ def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(passed=not bad, metadata={"deliveries": n, "unreconciled": ", ".join(bad[:10])})
 
     return _check
-
-
-def skipped(context, name: str) -> None:
-    """Say that a step was skipped: its inputs are those of its last success."""
-    from orchestration.progress import ENABLED, console
-
-    if ENABLED:
-        console.print(f"[dim]·[/] {name} skipped: inputs unchanged since its last run")
-    context.log.info(f"{name}: inputs unchanged since its last run, skipped")
-
-
-def replay(context, specs, done: dict, name: str):
-    """Materialisations of a skipped multi-asset, with the metadata of its last real run."""
-    skipped(context, name)
-    for spec in specs:
-        meta = dict(done.get(spec.key.to_user_string(), {}))
-        meta["skipped"] = True
-        yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
 
 
 def _contract_columns_check(spec) -> dg.AssetChecksDefinition:

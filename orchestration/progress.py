@@ -26,3 +26,21 @@ def step(name: str):
     if ENABLED:
         extra = ", ".join(f"{k} {v}" for k, v in summary.items())
         console.print(f"[green]✓[/] {name} ({time.perf_counter() - t0:.1f}s){': ' + extra if extra else ''}")
+
+
+def skipped(context, name: str) -> None:
+    """Say that a step was skipped: its inputs are those of its last success."""
+    if ENABLED:
+        console.print(f"[dim]·[/] {name} skipped: inputs unchanged since its last run")
+    context.log.info(f"{name}: inputs unchanged since its last run, skipped")
+
+
+def replay(context, specs, done: dict, name: str):
+    """Materialisations of a skipped multi-asset, with the metadata of its last real run."""
+    import dagster as dg
+
+    skipped(context, name)
+    for spec in specs:
+        meta = dict(done.get(spec.key.to_user_string(), {}))
+        meta["skipped"] = True
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)

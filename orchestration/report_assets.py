@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration import incremental
 from orchestration.lineage import keys_read
-from orchestration.progress import step
+from orchestration.progress import replay, step
 from orchestration.resources import WarehouseResource
 
 GROUP = "report"
@@ -32,7 +32,6 @@ def _report_asset(tables: tuple[str, ...], deps: list[dg.AssetKey]) -> dg.Assets
 
     @dg.multi_asset(name=f"report_{tables[0]}", specs=specs, pool="warehouse", can_subset=False)
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        from orchestration.assets import replay
         from warehouse.report import build_marts
 
         engine, name = warehouse.engine(), f"report {' + '.join(tables)}"
