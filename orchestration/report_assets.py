@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.checks import start_early
 from orchestration.lineage import keys_read
 from orchestration.progress import step
 from orchestration.resources import WarehouseResource
@@ -33,9 +34,11 @@ def _report_asset(tables: tuple[str, ...], deps: list[dg.AssetKey]) -> dg.Assets
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         from warehouse.report import build_marts
 
+        engine = warehouse.engine()
         with step(f"report {' + '.join(tables)}") as summary:
-            counts = build_marts(warehouse.engine(), statuses=_statuses(), only=tables)
+            counts = build_marts(engine, statuses=_statuses(), only=tables)
             summary["rows"] = sum(counts.values())
+        start_early(engine, [spec.key for spec in specs], context.run_id)
         for t in tables:
             yield dg.MaterializeResult(asset_key=["mart", t], metadata={"rows": counts.get(t, 0)})
 
