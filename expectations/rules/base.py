@@ -43,10 +43,9 @@ class RuleContext:
         """The rule's thresholds."""
         return Params(rule)
 
-    def frame(self, sql: str, **binds: Any) -> pd.DataFrame:
-        """Run ``sql`` and return a DataFrame (object dtypes kept for dates)."""
-        result = self.conn.execute(text(sql), binds)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+    def rows(self, sql: str, **binds: Any) -> list[dict[str, Any]]:
+        """Run ``sql`` and return its rows as dicts, values as the driver returns them."""
+        return rows(self.conn, sql, **binds)
 
     def statuses(self) -> list[str]:
         """Declaration statuses the rules read."""
@@ -67,6 +66,15 @@ class RuleContext:
 
 
 RuleFn = Callable[[RuleContext], list[Finding]]
+
+
+def rows(conn: Connection, sql: str, **binds: Any) -> list[dict[str, Any]]:
+    """Rows of ``sql`` as dicts in the order the query returns them."""
+    result = conn.execute(text(sql), binds)
+    keys = list(result.keys())
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate column names in a rule query: {keys}")
+    return [dict(zip(keys, r, strict=True)) for r in result]
 
 
 def mention(source: str, key: Any, entity: str = "person") -> dict[str, str]:

@@ -65,11 +65,11 @@ def find(ctx: RuleContext) -> list[Finding]:
     """
     p = ctx.params(RULE)
     day = ctx.params("BELOW_MIN_WAGE").raw("wage_reference_day")
-    rows = ctx.frame(_sql(day, ctx.contributions()), prefix=p.raw("region_prefix"),
+    rows = ctx.rows(_sql(day, ctx.contributions()), prefix=p.raw("region_prefix"),
                      multiple=p.num("wage_multiple"))
 
     def build(group):
-        r = group.iloc[0]
+        r = group[0]
         extra = {"hukou_region_code": r["hukou_region_code"],
                  "hukou_city_code": r["hukou_city_code"],
                  "employer_region_code": r["unit_region_code"],
