@@ -27,10 +27,9 @@ shared as (
     select year, phone from dp group by year, phone
     having count(distinct employer_id) >= :min_employers
 )
-select d.*, s.phone,
-       (select array_agg(distinct ph.cert_number) from ph
-        where ph.person_id = d.person_id and ph.phone = s.phone
-          and ph.cert_number is not null) as cert_numbers
+-- A row per phone source: the certificates behind a phone are the rows' cert_numbers (a
+-- sub-select per row for them grew quadratically).
+select d.*, s.phone, ph.cert_number as phone_cert_number
 from {DECL} d
 join ph on ph.person_id = d.person_id
 join shared s on s.phone = ph.phone and s.year = d.year
@@ -64,8 +63,7 @@ def find(ctx: RuleContext) -> list[Finding]:
                         "unit_name": r["unit_name"], "employee_record_id":
                             r["employee_record_id"]} for r in others],
         }
-        certs = {c for r in group if isinstance(r["cert_numbers"], list)
-                 for c in r["cert_numbers"]}
+        certs = {r["phone_cert_number"] for r in group} - {None}
         mentions = [mention("disability_registry", c) for c in sorted(certs)]
         return p.raw("severity"), p.num("score"), extra, mentions
 
