@@ -342,3 +342,14 @@ def test_month_column_reads_months_as_month_does():
     want = [_month(v) for v in values]
     assert [None if np.isnan(g) else int(g) for g in got] == want
     assert sum(w is not None for w in want) >= 6
+
+
+def test_sound_keys_of_a_column_equal_name_sound_key():
+    """The column path of the sound keys answers as name_sound_key, odd values included."""
+    from entity_resolution.context import _sound_key_map, name_sound_key
+
+    values = ["zhang sheng", "chen ying ling", "shi", "zh", "ing", "a ng", "  wang",
+              "wang  wei", "wang wei ", "Zhang", "zhāng", "lü", "", None, "xing ying ming"]
+    got = _sound_key_map(values)
+    assert [got[v] for v in values] == [name_sound_key(v) for v in values]
+    assert got["chen ying ling"] == "cen yin lin"
