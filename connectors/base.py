@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -170,14 +171,9 @@ def _text_record(header: list[str], ref: str, row: list[str]) -> Record:
     return Record(ref, {h: (v if v != "" else None) for h, v in zip(header, row, strict=True)})
 
 
-def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
-                    chunk_rows: int = CSV_CHUNK) -> tuple[list[str], Iterator[TextChunk]]:
-    """Header and chunks of rows of a CSV delivery.
-
-    Undecodable bytes are kept as surrogates so that one damaged row is quarantined by the
-    lander, not the file; a header that does not decode, or a file that decodes whole in
-    another encoding, is the wrong encoding and surfaces as DeliveryError.
-    """
+def _open_csv(path: Path, encoding: str) -> tuple:
+    """The open file, its csv reader and the header read (DeliveryError when there is none or
+    it does not decode)."""
     # A field of any length is read so that its row can be quarantined with its column;
     # the product's own limit is Lander.max_field_chars.
     csv.field_size_limit(2**31 - 1)
@@ -188,11 +184,33 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
     except StopIteration:
         fh.close()
         raise DeliveryError("", path.name, "file is empty (no header line)") from None
+    except BaseException:
+        fh.close()
+        raise
     if any(_UNDECODED.search(h) for h in header):
         fh.close()
         at = path.read_bytes().find(b"\n")
         raise DeliveryError("", path.name, _encoding_reason(
             path, encoding, UnicodeDecodeError(encoding, b"", max(at, 0), max(at, 0) + 1, "header")))
+    return fh, reader, header
+
+
+def csv_header(path: Path, encoding: str) -> list[str]:
+    """The header of a CSV delivery as read_csv_chunks reads it."""
+    fh, _, header = _open_csv(path, encoding)
+    fh.close()
+    return header
+
+
+def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
+                    chunk_rows: int = CSV_CHUNK) -> tuple[list[str], Iterator[TextChunk]]:
+    """Header and chunks of rows of a CSV delivery.
+
+    Undecodable bytes are kept as surrogates so that one damaged row is quarantined by the
+    lander, not the file; a header that does not decode, or a file that decodes whole in
+    another encoding, is the wrong encoding and surfaces as DeliveryError.
+    """
+    fh, reader, header = _open_csv(path, encoding)
     counts = [0, 0]  # rows, rows with undecodable bytes
     width = len(header)
 
@@ -520,6 +538,7 @@ class Lander:
         # Seen rows of this delivery (64-bit digests): an exact repeat is set aside, counted.
         self._seen: dict[int, str] = {}
         self._dedupe_on: tuple[str, ...] | None = None  # upsert key; None: the whole row
+        self._repeats: dict[str, str] | None = None  # row_ref of a repeat → of its first row
         self.quarantined: list[QuarantineRow] = []
         self._raw_columns = ["delivery", "row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
         self._known = set(spec.columns) | set(spec.extra_raw_columns)
@@ -634,6 +653,90 @@ class Lander:
             self.rows_loaded += len(out)
             yield out
 
+    def arrow_batches(self, header: list[str], table) -> Iterator[list | bytes] | None:
+        """What text_batches yields for a CSV file read by Arrow (columnar.read_plain_csv),
+        a clean chunk as its COPY text; None for a header that text_batches takes record by
+        record. The whole file's exact repeats are found at once (identical rows are all
+        clean or all set aside, so a repeat's first row is the first identical one)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from connectors import columnar
+
+        key = self.spec.key
+        if len(set(filter(None, header))) != len(header) or key not in header or len(header) < 2:
+            return None
+        columns = [c.combine_chunks() for c in table.columns]
+        lines = pa.array(np.arange(2, table.num_rows + 2))
+        # Lines whose every field is blank are no records (read_csv_chunks skips them).
+        blank_row = functools.reduce(pc.and_, map(columnar.blank, columns))
+        if pc.any(blank_row).as_py():
+            keep = pc.invert(blank_row)
+            columns = [pc.filter(c, keep) for c in columns]
+            lines = pc.filter(lines, keep)
+        n = len(lines)
+        joined = pc.binary_join_element_wise(*columns, "\x00")  # the file holds no NUL
+        distinct = pc.unique(joined)
+        repeat = np.zeros(n, dtype=bool)
+        first_line = np.asarray(lines)
+        if len(distinct) < n:
+            codes = np.asarray(pc.index_in(joined, value_set=distinct))
+            _, first_at = np.unique(codes, return_index=True)
+            first_line = first_line[first_at[codes]]
+            repeat = first_line != np.asarray(lines)
+            self._repeats = {str(r): str(f) for r, f in zip(np.asarray(lines)[repeat], first_line[repeat], strict=True)}
+        else:
+            self._repeats = {}
+        return self._arrow_chunks(header, columns, lines, repeat, first_line)
+
+    def _arrow_chunks(self, header: list[str], columns: list, lines, repeat, first_line) -> Iterator[list | bytes]:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from connectors import columnar
+
+        ki = header.index(self.spec.key)
+        wanted = [header.index(c) if c in header else None for c in (*self.spec.extra_raw_columns, *self.spec.columns)]
+        unknown = [(h, header.index(h)) for h in self._unknown or ()]
+        name, limit = self.delivery.name, self.max_field_chars
+        dumps = json.dumps
+        for start in range(0, len(lines), CSV_CHUNK):
+            part = [c.slice(start, CSV_CHUNK) for c in columns]
+            refs = pc.cast(lines.slice(start, CSV_CHUNK), pa.string())
+            m = len(refs)
+            keys = part[ki]
+            if not (all(columnar.clean(c, limit) for c in part) and not pc.any(columnar.blank(keys)).as_py()
+                    and columnar.keys_readable(keys)):
+                rows = zip(*[c.to_pylist() for c in part], strict=True)
+                items = [(ref, list(row)) for ref, row in zip(refs.to_pylist(), rows, strict=True)]
+                yield list(self.rows(self._records(header, [TextChunk(items, False)])))
+                continue
+            dup = repeat[start:start + m]
+            if dup.any():
+                for j in np.flatnonzero(dup):
+                    ref = refs[j].as_py()
+                    self.duplicates += 1
+                    self.quarantine(ref, None, f"duplicate of row {first_line[start + j]} in the same delivery "
+                                    "(de-duplicated)", _text_record(header, ref, [c[j].as_py() for c in part]).values)
+                keep = pa.array(~dup)
+                part = [pc.filter(c, keep) for c in part]
+                refs = pc.filter(refs, keep)
+            k = len(refs)
+            nulls = pa.nulls(k, pa.string())
+            extra = nulls
+            if unknown:
+                extra = pa.array([dumps(e, ensure_ascii=False) if e else None for e in (
+                    {c: v for (c, _), v in zip(unknown, vals, strict=True) if v != ""}
+                    for vals in zip(*[part[i].to_pylist() for _, i in unknown], strict=True))], pa.string())
+            out = [pa.repeat(pa.scalar(name, pa.string()), k), refs,
+                   *[nulls if i is None else pc.if_else(pc.equal(part[i], ""), pa.scalar(None, pa.string()), part[i])
+                     for i in wanted], extra]
+            self.rows_read += m
+            self.rows_loaded += k
+            yield columnar.csv_bytes(out)
+
     @staticmethod
     def _records(header: list[str], chunks: Iterable[TextChunk]) -> Iterator[Record]:
         for chunk in chunks:
@@ -644,6 +747,8 @@ class Lander:
         """The row this record repeats exactly (by upsert key for pulled windows), if any."""
         if self._dedupe_on == ():
             return None
+        if self._repeats is not None:  # found beforehand, column by column (arrow_batches)
+            return self._repeats.get(row_ref)
         if self._dedupe_on:
             h = hash(json.dumps([values.get(c) for c in self._dedupe_on], ensure_ascii=False, default=str))
         else:
@@ -892,20 +997,40 @@ def replace_delivery(
 
 def land_csv(spec: RawTable) -> Callable[[Lander], None]:
     """The landing function for a CSV source of the given contract."""
+    encoding = spec.encoding or "utf-8"
 
     def land(lander: Lander) -> None:
+        path = lander.delivery.path
         try:
-            header, chunks = read_csv_chunks(lander.delivery.path, spec.encoding or "utf-8",
-                                             lander.max_field_chars)
-        except DeliveryError as exc:
-            raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None
-        lander.check_header(header)
-        try:
-            copy_batches(lander.conn, f"raw.{spec.table}", lander._raw_columns, lander.text_batches(header, chunks))
+            header = csv_header(path, encoding)
+            lander.check_header(header)
+            batches = _arrow_csv_batches(lander, header, encoding)
+            if batches is None:
+                header, chunks = read_csv_chunks(path, encoding, lander.max_field_chars)
+                batches = lander.text_batches(header, chunks)
+            copy_batches(lander.conn, f"raw.{spec.table}", lander._raw_columns, batches)
         except DeliveryError as exc:
             raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None
 
     return land
+
+
+def _arrow_csv_batches(lander: Lander, header: list[str], encoding: str) -> Iterator | None:
+    """Lander.arrow_batches of a UTF-8 file Arrow reads as the per-row reader would, else None.
+
+    Arrow reads only UTF-8; a GB18030 delivery, or a file with quotes, bare CRs, NULs, a line
+    of another field count or a byte that does not decode, goes through read_csv_chunks.
+    """
+    import codecs
+
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        return None
+    try:
+        from connectors import columnar
+    except ImportError:  # pyarrow absent: the per-row reader
+        return None
+    table = columnar.read_plain_csv(lander.delivery.path, len(header))
+    return None if table is None else lander.arrow_batches(header, table)
 
 
 def land_xlsx(spec: RawTable, sheet_column: str | None = None) -> Callable[[Lander], None]:

@@ -233,6 +233,68 @@ def _render_ts_column(values: tuple) -> list:
     return list(map(_render_ts, values))
 
 
+class _NotColumnar(Exception):
+    """The source holds what the columnar pull would not render as the per-row one does."""
+
+
+# SQLite storage classes the Arrow pull renders; a column holding a blob, or two classes, is
+# read by the DBAPI (ADBC's SQLite driver converts a batch's mixed values to one type).
+_ARROW_CLASSES = {"integer": "int64", "real": "double", "text": "string"}
+
+
+def _arrow_batches(src_conn, table: str, columns: dict[str, str], size: int) -> Iterator | None:
+    """A first pull of a SQLite table as Arrow batches (ADBC, no Python object per value),
+    columns in the order of `columns`; None when this source is not one it reads."""
+    if src_conn.dialect.name != "sqlite":
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        from connectors import columnar  # noqa: F401  (pyarrow)
+    except ImportError:
+        return None
+    files = [r[2] for r in src_conn.exec_driver_sql("pragma database_list") if r[1] == "main"]
+    if not files or not files[0]:
+        return None  # an in-memory database: only this connection sees it
+    q = '"{}"'.format
+    classes = {}
+    for real in columns.values():
+        kind = src_conn.exec_driver_sql(
+            f"select typeof({q(real)}) from {q(table)} where {q(real)} is not null limit 1").scalar()
+        if kind is not None and kind not in _ARROW_CLASSES:
+            return None
+        classes[real] = kind
+    # One guard column: any value of another class than its column's first one ends the pull.
+    mixed = " or ".join(f"typeof({q(real)}) not in ('null'{f', {kind!r}' if kind else ''})"
+                        for real, kind in classes.items())
+    sql = f"select {', '.join(map(q, columns.values()))}, ({mixed}) from {q(table)}"
+    expected = [pa_type for kind in classes.values() for pa_type in [_ARROW_CLASSES.get(kind)]]
+    return _adbc_batches(adbc_sqlite, files[0], sql, size, expected)
+
+
+def _adbc_batches(adbc_sqlite, path: str, sql: str, size: int, expected: list[str | None]) -> Iterator:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    with adbc_sqlite.connect(f"file:{path}?mode=ro") as conn, conn.cursor() as cursor:
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(size)})
+        try:
+            cursor.execute(sql)
+            reader = cursor.fetch_record_batch()
+            for batch in reader:
+                *cols, mixed = batch.columns
+                if pc.max(mixed).as_py():
+                    raise _NotColumnar("a column holds values of two storage classes")
+                for c, want in zip(cols, expected, strict=True):
+                    if str(c.type) != (want or str(c.type)) or (want is None and c.null_count != len(c)):
+                        raise _NotColumnar(f"column read as {c.type}, not {want}")
+                    if want == "string":
+                        c.validate(full=True)  # text that is not UTF-8: the DBAPI names it
+                yield cols
+        except (pa.ArrowException, adbc_sqlite.Error, OSError) as exc:
+            raise _NotColumnar(str(exc)) from None
+
+
 def _parse_watermark(value: str) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value)
@@ -267,7 +329,8 @@ class _Window:
             n += len(rows)
             yield from self._fresh(rows, n - len(rows))
 
-    def raw_batches(self, batches: Iterator[list[tuple]], columns: dict[str, str], lander: Lander) -> Iterator:
+    def raw_batches(self, batches: Iterator[list[tuple]], columns: dict[str, str], lander: Lander,
+                    offset: int = 0) -> Iterator:
         """The raw rows of a first pull (no watermark: every row is new), batch by batch:
         what lander.rows() gives for the records of records(), its per-row checks replaced
         by one screen per batch where the batch passes it."""
@@ -278,7 +341,6 @@ class _Window:
         unknown = [(c, lower.index(c)) for c in lander._unknown or ()]
         exact = {at, ki, *(i for _, i in unknown)}  # rendered value by value, as records() does
         name, limit = lander.delivery.name, lander.max_field_chars
-        offset = 0
         for batch in batches:
             n = len(batch)
             cols = [_render_ts_column(c) if i == at else _render_key_column(c) if i == ki
@@ -311,6 +373,63 @@ class _Window:
                                     for vals in zip(*[cols[i] for _, i in unknown], strict=True))]
             yield zip([name] * n, keys, *[cols[i] if i is not None else nones for i in wanted], extras,
                       strict=True)
+
+    def arrow_raw_batches(self, batches: Iterator[list], columns: dict[str, str], lander: Lander) -> Iterator:
+        """What raw_batches yields for the same rows read as Arrow columns, a batch that
+        passes the screen as its COPY text (no Python object per value)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from connectors import columnar
+
+        if lander._unknown:
+            raise _NotColumnar("extra columns")  # their JSON is written row by row
+        lower = list(columns)
+        at = lower.index(WATERMARK_COLUMN)
+        ki = lower.index(self.spec.key)
+        wanted = [lower.index(c) if c in lower else None for c in (*self.spec.extra_raw_columns, *self.spec.columns)]
+        name, limit = lander.delivery.name, lander.max_field_chars
+        text = pa.string()
+
+        def rendered(i: int, c: pa.Array) -> tuple[pa.Array, bool]:
+            """The column as raw text, and whether raw_batches screens it (the per-row
+            renderer gives ints of a column other than ts and key back as ints, unscreened)."""
+            kind = c.type
+            if c.null_count == len(c):
+                return pa.nulls(len(c), text), False
+            if i == at:
+                if kind == text and columnar.canonical_timestamps(c):
+                    return c, True
+                return pa.array(list(map(_render_ts, c.to_pylist())), text), True
+            if pa.types.is_integer(kind):
+                return pc.cast(c, text), i == ki
+            if kind == text:
+                return columnar.blank_to_null(c), True
+            whole = columnar.whole_doubles_as_text(c) if pa.types.is_floating(kind) else None
+            if whole is None:
+                whole = pa.array(list(map(_render, c.to_pylist())), text)
+            return whole, True
+
+        offset = 0
+        for batch in batches:
+            n = len(batch[0])
+            cols, screened = zip(*(rendered(i, c) for i, c in enumerate(batch)), strict=True)
+            top = pc.max(cols[at]).as_py()
+            if top is not None and (self.top is None or top > self.top):
+                self.top = top
+            keys = cols[ki]
+            if not (columnar.keys_readable(keys)
+                    and all(columnar.clean(c, limit) for c, s in zip(cols, screened, strict=True) if s)):
+                rows = list(zip(*[c.to_pylist() for c in batch], strict=True))
+                yield from self.raw_batches(iter([rows]), columns, lander, offset)
+                offset += n
+                continue
+            offset += n
+            lander.rows_read += n
+            lander.rows_loaded += n
+            nulls = pa.nulls(n, text)
+            yield columnar.csv_bytes([pa.repeat(pa.scalar(name, text), n), keys,
+                                      *[cols[i] if i is not None else nulls for i in wanted], nulls])
 
     def _fresh(self, rows: list[dict], offset: int) -> Iterator[Record]:
         key = self.spec.key
@@ -379,6 +498,7 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
         # a key after all (its table without a primary key), it is pulled again by upsert.
         direct = mark is None and not conn.execute(
             sa.text(f'select exists (select 1 from raw."{spec.table}")')).scalar()
+        columnar = direct  # the Arrow pull, when a savepoint can undo it
         while True:
             lander = Lander(conn, spec, delivery)
             lander.check_header(list(columns))  # required columns are there; names the extra ones
@@ -387,7 +507,13 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
             savepoint = conn.begin_nested() if direct else None
             try:
                 with src.connect() as src_conn:
-                    _pull(conn, src, src_conn, query, spec, columns, window, lander, chunk, direct)
+                    _pull(conn, src, src_conn, query, spec, columns, window, lander, chunk, direct,
+                          table if columnar else None)
+            except _NotColumnar as exc:
+                savepoint.rollback()
+                log.info("hr/%s: read row by row (%s)", spec.table, exc)
+                columnar = False
+                continue
             except psycopg2.errors.UniqueViolation:
                 if savepoint is None:
                     raise
@@ -413,9 +539,13 @@ def load_table(engine: Engine, src: Engine, spec: RawTable, overlap: dt.timedelt
 
 
 def _pull(conn: Connection, src: Engine, src_conn, query, spec: RawTable, columns: dict[str, str],
-          window: _Window, lander: Lander, chunk: int, direct: bool) -> None:
-    """Read the window and write it: COPY into the raw table, or upsert chunk by chunk."""
-    if window.watermark is None:
+          window: _Window, lander: Lander, chunk: int, direct: bool, arrow_table: str | None = None) -> None:
+    """Read the window and write it: COPY into the raw table, or upsert chunk by chunk.
+    With arrow_table (a first pull COPYed in), the source table is read as Arrow where it can be."""
+    arrow = _arrow_batches(src_conn, arrow_table, columns, chunk) if arrow_table else None
+    if arrow is not None:
+        batches = window.arrow_raw_batches(arrow, columns, lander)
+    elif window.watermark is None:
         batches = window.raw_batches(_batches(src_conn, src, query, chunk), columns, lander)
     else:
         # Incremental windows compare rows with what raw holds: record by record.

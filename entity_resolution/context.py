@@ -67,54 +67,103 @@ def build_context(registrations: pd.DataFrame, person_xref: pd.DataFrame,
     person_key, employer_key, first, last (YYYYMM); civil_service: staff_key, joined_on, year.
     """
     ctx = EmployerContext()
-    golden = dict(zip(zip(person_xref["source"], person_xref["source_key"], strict=True),
-                      person_xref["person_id"], strict=True)) if len(person_xref) else {}
-
-    def employ(person_source: str, person_key: str, employer_source: str, employer_key: str,
-               months: tuple[int, int] | None) -> None:
-        pid = golden.get((person_source, person_key))
-        if pid is None or months is None:
-            return
-        ctx.person_of[(employer_source, employer_key)] = pid
-        ctx.months_of[(employer_source, employer_key)] = months
-        ctx.employments.setdefault(pid, []).append((employer_source, employer_key, *months))
-
-    # Column lists, not itertuples: these loops run once per row of large tables.
+    xref = pd.DataFrame({"person_source": _texts(person_xref["source"]),
+                         "person_key": _texts(person_xref["source_key"]),
+                         "person_id": person_xref["person_id"].to_numpy(dtype=object)}) \
+        if len(person_xref) else None
+    # The registrations' offices and home counties (few distinct office texts).
+    offices = registrations["office"].tolist()
+    region_of = {o: region_from_text(o) for o in set(offices) if isinstance(o, str)}
     hukou = (registrations["hukou_region_code"].tolist() if "hukou_region_code" in registrations
              else [None] * len(registrations))
-    for reg, office, start, end, home in zip(
-            registrations["registration_id"].tolist(), registrations["office"].tolist(),
-            registrations["start_date"].tolist(), registrations["end_date"].tolist(), hukou,
-            strict=True):
-        region = region_from_text(office) if isinstance(office, str) else None
+    for reg, office, home in zip(registrations["registration_id"].tolist(), offices, hukou,
+                                 strict=True):
+        region = region_of.get(office) if isinstance(office, str) else None
         if region:
             ctx.office_region[reg] = region
         if isinstance(home, str):
             ctx.hukou_region[reg] = home
-        employ("employment_service", reg, "employment_service", reg, _months(start, end))
-    years = pd.to_numeric(declared["declaration_year"], errors="coerce").tolist()
-    for record, declaration, year, start, end in zip(
-            declared["employee_record_id"].tolist(), declared["declaration_id"].tolist(), years,
-            declared["contract_start"].tolist(), declared["contract_end"].tolist(), strict=True):
-        if pd.isna(year):
-            continue
-        year = int(year)
-        span = _months(start, end) or (year * 100 + 1, year * 100 + 12)
-        first, last = max(span[0], year * 100 + 1), min(span[1], year * 100 + 12)
-        if first <= last:
-            employ("quota", record, "quota", declaration, (first, last))
-    for person, employer, first, last in zip(
-            contributions["person_key"].tolist(), contributions["employer_key"].tolist(),
-            contributions["first"].tolist(), contributions["last"].tolist(), strict=True):
-        employ("hr", person, "hr", employer, _months(first, last))
-    years = pd.to_numeric(civil_service["year"], errors="coerce").tolist()
-    for staff, joined_on, year in zip(civil_service["staff_key"].tolist(),
-                                      civil_service["joined_on"].tolist(), years, strict=True):
-        last = int(year) * 100 + 12 if not pd.isna(year) else None
-        joined = _month(joined_on)
-        if last is not None:
-            employ("org", staff, "org", staff, (joined or last, last))
+    # Every employment fact as one frame, in the order the facts are read (a later fact
+    # about an employer mention replaces an earlier one), months by column operations.
+    parts = []
+    reg = registrations["registration_id"].to_numpy(dtype=object)
+    first, last = _months_of(registrations["start_date"], registrations["end_date"])
+    parts.append(("employment_service", reg, "employment_service", reg, first, last))
+    years = pd.to_numeric(declared["declaration_year"], errors="coerce").to_numpy(dtype=float)
+    dated = ~np.isnan(years)
+    year = np.where(dated, years, 0).astype(np.int64)
+    start, end = _months_of(declared["contract_start"], declared["contract_end"])
+    spanned = ~np.isnan(start)
+    first = np.maximum(np.where(spanned, start, year * 100 + 1), year * 100 + 1)
+    last = np.minimum(np.where(spanned, end, year * 100 + 12), year * 100 + 12)
+    keep = dated & (first <= last)
+    parts.append(("quota", declared["employee_record_id"].to_numpy(dtype=object)[keep], "quota",
+                  declared["declaration_id"].to_numpy(dtype=object)[keep], first[keep],
+                  last[keep]))
+    first, last = _months_of(contributions["first"], contributions["last"])
+    parts.append(("hr", contributions["person_key"].to_numpy(dtype=object), "hr",
+                  contributions["employer_key"].to_numpy(dtype=object), first, last))
+    years = pd.to_numeric(civil_service["year"], errors="coerce").to_numpy(dtype=float)
+    dated = ~np.isnan(years)
+    last = np.where(dated, years, 0).astype(np.int64) * 100 + 12
+    joined = _month_column(civil_service["joined_on"])
+    # `joined or last`: a missing (or zero) joining month starts the year's last month.
+    first = np.where(np.isnan(joined) | (joined == 0), last, joined)
+    staff = civil_service["staff_key"].to_numpy(dtype=object)[dated]
+    parts.append(("org", staff, "org", staff, first[dated], last[dated]))
+    if xref is None:
+        return ctx
+    facts = pd.concat([pd.DataFrame({"person_source": ps, "person_key": _texts(pk),
+                                     "employer_source": es, "employer_key": ek,
+                                     "first": f, "last": la})
+                       for ps, pk, es, ek, f, la in parts], ignore_index=True)
+    facts = facts[~(np.isnan(facts["first"].to_numpy(dtype=float))
+                    | np.isnan(facts["last"].to_numpy(dtype=float)))]
+    # The golden person of each fact's person mention (the xref is unique by mention).
+    facts = facts.merge(xref.drop_duplicates(["person_source", "person_key"], keep="last"),
+                        on=["person_source", "person_key"], how="inner", sort=False)
+    facts = facts[facts["person_id"].map(lambda v: v is not None).to_numpy(dtype=bool)]
+    mentions = list(zip(facts["employer_source"].tolist(), facts["employer_key"].tolist(),
+                        strict=True))
+    pids = facts["person_id"].tolist()
+    months = list(zip(facts["first"].astype(np.int64).tolist(),
+                      facts["last"].astype(np.int64).tolist(), strict=True))
+    ctx.person_of = dict(zip(mentions, pids, strict=True))
+    ctx.months_of = dict(zip(mentions, months, strict=True))
+    for pid, mention, span in zip(pids, mentions, months, strict=True):
+        ctx.employments.setdefault(pid, []).append((*mention, *span))
     return ctx
+
+
+def _texts(values) -> np.ndarray:
+    """Values as an object array (strings as they are)."""
+    return np.asarray(values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values,
+                      dtype=object)
+
+
+def _month_column(values: pd.Series) -> np.ndarray:
+    """_month of each value (NaN where None): ISO dates and YYYYMM texts by column
+    operations, anything else one by one."""
+    text = values.astype("string")
+    digits = text.str.replace("-", "", regex=False).str.slice(0, 6)
+    plain = digits.str.fullmatch(r"[0-9]{6}").fillna(False).to_numpy(dtype=bool)
+    out = np.full(len(values), np.nan)
+    out[plain] = digits[plain].astype(np.int64).to_numpy()
+    # Six characters that are not six ASCII digits (other digits Python reads): per value.
+    odd = np.flatnonzero(~plain & (digits.str.len() == 6).fillna(False).to_numpy(dtype=bool))
+    for i in odd.tolist():
+        month = _month(values.iat[i])
+        out[i] = np.nan if month is None else month
+    return out
+
+
+def _months_of(first: pd.Series, last: pd.Series, default_last: int = 209912
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """_months of two columns: (first, last) months, NaN where the first is unknown."""
+    a, b = _month_column(first), _month_column(last)
+    b = np.where(np.isnan(b), default_last, b)
+    b[np.isnan(a)] = np.nan
+    return a, b
 
 
 def _county_named(name: str | None) -> str | None:
@@ -387,7 +436,23 @@ def name_sound_keys(name: object, first: str | None, limit: int = 16) -> set[str
 
 def _sound_keys(pinyins: pd.Series) -> pd.Series:
     uniq = pd.unique(pinyins.astype("object"))
-    return pinyins.astype("object").map({v: name_sound_key(v) for v in uniq})
+    return pinyins.astype("object").map(_sound_key_map(uniq))
+
+
+def _sound_key_map(values) -> dict:
+    """name_sound_key of each distinct value: plain pinyin (lower-case syllables, one
+    space apart: nearly all) by two regular-expression replacements over the column, the
+    rest one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = list(values)
+    text = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
+    plain = pc.fill_null(pc.match_substring_regex(text, r"^[a-z]+( [a-z]+)*$"), False)
+    plain = plain.to_numpy(zero_copy_only=False)
+    keys = pc.replace_substring_regex(text, r"(^| )([zcs])h", r"\1\2")
+    keys = pc.replace_substring_regex(keys, r"([ie])ng( |$)", r"\1n\2").to_pylist()
+    return {v: keys[i] if plain[i] else name_sound_key(v) for i, v in enumerate(values)}
 
 
 def link_idless_persons(features: pd.DataFrame,

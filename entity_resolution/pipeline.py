@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -582,19 +584,24 @@ def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) 
         golden["updated_at"] = now
         return golden
 
-    def signature(frame: pd.DataFrame) -> np.ndarray:
-        # Values compared as text (a date from PostgreSQL equals its ISO string here).
-        text = pd.DataFrame({c: frame[c].astype("string").fillna("\x00")
-                             for c in kind.attributes})
-        return pd.util.hash_pandas_object(text, index=False).to_numpy()
-
-    before = pd.DataFrame({kind.id_col: old[kind.id_col].astype(str).to_numpy(),
-                           "_sig": signature(old),
-                           "_kept": pd.to_datetime(old["updated_at"], utc=True).array})
-    current = pd.DataFrame({kind.id_col: golden[kind.id_col].astype(str).to_numpy(),
-                            "_sig": signature(golden)})
-    kept = current.merge(before, on=[kind.id_col, "_sig"], how="left")["_kept"]
-    golden["updated_at"] = kept.fillna(now).array
+    # Each golden record against the old one of its ID (IDs are unique on both sides),
+    # attribute by attribute as text (a date from PostgreSQL equals its ISO string here):
+    # column comparisons, no per-row hashing of text.
+    at = pd.Index(old[kind.id_col].astype(str).to_numpy()).get_indexer(
+        golden[kind.id_col].astype(str).to_numpy())
+    found = at >= 0
+    same = found.copy()
+    rows = at[found]
+    for col in kind.attributes:
+        before = pa.array(old[col].astype("string").iloc[rows], from_pandas=True)
+        after = pa.array(golden[col].astype("string")[found], from_pandas=True)
+        equal = pc.fill_null(pc.equal(before, after), False)
+        both_missing = pc.and_(pc.is_null(before), pc.is_null(after))
+        same[found] &= pc.or_(equal, both_missing).to_numpy(zero_copy_only=False)
+    kept = pd.to_datetime(old["updated_at"], utc=True).array
+    updated = pd.Series(now, index=golden.index, dtype=kept.dtype)
+    updated[same] = kept[at[same]]
+    golden["updated_at"] = updated.array
     return golden
 
 

@@ -1,6 +1,9 @@
 """Prepare staging mentions for linking: comparison features and exact-link keys."""
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from quotalink.standardise import (
     check_character,
@@ -18,7 +21,14 @@ from quotalink.standardise import (
     normalise_uscc,
     org_code_of_uscc,
 )
-from quotalink.standardise.ids import ID18
+from quotalink.standardise.ids import (
+    ID18,
+    canonical_mask,
+    char_matrix,
+    check_characters,
+    float_damaged_rows,
+    valid_id18_mask,
+)
 from quotalink.standardise.regions import city_names
 
 PERSON_COLUMNS = (
@@ -36,6 +46,17 @@ def _with_lineage(columns: tuple[str, ...], mentions: pd.DataFrame) -> list[str]
     """The feature columns, plus the mention's delivery when read (survivorship records
     which delivery supplied each golden value; no comparison uses it)."""
     return [*columns, *(["delivery"] if "delivery" in mentions else [])]
+
+
+def _sorted_by_key(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows in (source, source_key) order, stable, a fresh frame with a plain index.
+
+    Arrow sorts the two text columns (by code point, as Python compares text) several
+    times faster than pandas' sort of them; missing keys last, as pandas puts them."""
+    keys = pa.table({c: pa.array(df[c], from_pandas=True) for c in ("source", "source_key")})
+    order = pc.sort_indices(keys, sort_keys=[("source", "ascending", "at_end"),
+                                             ("source_key", "ascending", "at_end")]).to_numpy()
+    return df.take(order).reset_index(drop=True)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -58,6 +79,17 @@ def _per_unique(series: pd.Series, fn) -> list:
     values = _objects(series)
     done = {v: fn(v) for v in set(values)}
     return [done[v] for v in values]
+
+
+def _text_per_unique(series: pd.Series, fn) -> pd.Series:
+    """_strings(_per_unique(series, fn)) for a text-valued fn, spread back by the codes of
+    the distinct values rather than per row in Python."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    done = pa.array([fn(v if isinstance(v, str) else None) for v in uniques.tolist()]
+                    + [fn(None)], type=pa.large_string())
+    codes = np.where(codes < 0, len(uniques), codes)
+    return pd.Series(pd.array(pa.chunked_array([done.take(pa.array(codes))]),
+                              dtype="string"), index=series.index)
 
 
 def _objects(series: pd.Series) -> list:
@@ -123,32 +155,130 @@ def _is_legacy(raw: object) -> bool:
     return isinstance(raw, str) and len(raw.strip()) == 15 and raw.strip().isdigit()
 
 
-def _legacy_flags(raw_ids: list) -> list[bool]:
-    """_is_legacy of each value, read once per distinct value."""
-    done = {raw: _is_legacy(raw) for raw in set(raw_ids)}
-    return [done[raw] for raw in raw_ids]
+_CANONICAL_ID18 = r"^[0-9]{17}[0-9X]$"
 
 
-def _resolve_centuries(id_keys: list, raw_ids: list, df: pd.DataFrame) -> None:
+def _legacy_mask(raw: pd.Series) -> np.ndarray:
+    """_is_legacy of each value: judged in Python only where it can hold (15 or more
+    characters, and not the 18 plain characters most values are), once per value."""
+    maybe = (raw.str.len() >= 15).fillna(False).to_numpy(dtype=bool) \
+        & ~canonical_mask(raw, _CANONICAL_ID18)
+    out = np.zeros(len(raw), dtype=bool)
+    rows = np.flatnonzero(maybe)
+    if len(rows):
+        values = raw.iloc[rows].tolist()
+        done = {v: _is_legacy(v) for v in set(values)}
+        out[rows] = [done[v] for v in values]
+    return out
+
+
+def _legacy_forms(keys: pd.Series) -> pd.Series:
+    """_legacy_form of a column of 18-character IDs."""
+    return keys.str.slice(0, 6) + keys.str.slice(8, 17)
+
+
+def _resolve_centuries(id_keys: pd.Series, raw: pd.Series, df: pd.DataFrame) -> pd.Series:
     """Give a widened 15-digit ID the century the 18-digit IDs of the data agree on.
 
     Widening assumes 19xx; where 18-digit mentions hold exactly one ID with the same
     15-digit form (born 20xx), that ID is the person's. Birth dates follow the key.
+    Returns the keys (a new column); updates df["birth_date"].
     """
-    legacy = _legacy_flags(raw_ids)
-    todo = [i for i, old in enumerate(legacy) if old and id_keys[i] is not None]
-    by_legacy: dict[str, set[str]] = {}
-    # Each distinct 18-digit key once (a person's mentions repeat it).
-    for key in {k for k, old in zip(id_keys, legacy, strict=True) if k is not None and not old}:
-        by_legacy.setdefault(_legacy_form(key), set()).add(key)
-    births = df["birth_date"].astype("object").tolist()
-    for i in todo:
-        key = id_keys[i]
-        candidates = by_legacy.get(_legacy_form(key), set())
-        if len(candidates) == 1 and key not in candidates:
-            id_keys[i] = next(iter(candidates))
-            births[i] = f"{id_keys[i][6:10]}-{id_keys[i][10:12]}-{id_keys[i][12:14]}"
+    legacy = _legacy_mask(raw)
+    has_key = id_keys.notna().to_numpy()
+    todo = np.flatnonzero(legacy & has_key)
+    births = df["birth_date"].astype("object").to_numpy(copy=True)
+    if len(todo):
+        # Each distinct 18-digit key once (a person's mentions repeat it).
+        plain = pd.Series(pd.unique(id_keys[~legacy & has_key]), dtype="string")
+        forms = _legacy_forms(plain)
+        single = ~forms.duplicated(keep=False)
+        only = pd.Series(plain[single].to_numpy(), index=forms[single].to_numpy())
+        keys = id_keys.iloc[todo]
+        cand = _legacy_forms(keys).map(only)
+        move = (cand.notna() & (cand != keys)).fillna(False).to_numpy(dtype=bool)
+        if move.any():
+            id_keys = id_keys.copy()
+            rows = todo[move]
+            new = cand[move].astype("string")
+            id_keys.iloc[rows] = new.to_numpy()
+            births[rows] = (new.str.slice(6, 10) + "-" + new.str.slice(10, 12) + "-"
+                            + new.str.slice(12, 14)).to_numpy(dtype=object)
     df["birth_date"] = pd.Series(births, index=df.index, dtype="object")
+    return id_keys
+
+
+def _person_id_keys(row_ids: pd.Series, raw: pd.Series, certs: pd.Series,
+                    born: pd.Series, spreadsheet: np.ndarray) -> pd.Series:
+    """_person_id_key of every mention: the mentions whose ID column holds a valid ID as
+    it stands (most; not from a spreadsheet) by column operations, the rest once per
+    distinct combination of values."""
+    n = len(row_ids)
+    fast = valid_id18_mask(row_ids) & ~spreadsheet
+    keys = row_ids.astype("string").copy()
+    cert_ids = certs.str.slice(0, 18)
+    # The certificate's ID wins over one of the same 15-digit form.
+    other = (cert_ids.notna() & (cert_ids != keys)
+             & (_legacy_forms(keys) == _legacy_forms(cert_ids))).fillna(False)
+    swap = fast & other.to_numpy(dtype=bool)
+    keys[swap] = cert_ids[swap]
+    # A 15-digit ID widened to 19xx whose holder the birth date says was born in the
+    # 2000s: judged per value (few mentions can be such).
+    born_20 = (born.str.slice(0, 2) == "20").fillna(False).to_numpy(dtype=bool)
+    in_19 = (keys.str.slice(6, 8) == "19").fillna(False).to_numpy(dtype=bool)
+    widen = np.flatnonzero(fast & ~swap & born_20 & in_19)
+    if len(widen):
+        short = np.array([isinstance(r, str) and len(r.strip()) == 15
+                          for r in raw.iloc[widen].tolist()], dtype=bool)
+        widen = widen[short]
+    if len(widen):
+        value = keys.iloc[widen]
+        core = value.str.slice(0, 6) + "20" + value.str.slice(8, 17)
+        check = check_characters(char_matrix(core, 17)).tobytes().decode("ascii")
+        keys.iloc[widen] = (core + pd.Series(list(check), index=core.index)).to_numpy()
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        combos = list(zip(_objects(row_ids.iloc[slow]), _objects(raw.iloc[slow]),
+                          _objects(certs.iloc[slow]), _objects(born.iloc[slow]),
+                          spreadsheet[slow].tolist(), strict=True))
+        known = {c: _person_id_key(*c) for c in set(combos)}
+        keys.iloc[slow] = pd.array([known[c] for c in combos], dtype="string")
+    assert len(keys) == n
+    return keys
+
+
+def _cores_and_heads(keys: pd.Series, raw: pd.Series, certs: pd.Series
+                     ) -> tuple[pd.Series, pd.Series]:
+    """_core_and_head of every mention: a valid key that is no Excel damage (most) is
+    its own core, by column operations; the rest once per distinct combination."""
+    fast = canonical_mask(keys, _CANONICAL_ID18)
+    rows = np.flatnonzero(fast)
+    fast[rows] = ~float_damaged_rows(char_matrix(keys.iloc[rows], 18))
+    cores = keys.str.slice(0, 17).astype("string")
+    heads = keys.str.slice(0, 14).astype("string")
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        combos = list(zip(_objects(keys.iloc[slow]), _objects(raw.iloc[slow]),
+                          _objects(certs.iloc[slow]), strict=True))
+        known = {c: _core_and_head(*c) for c in set(combos)}
+        cores.iloc[slow] = pd.array([known[c][0] for c in combos], dtype="string")
+        heads.iloc[slow] = pd.array([known[c][1] for c in combos], dtype="string")
+    return cores, heads
+
+
+def _certificates(certs: pd.Series) -> pd.Series:
+    """normalise_cert of a column: a certificate number already in canonical form is
+    itself when the ID it starts with is valid (column operations), others one by one."""
+    fast = canonical_mask(certs, r"^[0-9]{17}[0-9X][0-9A-Z]{2,4}$")
+    rows = np.flatnonzero(fast)
+    out = certs.astype("string").copy()
+    if len(rows):
+        valid = valid_id18_mask(certs.iloc[rows].str.slice(0, 18))
+        out.iloc[rows[~valid]] = pd.NA
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        out.iloc[slow] = _strings(_per_unique(certs.iloc[slow], normalise_cert))
+    return out
 
 
 def warm_up_persons() -> None:
@@ -166,33 +296,21 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     Staging has standardised values already; the features added here are the ones only
     linking needs (pinyin, ID core and head, birth-year window, city of the hukou).
     """
-    df = mentions.reindex(columns=_with_lineage(PERSON_COLUMNS, mentions)).copy()
-    df = df.sort_values(["source", "source_key"], kind="stable").reset_index(drop=True)
+    df = _sorted_by_key(mentions.reindex(columns=_with_lineage(PERSON_COLUMNS, mentions)))
     df.insert(0, "unique_id", range(len(df)))
     for col in ("source", "source_key", "full_name", "id_number", "id_number_raw",
                 "cert_number", "gender", "phone", "hukou_region_code"):
         df[col] = _text(df[col])
-    df["full_name"] = _strings(_per_unique(df["full_name"], normalise_name))
-    df["cert_number"] = _strings(_per_unique(df["cert_number"], normalise_cert))
-    raw_ids = _objects(df["id_number_raw"].where(df["id_number_raw"].notna(), df["id_number"]))
-    certs = _objects(df["cert_number"])
-    given_birth = _objects(pd.to_datetime(df["birth_date"], errors="coerce")
-                           .dt.strftime("%Y-%m-%d"))
-    # A person's mentions repeat the same values: each distinct combination is read once.
-    spreadsheet = df["source"].isin(_SPREADSHEET_SOURCES).tolist()
-    combos = list(zip(_objects(df["id_number"]), raw_ids, certs, given_birth, spreadsheet,
-                      strict=True))
-    known_keys = {c: _person_id_key(*c) for c in set(combos)}
-    id_keys = [known_keys[c] for c in combos]
-    _resolve_centuries(id_keys, raw_ids, df)
-    df["id_key"] = _strings(id_keys)
-    combos = list(zip(id_keys, raw_ids, certs, strict=True))
-    known_parts = {c: _core_and_head(*c) for c in set(combos)}
-    cores = [known_parts[c][0] for c in combos]
-    heads = [known_parts[c][1] for c in combos]
-    df["id_core17"] = _strings(cores)
-    df["id_head14"] = _strings(heads)
-    df["name_pinyin"] = _strings(_per_unique(df["full_name"], name_pinyin))
+    df["full_name"] = _text_per_unique(df["full_name"], normalise_name)
+    df["cert_number"] = _certificates(df["cert_number"])
+    raw = df["id_number_raw"].where(df["id_number_raw"].notna(), df["id_number"])
+    given_birth = pd.to_datetime(df["birth_date"], errors="coerce").dt.strftime("%Y-%m-%d")
+    spreadsheet = df["source"].isin(_SPREADSHEET_SOURCES).to_numpy(dtype=bool)
+    id_keys = _person_id_keys(df["id_number"], raw, df["cert_number"],
+                              given_birth.astype("string"), spreadsheet)
+    df["id_key"] = _resolve_centuries(id_keys, raw, df).astype("string")
+    df["id_core17"], df["id_head14"] = _cores_and_heads(df["id_key"], raw, df["cert_number"])
+    df["name_pinyin"] = _text_per_unique(df["full_name"], name_pinyin)
     df["surname"] = df["full_name"].str.slice(0, 1)
     birth = pd.to_datetime(df["birth_date"], errors="coerce")
     # A birth date missing in the source can still be read from the ID's head.
@@ -217,8 +335,7 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
 
 def prepare_employers(mentions: pd.DataFrame) -> pd.DataFrame:
     """Feature frame of employer mentions: name key parts, identifiers, region parts."""
-    df = mentions.reindex(columns=_with_lineage(EMPLOYER_COLUMNS, mentions)).copy()
-    df = df.sort_values(["source", "source_key"], kind="stable").reset_index(drop=True)
+    df = _sorted_by_key(mentions.reindex(columns=_with_lineage(EMPLOYER_COLUMNS, mentions)))
     df.insert(0, "unique_id", range(len(df)))
     for col in ("source", "source_key", "name", "uscc", "org_code", "region_code", "unit_type"):
         df[col] = _text(df[col])

@@ -1,9 +1,11 @@
 """Stable golden IDs: inherit by majority, split keeps the larger part, merge keeps the oldest."""
 
 import re
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
 
 _SEQ = re.compile(r"^[A-Z]+(\d+)$")
 WIDTH = 9
@@ -46,30 +48,42 @@ def assign_ids(labels: Sequence[int], previous: Sequence[str | None], *, prefix:
     rest. Clusters receiving none get newly minted IDs, in label order, so a rebuild from
     scratch on the same input mints the same IDs.
     """
-    # One counter of (old ID, cluster) pairs: a Counter per old ID costs more than the
-    # whole assignment at a province's size.
-    pairs = Counter((old, int(label)) for label, old in zip(labels, previous, strict=True)
-                    if old)
-    best: dict[str, tuple[int, int]] = {}  # old ID → (mentions, cluster) of its best cluster
-    for (old, label), n in pairs.items():
-        held = best.get(old)
-        if held is None or n > held[0] or (n == held[0] and label < held[1]):
-            best[old] = (n, label)
-    won: dict[int, list[str]] = defaultdict(list)
-    for old, (_n, label) in best.items():
-        won[label].append(old)
+    labels = np.asarray(labels, dtype=np.int64)
+    olds = np.asarray(previous, dtype=object)
+    if len(labels) != len(olds):
+        raise ValueError("labels and previous IDs differ in length")
+    held = np.fromiter((bool(old) for old in olds), dtype=bool, count=len(olds))
+    # Mentions per (old ID, cluster), counted by column operations; an old ID's best
+    # cluster holds most of its mentions, the smaller label on a tie.
+    pairs = pd.DataFrame({"old": olds[held], "label": labels[held]})
+    pairs = pairs.groupby(["old", "label"], sort=False).size().reset_index(name="n")
+    best = pairs.sort_values(["old", "n", "label"], ascending=[True, False, True],
+                             kind="stable").drop_duplicates("old")
     result = IdAssignment(ids={})
-    known = set(known_ids) | set(best)
+    known = set(known_ids) | set(best["old"].tolist())
     sequence = next_sequence(known)
-    for label in sorted({int(x) for x in labels}):
-        candidates = won.get(label)
-        if candidates:
-            candidates.sort(key=id_age)
-            result.ids[label] = candidates[0]
-            result.kept += 1
-            result.retired.extend((old, candidates[0]) for old in candidates[1:])
-        else:
-            result.ids[label] = f"{prefix}{sequence:0{WIDTH}d}"
-            sequence += 1
-            result.minted += 1
+    clusters = np.unique(labels)
+    winner = best.sort_values("label", kind="stable")
+    won_labels = winner["label"].to_numpy(dtype=np.int64)
+    won_ids = winner["old"].to_numpy(dtype=object)
+    # A cluster that won one old ID keeps it; of several (a merge) the oldest, retiring
+    # the rest (Python only for those few clusters).
+    first = np.r_[True, won_labels[1:] != won_labels[:-1]] if len(won_labels) else \
+        np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], len(won_labels)]
+    kept_label = won_labels[starts]
+    kept_id = won_ids[starts].copy()
+    for k in np.flatnonzero(ends - starts > 1).tolist():
+        candidates = sorted(won_ids[starts[k]:ends[k]].tolist(), key=id_age)
+        kept_id[k] = candidates[0]
+        result.retired.extend((old, candidates[0]) for old in candidates[1:])
+    fresh = clusters[~np.isin(clusters, kept_label)]
+    # Clusters receiving none get new IDs in label order.
+    minted = [f"{prefix}{sequence + i:0{WIDTH}d}" for i in range(len(fresh))]
+    order = np.argsort(np.r_[kept_label, fresh], kind="stable")
+    every_label = np.r_[kept_label, fresh][order].tolist()
+    every_id = np.r_[kept_id, np.asarray(minted, dtype=object)][order].tolist()
+    result.ids = dict(zip(every_label, every_id, strict=True))
+    result.kept, result.minted = len(kept_label), len(fresh)
     return result

@@ -120,9 +120,10 @@ def golden_with_winners(mentions: pd.DataFrame, cluster_col: str, entity: str,
     # Sorting by cluster last makes the chosen rows come out in ascending cluster order.
     out = pd.DataFrame({cluster_col: seg_clusters[seg_start]})
     for rule in entity_rules:
-        values = (base[rule.attribute].to_numpy(dtype=object) if rule.attribute in base
-                  else np.full(n, None, dtype=object))
-        have = pd.notna(values)
+        column = base[rule.attribute] if rule.attribute in base else None
+        # Only the winners' values become Python objects (one per cluster, not per mention).
+        have = (column.notna().to_numpy(dtype=bool) if column is not None
+                else np.zeros(n, dtype=bool))
         steps = list(rule.steps)
         head_keys = []
         for kind, arg in steps:
@@ -140,7 +141,8 @@ def golden_with_winners(mentions: pd.DataFrame, cluster_col: str, entity: str,
         else:
             first = _first_by_lexsort(clusters, have, steps, tie_rank, recency, completeness,
                                       source_names, source_codes, prefer)
-        chosen = values[first]
+        chosen = (column.take(first).to_numpy(dtype=object, copy=True) if column is not None
+                  else np.full(len(first), None, dtype=object))
         chosen[~have[first]] = None
         out[rule.attribute] = chosen
         winners[rule.attribute] = np.where(have[first], first, -1)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from connectors.registry import SOURCE_OBJECTS, raw_tables
 from orchestration import incremental
+from orchestration.checks import start_early
 from orchestration.lineage import keys_read, staging_specs, table_of
 from orchestration.progress import replay, skipped, step
 from orchestration.resources import WarehouseResource
@@ -46,6 +47,7 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
                 summary["quarantined"] = quarantined
         for r in rejected:
             context.log.warning(f"{source}/{r.delivery} rejected: {r.reason}")
+        start_early(engine, [spec.key for spec in specs], context.run_id)
         for spec in specs:
             yield dg.MaterializeResult(
                 asset_key=spec.key,
@@ -111,6 +113,7 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
         engine = warehouse.engine()
         fp, done = incremental.last_result(engine, f"stage {source}", sources=[source], overrides=False)
         if done is not None:
+            start_early(engine, [spec.key for spec in specs], context.run_id)
             yield from replay(context, specs, done, f"stage {source}")
             return
         staged: dict[str, int] = {}
@@ -128,6 +131,7 @@ def _staging_asset(source: str) -> dg.AssetsDefinition:
                 rows = conn.execute(sa.text(sql), {"s": source}).scalar()
                 meta[spec.key.to_user_string()] = {"rows": rows, "rows_staged_this_run": staged.get(table, 0)}
         incremental.record(engine, f"stage {source}", fp, context.run_id, meta)
+        start_early(engine, [spec.key for spec in specs], context.run_id)
         for spec in specs:
             yield dg.MaterializeResult(asset_key=spec.key, metadata=meta[spec.key.to_user_string()])
 
@@ -158,6 +162,7 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
         engine, settings = warehouse.engine(), warehouse.settings()
         fp, done = incremental.last_result(engine, f"resolve {kind}s", extra=f"er {settings.er_engine}")
         if done is not None:
+            start_early(engine, [golden, xref], context.run_id)
             yield from replay(context, [dg.AssetSpec(golden), dg.AssetSpec(xref)], done, f"resolve {kind}s")
             return
         resolve = getattr(entity_resolution, f"resolve_{kind}s")
@@ -169,6 +174,7 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
         meta.update(_evaluation(engine, settings, kind))
         keys = [dg.AssetKey(golden).to_user_string(), dg.AssetKey(xref).to_user_string()]
         incremental.record(engine, f"resolve {kind}s", fp, context.run_id, dict.fromkeys(keys, meta))
+        start_early(engine, [golden, xref], context.run_id)
         yield dg.MaterializeResult(asset_key=golden, metadata=meta)
         yield dg.MaterializeResult(asset_key=xref, metadata=meta)
 
@@ -201,6 +207,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         fp, done = incremental.last_result(engine, "audit rules", day=True)
         if done is not None:
             skipped(context, "audit rules")
+            start_early(engine, [["mart", "anomaly_flag"]], context.run_id)
             return dg.MaterializeResult(metadata={**done.get("mart/anomaly_flag", {}), "skipped": True})
         with step("audit rules") as summary:
             run = expectations.run_rules(engine, dt.datetime.now(dt.UTC), run_id=context.run_id)
@@ -210,6 +217,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
             overall = expectations.evaluate_flags(engine, settings.truth_dir).get("overall") or {}
             meta.update({f"eval_{k}": v for k, v in overall.items() if isinstance(v, (int, float))})
         incremental.record(engine, "audit rules", fp, context.run_id, {"mart/anomaly_flag": meta})
+        start_early(engine, [["mart", "anomaly_flag"]], context.run_id)
         return dg.MaterializeResult(metadata=meta)
 
     return anomaly_flag
@@ -229,12 +237,14 @@ def _quota_compliance_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         fp, done = incremental.last_result(engine, "quota compliance", day=True)
         if done is not None:
             skipped(context, "quota compliance and levy")
+            start_early(engine, [["mart", "quota_compliance"]], context.run_id)
             return dg.MaterializeResult(metadata={**done.get("mart/quota_compliance", {}), "skipped": True})
         with step("quota compliance and levy") as summary:
             out = expectations.build_quota_compliance(engine) or {}
             summary.update({k: v for k, v in out.items() if isinstance(v, int)})
         meta = {k: v for k, v in out.items() if isinstance(v, (int, float, str))}
         incremental.record(engine, "quota compliance", fp, context.run_id, {"mart/quota_compliance": meta})
+        start_early(engine, [["mart", "quota_compliance"]], context.run_id)
         return dg.MaterializeResult(metadata=meta)
 
     return quota_compliance

@@ -1,5 +1,8 @@
 """Asset checks: each table's generated Great Expectations suite, blocking where it must be."""
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import dagster as dg
 
 from orchestration import incremental
@@ -22,15 +25,93 @@ def _raw_sources() -> dict[str, str]:
 
 
 _RAW_SOURCE = _raw_sources()
+_CHECKED: set[dg.AssetKey] = set()  # the asset keys that have suite checks
 
 
-def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
-    """The blocking and the warning check of one table asset, from one validation pass."""
+def _plan(key: dg.AssetKey) -> tuple[str, str | None, bool, list[str]]:
+    """(table, source's part or None, whether this part checks the schema, check names)."""
     from connectors.registry import staging_writers
+    from expectations.quality.suites import has_blocking_checks
 
     table, source = table_of(key)
     # A table's columns and types are the same for every source's part: its first checks them.
     schema_checks = source is None or staging_writers()[table][0] == source
+    names = (["suite_blocking"] if has_blocking_checks(table) else []) + ["suite_quality"]
+    return table, source, schema_checks, names
+
+
+def _outcome(engine, key: dg.AssetKey, run_id: str | None) -> tuple[bool, list[dict]]:
+    """(whether the last outcome on the same inputs was replayed, the checks' results)."""
+    import expectations
+    from expectations.quality.suites import split_levels
+
+    table, source, schema_checks, names = _plan(key)
+    step_name = "check " + key.to_user_string()
+    scope = [source] if source else [_RAW_SOURCE[table]] if table in _RAW_SOURCE else None
+    fp, done = incremental.last_result(engine, step_name, sources=scope,
+                                       overrides=scope is None, day=scope is None)
+    if done is not None:
+        # The table is what it was when this suite last ran: its outcome stands.
+        return True, done.get("results") or []
+    outcome = expectations.validate_table(engine, table, source=source, schema_checks=schema_checks)
+    levels = split_levels(outcome, table, schema_checks)
+    results = [{"name": name, "level": level, "passed": bool(levels[level].passed),
+                "metadata": levels[level].metadata}
+               for name, level in (("suite_blocking", "blocking"), ("suite_quality", "warning"))
+               if name in names]
+    incremental.record(engine, step_name, fp, run_id, {"results": results})
+    return False, results
+
+
+# Validation ahead of the check steps (`quotalink run` only, see `start_early`): a table's
+# suite runs in this thread as soon as the step writing it has finished, while the run goes
+# on with the next steps (most are one PostgreSQL backend or one Python thread: the second
+# core is free); the check step then takes the outcome. Only the step that writes a table
+# (part) writes it, so the outcome is the one the check step would compute.
+_early: dict[tuple[str, str], Future] = {}
+_early_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+EARLY = {"enabled": False}
+
+
+def start_early(engine, keys, run_id: str | None) -> None:
+    """Begin validating the tables of just-materialised assets, when enabled for this run."""
+    global _pool
+    if not EARLY["enabled"]:
+        return
+    with _early_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(1, thread_name_prefix="suite")
+        for key in keys:
+            key = dg.AssetKey(key) if not isinstance(key, dg.AssetKey) else key
+            if key in _CHECKED and (run_id, key.to_user_string()) not in _early:
+                _early[(run_id, key.to_user_string())] = _pool.submit(_outcome, engine, key, run_id)
+
+
+def _taken(key: dg.AssetKey, run_id: str | None) -> tuple[bool, list[dict] | None]:
+    """The outcome validated ahead for this run, waited for; (False, None) when there is none."""
+    with _early_lock:
+        future = _early.pop((run_id, key.to_user_string()), None)
+    if future is None:
+        return False, None
+    return future.result()
+
+
+def stop_early() -> None:
+    """Forget outcomes nobody took and stop the thread (after a run)."""
+    global _pool
+    with _early_lock:
+        pool, _pool = _pool, None
+        for future in _early.values():
+            future.cancel()
+        _early.clear()
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
+    """The blocking and the warning check of one table asset, from one validation pass."""
+    _, source, _, _ = _plan(key)
     rows = f" ({source}'s rows)" if source else ""
     names = (["suite_blocking"] if blocking else []) + ["suite_quality"]
     specs = [dg.AssetCheckSpec(name, asset=key, blocking=name == "suite_blocking",
@@ -38,27 +119,10 @@ def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(specs=specs, name="suite_" + "__".join(key.path), can_subset=False)
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
-        import expectations
-        from expectations.quality.suites import split_levels
-
         engine = warehouse.engine()
-        step_name = "check " + key.to_user_string()
-        scope = [source] if source else [_RAW_SOURCE[table]] if table in _RAW_SOURCE else None
-        fp, done = incremental.last_result(engine, step_name, sources=scope,
-                                           overrides=scope is None, day=scope is None)
-        if done is not None:
-            # The table is what it was when this suite last ran: its outcome stands.
-            results = done.get("results") or []
-        else:
-            outcome = expectations.validate_table(engine, table, source=source,
-                                                  schema_checks=schema_checks)
-            levels = split_levels(outcome, table, schema_checks)
-            results = [{"name": name, "level": level, "passed": bool(levels[level].passed),
-                        "metadata": levels[level].metadata}
-                       for name, level in (("suite_blocking", "blocking"), ("suite_quality", "warning"))
-                       if name in names]
-            incremental.record(engine, step_name, fp, context.op_execution_context.run_id,
-                               {"results": results})
+        done, results = _taken(key, context.op_execution_context.run_id)
+        if results is None:
+            done, results = _outcome(engine, key, context.op_execution_context.run_id)
         for r in results:
             # The whole outcome travels in the result: the run's data-docs page is written
             # from these events instead of validating every table a second time.
@@ -66,7 +130,7 @@ def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
                     if k not in ("failures", "blocking_failed")}
             meta["failures"] = dg.MetadataValue.json(r["metadata"]["failures"])
             meta["blocking_failed"] = dg.MetadataValue.json(r["metadata"]["blocking_failed"])
-            if done is not None:
+            if done:
                 meta["skipped"] = True
             yield dg.AssetCheckResult(
                 asset_key=key, check_name=r["name"], passed=r["passed"], metadata=meta,
@@ -86,6 +150,7 @@ def suite_checks(asset_keys: list[dg.AssetKey]) -> list[dg.AssetChecksDefinition
         table, _ = table_of(key)
         if table in metadata.tables:
             checks.append(_suite_checks(key, has_blocking_checks(table)))
+            _CHECKED.add(key)
     return checks
 
 

@@ -118,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from orchestration import runlock
+    from orchestration import checks, runlock
     from orchestration.definitions import defs
     from orchestration.home import release_dead_runs, run_tags
 
@@ -152,10 +152,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
                 selection = [dg.AssetKey(["raw", t.table]) for s in args.only for t in raw_tables(s)]
                 selection += [spec.key for s in args.only for spec in staging_specs(s)]
-            with runlock.StopWatchdog(_stopped):
-                result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
-                                                asset_selection=selection,
-                                                run_config=None if args.verbose else quiet)
+            # In process, a table's suite can run beside the steps after the one writing it.
+            checks.EARLY["enabled"] = os.environ.get("QUOTALINK_EARLY_CHECKS", "1") != "0"
+            try:
+                with runlock.StopWatchdog(_stopped):
+                    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
+                                                    asset_selection=selection,
+                                                    run_config=None if args.verbose else quiet)
+            finally:
+                checks.stop_early()
+                checks.EARLY["enabled"] = False
     finally:
         # A lost lock fails the next step (WarehouseResource.engine); lost during the last
         # step, it is only seen here, and the run does not count as a clean one either.

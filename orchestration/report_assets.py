@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration import incremental
+from orchestration.checks import start_early
 from orchestration.lineage import keys_read
 from orchestration.progress import replay, step
 from orchestration.resources import WarehouseResource
@@ -41,6 +42,7 @@ def _report_asset(tables: tuple[str, ...], deps: list[dg.AssetKey]) -> dg.Assets
         fp, done = incremental.last_result(engine, name, day=True,
                                            extra=f"er {warehouse.settings().er_engine}")
         if done is not None:
+            start_early(engine, [spec.key for spec in specs], context.run_id)
             yield from replay(context, specs, done, name)
             return
         with step(name) as summary:
@@ -48,6 +50,7 @@ def _report_asset(tables: tuple[str, ...], deps: list[dg.AssetKey]) -> dg.Assets
             summary["rows"] = sum(counts.values())
         meta = {dg.AssetKey(["mart", t]).to_user_string(): {"rows": counts.get(t, 0)} for t in tables}
         incremental.record(engine, name, fp, context.run_id, meta)
+        start_early(engine, [spec.key for spec in specs], context.run_id)
         for t in tables:
             yield dg.MaterializeResult(asset_key=["mart", t], metadata={"rows": counts.get(t, 0)})
 

@@ -208,9 +208,11 @@ def copy_rows(
     return total
 
 
-def copy_batches(conn: Connection, table: str, columns: Sequence[str], batches: Iterable[Iterable[Sequence]]) -> int:
+def copy_batches(conn: Connection, table: str, columns: Sequence[str],
+                 batches: Iterable[Iterable[Sequence] | bytes]) -> int:
     """copy_rows for rows that come in batches: one COPY per batch, sent by a second thread
-    so that the server stores one batch while this one reads and renders the next."""
+    so that the server stores one batch while this one reads and renders the next. A batch
+    may also be its COPY text already (CSV bytes: the columnar landing paths)."""
     cols = ", ".join(_quote(c) for c in columns)
     sql = f"COPY {qualified(table)} ({cols}) FROM STDIN WITH (FORMAT csv)"
     cursor = conn.connection.driver_connection.cursor()
@@ -234,8 +236,12 @@ def copy_batches(conn: Connection, table: str, columns: Sequence[str], batches: 
         for batch in batches:
             if failed:
                 break
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerows(batch)
+            if isinstance(batch, bytes):
+                buf = io.BytesIO(batch)
+                buf.seek(0, io.SEEK_END)
+            else:
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="\n").writerows(batch)
             if buf.tell():
                 buf.seek(0)
                 pending.put(buf)

@@ -1,8 +1,7 @@
 """Certificates of declared persons and the days each was valid (shared by two rules)."""
 
 import datetime as dt
-
-import pandas as pd
+from typing import Any
 
 from expectations.rules.base import DECL, RuleContext, iso
 
@@ -26,15 +25,20 @@ VALID_TO_SQL = ("least(coalesce(c.valid_until, 'infinity'::date), case when c.st
                 "'-infinity'::date) else 'infinity'::date end)")
 
 
-def certificates(ctx: RuleContext, record_ids: list[str]) -> dict[str, pd.DataFrame]:
-    """Certificates of the declared employees' golden persons, keyed by employee_record_id."""
-    rows = ctx.frame(CERT_SQL, ids=list(record_ids))
-    if rows.empty:
-        return {}
-    return {k: g for k, g in rows.groupby("employee_record_id")}
+def certificates(ctx: RuleContext, record_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Certificates of the declared employees' golden persons, keyed by employee_record_id
+    (each person's certificates once, by cert_number)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    seen: set[tuple[str, str]] = set()
+    for r in ctx.rows(CERT_SQL, ids=list(record_ids)) if record_ids else []:
+        key = (r["employee_record_id"], r["cert_number"])
+        if key not in seen:
+            seen.add(key)
+            out.setdefault(r["employee_record_id"], []).append(r)
+    return out
 
 
-def valid_interval(cert: pd.Series) -> tuple[dt.date, dt.date] | None:
+def valid_interval(cert: Any) -> tuple[dt.date, dt.date] | None:
     """First and last day a certificate was valid (inclusive), None if never.
 
     Valid from ``issued_on`` through ``valid_until`` (长期 = open); a cancelled or moved-out
@@ -63,7 +67,7 @@ def covered_days(intervals: list[tuple[dt.date, dt.date]], start: dt.date, end: 
     return days
 
 
-def cert_evidence(cert: pd.Series) -> dict:
+def cert_evidence(cert: Any) -> dict:
     """The facts of a certificate an auditor needs."""
     interval = valid_interval(cert)
     return {

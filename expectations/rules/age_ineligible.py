@@ -44,12 +44,12 @@ def find(ctx: RuleContext) -> list[Finding]:
     """
     p = ctx.params(RULE)
     min_age = p.int("min_age")
-    rows = ctx.frame(SQL, min_age=min_age,
+    rows = ctx.rows(SQL, min_age=min_age,
                      lowest_retirement_age=p.int("prefilter_lowest_retirement_age"))
     retire = ctx.reference.retirement_date
 
     def build(group):
-        r = group.iloc[0]
+        r = group[0]
         birth, sex = r["person_birth_date"], r["person_gender"]
         basis = "core.person"
         if birth is None or sex not in ("M", "F"):
@@ -58,8 +58,8 @@ def find(ctx: RuleContext) -> list[Finding]:
                 "declared id_number"
         if birth is None:
             return None
-        start = min(group["period_start"])
-        end = max(group["period_end"])
+        start = min(r["period_start"] for r in group)
+        end = max(r["period_end"] for r in group)
         facts = {"birth_date": iso(birth), "sex": sex, "birth_basis": basis}
         if start < add_years(birth, min_age):
             facts.update(finding="under_age", min_age=min_age,

@@ -1,6 +1,6 @@
 """BELOW_MIN_WAGE: declared wage or a contribution base below the county minimum wage."""
 
-from expectations.rules._group import per_declared
+from expectations.rules._group import group_by, per_declared
 from expectations.rules.base import (
     DECL,
     MIN_WAGE,
@@ -56,18 +56,19 @@ def find(ctx: RuleContext) -> list[Finding]:
     day = p.raw("wage_reference_day")
     if day not in ("period_start", "period_end"):
         raise ValueError(f"{RULE}: wage_reference_day must be period_start or period_end")
-    low = ctx.frame(_low_months_sql(ctx.contributions()))
-    by_record = {k: g for k, g in low.groupby("employee_record_id")} if not low.empty else {}
-    rows = ctx.frame(_decl_sql(day), low_records=list(by_record))
+    low = ctx.rows(_low_months_sql(ctx.contributions()))
+    by_record = {k: g for (k,), g in group_by(low, ["employee_record_id"], dropna=True)}
+    rows = ctx.rows(_decl_sql(day), low_records=list(by_record))
 
     def build(group):
-        wage_low = [r for _, r in group.iterrows()
+        wage_low = [r for r in group
                     if r["monthly_wage"] is not None and r["min_wage"] is not None
                     and float(r["monthly_wage"]) < float(r["min_wage"])]
-        months = [by_record[k] for k in group["employee_record_id"] if k in by_record]
+        months = [by_record[r["employee_record_id"]] for r in group
+                  if r["employee_record_id"] in by_record]
         if not wage_low and not months:
             return None
-        first = group.iloc[0]
+        first = group[0]
         extra = {
             "county_code": first["unit_region_code"], "wage_tier": iso(first["wage_tier"]),
             "min_wage": iso(first["min_wage"]), "min_wage_effective_from":
@@ -77,9 +78,9 @@ def find(ctx: RuleContext) -> list[Finding]:
             "contribution_months_below": [
                 {"period": int(r["period"]), "base_yuan": iso(r["min_base"]),
                  "min_wage": iso(r["min_wage"])}
-                for g in months for _, r in g.sort_values("period").iterrows()],
+                for g in months for r in sorted(g, key=lambda r: r["period"])],
         }
-        mentions = [mention("hr", k, e) for g in months for _, r in g.iterrows()
+        mentions = [mention("hr", k, e) for g in months for r in g
                     for col, e in (("person_keys", "person"), ("employer_keys", "employer"))
                     for k in (r[col] or [])]
         score = p.num("score") if wage_low else p.num("score_base_only")

@@ -21,21 +21,21 @@ def find(ctx: RuleContext) -> list[Finding]:
     """
     p = ctx.params(RULE)
     # Most declared employees hold one certificate valid over the whole period: skip them.
-    rows = ctx.frame(f"""
+    rows = ctx.rows(f"""
         select d.* from {DECL} d
         where not exists (
             select 1 from core.person_xref px
             join staging.certificate c on c.cert_number = px.source_key
             where px.person_id = d.person_id and px.source = 'disability_registry'
               and {VALID_FROM_SQL} <= d.period_start and {VALID_TO_SQL} >= d.period_end)""")
-    certs = certificates(ctx, list(rows["employee_record_id"])) if not rows.empty else {}
+    certs = certificates(ctx, [r["employee_record_id"] for r in rows])
 
     def build(group):
-        own = [certs[k] for k in group["employee_record_id"] if k in certs]
-        cert_rows = [r for g in own for _, r in g.drop_duplicates("cert_number").iterrows()]
+        own = [certs[r["employee_record_id"]] for r in group if r["employee_record_id"] in certs]
+        cert_rows = [c for g in own for c in g]
         intervals = [i for i in (valid_interval(r) for r in cert_rows) if i is not None]
         short = []
-        for _, d in group.iterrows():
+        for d in group:
             days = (d["period_end"] - d["period_start"]).days + 1
             covered = covered_days(intervals, d["period_start"], d["period_end"])
             short.append((covered, days))

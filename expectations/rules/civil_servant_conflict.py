@@ -1,6 +1,6 @@
 """CIVIL_SERVANT_CONFLICT: on an organ's staff register at year end, declared by another."""
 
-from expectations.rules._group import per_declared
+from expectations.rules._group import per_declared, unique_by
 from expectations.rules.base import DECL, Finding, RuleContext, iso, mention
 
 RULE = "CIVIL_SERVANT_CONFLICT"
@@ -26,28 +26,28 @@ def find(ctx: RuleContext) -> list[Finding]:
     the year end. An organ declaring its own staff is no finding.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL)
-    if not rows.empty:
+    rows = ctx.rows(SQL)
+    if rows:
         # A person on the declaring employer's own register at the same time is that
         # organ's staff: registers naming the declaring employer exclude the person.
-        own = ctx.frame(f"""
+        own = {r["employee_record_id"] for r in ctx.rows(f"""
             select distinct d.employee_record_id from {DECL} d
             join core.person_xref px on px.person_id = d.person_id and px.source = 'org'
             join core.employer_xref ox on ox.source = 'org' and ox.source_key = px.source_key
-            where ox.employer_id = d.employer_id""")
-        rows = rows[~rows["employee_record_id"].isin(set(own["employee_record_id"]))] \
-            if not own.empty else rows
+            where ox.employer_id = d.employer_id""")}
+        rows = [r for r in rows if r["employee_record_id"] not in own]
 
     def build(group):
-        regs = group.drop_duplicates("staff_key")
+        regs = unique_by(group, "staff_key")
         extra = {"organ_registers": [{
             "staff_key": r["staff_key"], "organ_name": r["organ_name"],
             "organ_uscc": r["organ_uscc"], "organ_employer_id": r["organ_employer_id"],
             "post": r["post"], "joined_on": iso(r["joined_on"]),
             "staffing_type": r["staffing_type"], "register_year": iso(r["register_year"]),
-        } for _, r in regs.iterrows()]}
-        mentions = [m for k in regs["staff_key"]
-                    for m in (mention("org", k), mention("org", k, "employer"))]
+        } for r in regs]}
+        mentions = [m for r in regs
+                    for m in (mention("org", r["staff_key"]),
+                              mention("org", r["staff_key"], "employer"))]
         return p.raw("severity"), p.num("score"), extra, mentions
 
     return per_declared(rows, RULE, build)

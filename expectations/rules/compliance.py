@@ -5,7 +5,6 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Engine, text
 
 from expectations.rules.config import Params, levy_params
@@ -39,21 +38,36 @@ where active and person_id is not null
 """
 
 
-def _frame(conn, sql: str, **binds: Any) -> pd.DataFrame:
+def _rows(conn, sql: str, **binds: Any) -> list[dict[str, Any]]:
     result = conn.execute(text(sql), binds)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+    keys = list(result.keys())
+    return [dict(zip(keys, r, strict=True)) for r in result]
 
 
-def primary_declarations(decls: pd.DataFrame, statuses: list[str]) -> pd.DataFrame:
-    """One declaration per employer and year: the latest in a counted status, else the
-    latest of any status (a rejected declaration counts nobody)."""
-    if decls.empty:
-        return decls.assign(counted=pd.Series(dtype=bool))
-    d = decls.copy()
-    d["counted"] = d["status"].isin(statuses)
-    d["_ts"] = pd.to_datetime(d["updated_at"], utc=True)
-    d = d.sort_values(["employer_id", "year", "counted", "_ts", "declaration_id"])
-    return d.groupby(["employer_id", "year"], sort=True).tail(1).drop(columns="_ts")
+def _last_first(value: Any) -> tuple:
+    # Sort key that orders a missing value after every present one.
+    return (True, 0) if value is None else (False, value)
+
+
+def primary_declarations(decls: list[dict[str, Any]],
+                         statuses: list[str]) -> list[dict[str, Any]]:
+    """One declaration per employer and year (in that order): the latest in a counted
+    status, else the latest of any status (a rejected declaration counts nobody).
+
+    Latest by ``updated_at`` then ``declaration_id``; a missing ``updated_at`` counts as
+    the latest. Each row gains ``counted``.
+    """
+    counted = set(statuses)
+    best: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
+    for d in decls:
+        key = (d["employer_id"], d["year"])
+        rank = (d["status"] in counted, _last_first(d["updated_at"]),
+                _last_first(d["declaration_id"]))
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, d)
+    return [{**d, "counted": rank[0]}
+            for key, (rank, d) in sorted(best.items(),
+                                         key=lambda kv: tuple(map(_last_first, kv[0])))]
 
 
 def build_quota_compliance(engine: Engine, *, reference: Reference | None = None,
@@ -72,39 +86,41 @@ def build_quota_compliance(engine: Engine, *, reference: Reference | None = None
     now = now or dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         conn.execute(text("select pg_advisory_xact_lock(7313006)"))
-        decls = primary_declarations(_frame(conn, DECLARATIONS_SQL), statuses)
-        ids = list(decls.loc[decls["counted"], "declaration_id"]) if len(decls) else []
-        emps = _frame(conn, EMPLOYEES_SQL, ids=ids)
-        flags = _frame(conn, FLAGS_SQL)
-        high = {(r.person_id, r.employer_id, int(r.year)) for r in flags.itertuples()
-                if r.severity == "high"}
-        level_down = {(r.person_id, r.employer_id, int(r.year)) for r in flags.itertuples()
-                      if r.rule == "LEVEL_MISMATCH"}
-        by_decl = {k: g for k, g in emps.groupby("declaration_id")} if len(emps) else {}
+        decls = primary_declarations(_rows(conn, DECLARATIONS_SQL), statuses)
+        ids = [d["declaration_id"] for d in decls if d["counted"]]
+        by_decl: dict[str, list[tuple[str | None, Any]]] = {}
+        for e in _rows(conn, EMPLOYEES_SQL, ids=ids) if ids else []:
+            by_decl.setdefault(e["declaration_id"], []).append(
+                (e["person_id"], e["disability_level"]))
+        flags = _rows(conn, FLAGS_SQL)
+        high = {(f["person_id"], f["employer_id"], int(f["year"])) for f in flags
+                if f["severity"] == "high"}
+        level_down = {(f["person_id"], f["employer_id"], int(f["year"])) for f in flags
+                      if f["rule"] == "LEVEL_MISMATCH"}
         out = []
-        for r in decls.itertuples():
+        for d in decls:
             declared = Decimal(0)
             verified = Decimal(0)
-            if r.counted and r.declaration_id in by_decl:
-                for e in by_decl[r.declaration_id].itertuples():
-                    level = None if e.disability_level is None else int(e.disability_level)
+            if d["counted"] and d["declaration_id"] in by_decl:
+                for person_id, disability_level in by_decl[d["declaration_id"]]:
+                    level = None if disability_level is None else int(disability_level)
                     w = employee_weight(level)
                     declared += w
-                    key = (e.person_id, r.employer_id, int(r.year))
-                    if e.person_id is not None and key in high:
+                    key = (person_id, d["employer_id"], int(d["year"]))
+                    if person_id is not None and key in high:
                         continue
                     verified += 1 if key in level_down else w
-            staff = int(r.total_staff) if r.total_staff is not None else 0
+            staff = int(d["total_staff"]) if d["total_staff"] is not None else 0
             # Only Shandong's average wages are known: no cap for employers elsewhere.
-            shandong = str(r.region_code or "").startswith("37")
-            city = reference.city_of(r.region_code) if shandong else None
-            social = reference.social_average(city, int(r.year)) if shandong else None
-            wage = r.avg_annual_wage if r.avg_annual_wage is not None else 0
-            ld = levy(staff, declared, wage, r.unit_type, int(r.year), social)
-            lv = levy(staff, verified, wage, r.unit_type, int(r.year), social)
+            shandong = str(d["region_code"] or "").startswith("37")
+            city = reference.city_of(d["region_code"]) if shandong else None
+            social = reference.social_average(city, int(d["year"])) if shandong else None
+            wage = d["avg_annual_wage"] if d["avg_annual_wage"] is not None else 0
+            ld = levy(staff, declared, wage, d["unit_type"], int(d["year"]), social)
+            lv = levy(staff, verified, wage, d["unit_type"], int(d["year"]), social)
             out.append({
-                "employer_id": r.employer_id, "year": int(r.year),
-                "total_staff": None if r.total_staff is None else staff, "quota_ratio": ratio,
+                "employer_id": d["employer_id"], "year": int(d["year"]),
+                "total_staff": None if d["total_staff"] is None else staff, "quota_ratio": ratio,
                 "required_count": (Decimal(staff) * ratio).quantize(Decimal("0.001")),
                 "declared_count": declared, "verified_count": verified,
                 "levy_declared": ld, "levy_verified": lv, "levy_gap": lv - ld,
@@ -113,12 +129,16 @@ def build_quota_compliance(engine: Engine, *, reference: Reference | None = None
         # Derived table: rebuilt whole inside one transaction, so readers never see a gap.
         conn.execute(text("delete from mart.quota_compliance"))
         if out:
+            # One statement, rows in employer-year order (a round trip per row cost most).
+            columns = {"employer_id": "text", "year": "int", "total_staff": "int",
+                       "quota_ratio": "numeric", "required_count": "numeric",
+                       "declared_count": "numeric", "verified_count": "numeric",
+                       "levy_declared": "numeric", "levy_verified": "numeric",
+                       "levy_gap": "numeric", "computed_at": "timestamptz"}
             conn.execute(text(
-                "insert into mart.quota_compliance (employer_id, year, total_staff, quota_ratio,"
-                " required_count, declared_count, verified_count, levy_declared, levy_verified,"
-                " levy_gap, computed_at) values (:employer_id, :year, :total_staff,"
-                " :quota_ratio, :required_count, :declared_count, :verified_count,"
-                " :levy_declared, :levy_verified, :levy_gap, :computed_at)"), out)
+                f"insert into mart.quota_compliance ({', '.join(columns)}) select * from unnest("
+                + ", ".join(f"cast(:{c} as {t}[])" for c, t in columns.items()) + ")"),
+                {c: [o[c] for o in out] for c in columns})
     summary = {
         "rows": len(out),
         "levy_declared": sum((o["levy_declared"] for o in out), Decimal(0)),

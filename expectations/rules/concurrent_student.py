@@ -1,6 +1,6 @@
 """CONCURRENT_STUDENT: a full-time student declared as a full-time employee."""
 
-from expectations.rules._group import per_declared
+from expectations.rules._group import per_declared, unique_by
 from expectations.rules.base import DECL, Finding, RuleContext, iso, mention
 
 RULE = "CONCURRENT_STUDENT"
@@ -26,18 +26,18 @@ def find(ctx: RuleContext) -> list[Finding]:
     starts work after graduating expects graduation within the year and is no finding.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL, types=p.list("employment_types"), enrol_month=p.int("enrol_month"))
+    rows = ctx.rows(SQL, types=p.list("employment_types"), enrol_month=p.int("enrol_month"))
 
     def build(group):
-        studies = group.drop_duplicates("student_key")
+        studies = unique_by(group, "student_key")
         extra = {"studies": [{
             "student_key": r["student_key"], "school_name": r["school_name"],
             "level": r["study_level"], "enrol_year": iso(r["enrol_year"]),
             "study_start": iso(r["study_start"]),
             "expected_graduation": iso(r["expected_graduation"]),
             "destination": r["destination"], "file_year": iso(r["file_year"]),
-        } for _, r in studies.iterrows()]}
-        mentions = [mention("graduates", k) for k in studies["student_key"]]
+        } for r in studies]}
+        mentions = [mention("graduates", r["student_key"]) for r in studies]
         return p.raw("severity"), p.num("score"), extra, mentions
 
     return per_declared(rows, RULE, build)

@@ -1,6 +1,6 @@
 """CONCURRENT_UNEMPLOYED: interviewed as unemployed on a day of the declared period."""
 
-from expectations.rules._group import per_declared
+from expectations.rules._group import per_declared, unique_by
 from expectations.rules.base import DECL, Finding, RuleContext, iso, mention
 
 RULE = "CONCURRENT_UNEMPLOYED"
@@ -19,16 +19,16 @@ def find(ctx: RuleContext) -> list[Finding]:
     interview before the contract began or after it ended is no finding.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL)
+    rows = ctx.rows(SQL)
 
     def build(group):
-        surveys = group.drop_duplicates("questionnaire_id")
+        surveys = unique_by(group, "questionnaire_id")
         extra = {"surveys": [{
             "questionnaire_id": r["questionnaire_id"], "survey_year": iso(r["survey_year"]),
             "interview_date": iso(r["interview_date"]), "reason": r["reason"],
             "wants_work": r["wants_work"],
-        } for _, r in surveys.iterrows()]}
-        mentions = [mention("unemployed_survey", k) for k in surveys["questionnaire_id"]]
+        } for r in surveys]}
+        mentions = [mention("unemployed_survey", r["questionnaire_id"]) for r in surveys]
         return p.raw("severity"), p.num("score"), extra, mentions
 
     return per_declared(rows, RULE, build)

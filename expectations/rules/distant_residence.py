@@ -22,6 +22,15 @@ with d as (
     from {DECL} d
     where d.unit_region_code like :prefix || '%' and d.wage_tier is not null
 ),
+paid as (select distinct person_id, employer_id, year from {contrib}),
+-- The wage and contribution tests first: only the few employees left need a registration.
+low as (
+    select d.* from d
+    where d.monthly_wage < :multiple * d.min_wage
+      and not exists (select 1 from paid
+                      where paid.person_id = d.person_id and paid.employer_id = d.employer_id
+                        and paid.year = d.year)
+),
 -- Latest registry certificate with a household registration, per declared person: one
 -- pass over the crosswalk (a correlated sub-select per employee here grew quadratically).
 reg as (
@@ -29,31 +38,27 @@ reg as (
     from core.person_xref px
     join staging.certificate c on c.cert_number = px.source_key
     where px.source = 'disability_registry' and c.hukou_region_code is not null
-      and px.person_id in (select person_id from d)
+      and px.person_id in (select person_id from low)
     order by px.person_id, c.changed_at desc nulls last, c.issued_on desc nulls last,
              c.cert_number
 ),
 hk as (
-    select d.employee_record_id,
+    select low.employee_record_id,
            coalesce(reg.hukou_region_code, p.hukou_region_code) as hukou_region_code
-    from d
-    left join reg on reg.person_id = d.person_id
-    left join core.person p on p.person_id = d.person_id
-),
-paid as (select distinct person_id, employer_id, year from {contrib})
-select d.*, hk.hukou_region_code,
+    from low
+    left join reg on reg.person_id = low.person_id
+    left join core.person p on p.person_id = low.person_id
+)
+select low.*, hk.hukou_region_code,
        coalesce(hr.city_code, left(hk.hukou_region_code, 4)) as hukou_city_code,
-       coalesce(d.unit_city_code, left(d.unit_region_code, 4)) as employer_city_code
-from d
-join hk on hk.employee_record_id = d.employee_record_id
+       coalesce(low.unit_city_code, left(low.unit_region_code, 4)) as employer_city_code
+from low
+join hk on hk.employee_record_id = low.employee_record_id
 left join {REGION} hr on hr.county_code = hk.hukou_region_code
 where hk.hukou_region_code is not null
   and coalesce(hr.city_code, left(hk.hukou_region_code, 4))
-      <> coalesce(d.unit_city_code, left(d.unit_region_code, 4))
-  and d.monthly_wage < :multiple * d.min_wage
-  and not exists (select 1 from paid
-                  where paid.person_id = d.person_id and paid.employer_id = d.employer_id
-                    and paid.year = d.year)
+      <> coalesce(low.unit_city_code, left(low.unit_region_code, 4))
+order by low.employee_record_id
 """
 
 
@@ -65,11 +70,11 @@ def find(ctx: RuleContext) -> list[Finding]:
     """
     p = ctx.params(RULE)
     day = ctx.params("BELOW_MIN_WAGE").raw("wage_reference_day")
-    rows = ctx.frame(_sql(day, ctx.contributions()), prefix=p.raw("region_prefix"),
+    rows = ctx.rows(_sql(day, ctx.contributions()), prefix=p.raw("region_prefix"),
                      multiple=p.num("wage_multiple"))
 
     def build(group):
-        r = group.iloc[0]
+        r = group[0]
         extra = {"hukou_region_code": r["hukou_region_code"],
                  "hukou_city_code": r["hukou_city_code"],
                  "employer_region_code": r["unit_region_code"],

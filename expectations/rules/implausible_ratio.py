@@ -1,5 +1,6 @@
 """IMPLAUSIBLE_RATIO: disabled head count above 30 % of staff, not a concentrated unit."""
 
+from expectations.rules._group import group_by
 from expectations.rules.base import Finding, RuleContext, iso, mention
 
 RULE = "IMPLAUSIBLE_RATIO"
@@ -35,22 +36,21 @@ def find(ctx: RuleContext) -> list[Finding]:
     The head count is ``disabled_declared``, else the number of declared employee rows.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL, statuses=ctx.statuses())
-    concentrated = ctx.frame(CONCENTRATED_SQL, forms=p.list("concentrated_forms"))
-    conc = {r["employer_id"]: r["keys"] for _, r in concentrated.iterrows()}
+    rows = ctx.rows(SQL, statuses=ctx.statuses())
+    concentrated = ctx.rows(CONCENTRATED_SQL, forms=p.list("concentrated_forms"))
+    conc = {r["employer_id"]: r["keys"] for r in concentrated}
     keywords = p.list("concentrated_name_keywords")
     max_ratio = p.num("max_ratio")
     findings: list[Finding] = []
-    if rows.empty:
-        return findings
-    for (employer_id, year), group in rows.groupby(["employer_id", "year"], sort=True):
+    for (employer_id, year), group in group_by(rows, ["employer_id", "year"], dropna=True):
         if employer_id in conc:
             continue
-        names = [n for n in list(group["unit_name"]) + list(group["employer_name"]) if n]
+        names = [n for n in [r["unit_name"] for r in group] + [r["employer_name"] for r in group]
+                 if n]
         if any(k in n for k in keywords for n in names):
             continue
         hits = []
-        for _, r in group.iterrows():
+        for r in group:
             staff = int(r["total_staff"])
             count = int(r["disabled_declared"]) if r["disabled_declared"] is not None \
                 else int(r["employee_rows"])

@@ -16,16 +16,17 @@ def find(ctx: RuleContext) -> list[Finding]:
     p = ctx.params(RULE)
     declared_levels = [int(v) for v in p.list("declared_levels")]
     register_levels = [int(v) for v in p.list("register_levels")]
-    rows = ctx.frame(f"select * from {DECL} where disability_level = any(:lv)",
+    rows = ctx.rows(f"select * from {DECL} where disability_level = any(:lv)",
                      lv=declared_levels)
-    certs = certificates(ctx, list(rows["employee_record_id"])) if not rows.empty else {}
+    certs = certificates(ctx, [r["employee_record_id"] for r in rows])
 
     def build(group):
-        own = [certs[k] for k in group["employee_record_id"] if k in certs]
-        cert_rows = [r for g in own for _, r in g.drop_duplicates("cert_number").iterrows()]
+        own = [certs[r["employee_record_id"]] for r in group if r["employee_record_id"] in certs]
+        cert_rows = [c for g in own for c in g]
         if not cert_rows:
             return None
-        start, end = min(group["period_start"]), max(group["period_end"])
+        start = min(r["period_start"] for r in group)
+        end = max(r["period_end"] for r in group)
         in_period = [r for r in cert_rows if (iv := valid_interval(r)) is not None
                      and iv[0] <= end and iv[1] >= start]
         # No certificate valid in the period is CERT_INVALID's finding, not this rule's.
@@ -33,7 +34,7 @@ def find(ctx: RuleContext) -> list[Finding]:
         levels = [int(r["disability_level"]) for r in basis if r["disability_level"] is not None]
         if not levels or any(lv not in register_levels for lv in levels):
             return None
-        extra = {"declared_levels": sorted({int(v) for v in group["disability_level"]}),
+        extra = {"declared_levels": sorted({int(r["disability_level"]) for r in group}),
                  "register_level": min(levels),
                  "certificates": [cert_evidence(r) for r in basis]}
         mentions = [mention("disability_registry", r["cert_number"]) for r in basis]

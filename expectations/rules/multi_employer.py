@@ -1,6 +1,6 @@
 """MULTI_EMPLOYER: one person declared by two or more employers for overlapping periods."""
 
-from expectations.rules._group import per_declared
+from expectations.rules._group import per_declared, unique_by
 from expectations.rules.base import DECL, Finding, RuleContext, iso, mention
 
 RULE = "MULTI_EMPLOYER"
@@ -23,11 +23,11 @@ def find(ctx: RuleContext) -> list[Finding]:
     Spells that follow each other (one ends the day before the other begins) do not overlap.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL)
+    rows = ctx.rows(SQL)
 
     def build(group):
-        others = group.drop_duplicates("o_record_id")
-        if others["o_employer_id"].nunique() + 1 < p.int("min_employers"):
+        others = unique_by(group, "o_record_id")
+        if len({r["o_employer_id"] for r in others} - {None}) + 1 < p.int("min_employers"):
             return None
         listed = [{
             "employer_id": r["o_employer_id"], "unit_name": r["o_unit_name"],
@@ -35,7 +35,7 @@ def find(ctx: RuleContext) -> list[Finding]:
             "declaration_status": r["o_status"],
             "declared_period": [iso(r["o_start"]), iso(r["o_end"])],
             "employment_type": r["o_employment_type"],
-        } for _, r in others.iterrows()]
+        } for r in others]
         mentions = [m for o in listed for m in (mention("quota", o["employee_record_id"]),
                                                 mention("quota", o["declaration_id"], "employer"))]
         return (p.raw("severity"), p.num("score"), {"other_employers": listed}, mentions)

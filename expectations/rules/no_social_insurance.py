@@ -53,14 +53,15 @@ def find(ctx: RuleContext) -> list[Finding]:
     """
     p = ctx.params(RULE)
     paid_column = "pension_any" if p.int("count_unpaid") else "pension_paid"
-    rows = ctx.frame(_sql(ctx.contributions(), paid_column), prefix=p.raw("region_prefix"),
+    rows = ctx.rows(_sql(ctx.contributions(), paid_column), prefix=p.raw("region_prefix"),
                      short=p.int("months_short"))
 
     def build(group):
-        periods = sorted({m for ps in group["periods"] if isinstance(ps, list) for m in ps})
+        periods = sorted({m for r in group if isinstance(r["periods"], list)
+                          for m in r["periods"]})
         paid = len(periods)
-        declared = max(int(v) for v in group["si_months"].fillna(-1))
-        months_in_period = int(group["period_months"].max())
+        declared = max(-1 if r["si_months"] is None else int(r["si_months"]) for r in group)
+        months_in_period = int(max(r["period_months"] for r in group))
         expected = months_in_period if declared < 0 else min(declared, months_in_period)
         if paid == 0:
             severity, score, finding = p.raw("severity_none"), p.num("score_none"), "none_paid"
@@ -68,10 +69,10 @@ def find(ctx: RuleContext) -> list[Finding]:
             severity, score, finding = p.raw("severity_short"), p.num("score_short"), "short"
         else:
             return None
-        mentions = [mention("hr", k) for ks in group["person_keys"] if isinstance(ks, list)
-                    for k in ks]
-        mentions += [mention("hr", k, "employer") for ks in group["employer_keys"]
-                     if isinstance(ks, list) for k in ks]
+        mentions = [mention("hr", k) for r in group if isinstance(r["person_keys"], list)
+                    for k in r["person_keys"]]
+        mentions += [mention("hr", k, "employer") for r in group
+                     if isinstance(r["employer_keys"], list) for k in r["employer_keys"]]
         extra = {
             "finding": finding, "pension_months_paid": paid, "paid_periods": periods,
             "si_months_declared": None if declared < 0 else declared,

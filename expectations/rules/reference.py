@@ -41,18 +41,24 @@ class Reference:
         conn.execute(text(
             f"create temp table {min_wage_table} (effective_from date, tier int,"
             " monthly_yuan numeric(12,2))"))
+        # One statement per table (a round trip per row, twice per run, added up).
         regions = self.regions.drop_duplicates("county_code")
         if len(regions):
             conn.execute(
-                text(f"insert into {region_table} values (:county_code, :city_code, :tier)"),
-                [{"county_code": str(r.county_code), "city_code": str(r.city_code),
-                  "tier": None if pd.isna(r.tier) else int(r.tier)}
-                 for r in regions.itertuples()])
+                text(f"insert into {region_table} select * from unnest(cast(:county_code as"
+                     " text[]), cast(:city_code as text[]), cast(:tier as int[]))"),
+                {"county_code": [str(r.county_code) for r in regions.itertuples()],
+                 "city_code": [str(r.city_code) for r in regions.itertuples()],
+                 "tier": [None if pd.isna(r.tier) else int(r.tier)
+                          for r in regions.itertuples()]})
         if len(self.min_wage):
             conn.execute(
-                text(f"insert into {min_wage_table} values (:effective_from, :tier, :yuan)"),
-                [{"effective_from": pd.Timestamp(r.effective_from).date(), "tier": int(r.tier),
-                  "yuan": float(r.monthly_yuan)} for r in self.min_wage.itertuples()])
+                text(f"insert into {min_wage_table} select * from unnest(cast(:effective_from"
+                     " as date[]), cast(:tier as int[]), cast(:yuan as numeric[]))"),
+                {"effective_from": [pd.Timestamp(r.effective_from).date()
+                                    for r in self.min_wage.itertuples()],
+                 "tier": [int(r.tier) for r in self.min_wage.itertuples()],
+                 "yuan": [float(r.monthly_yuan) for r in self.min_wage.itertuples()]})
 
     def city_of(self, region_code: str | None) -> str | None:
         """Today's city code of a county code (Laiwu counties → Jinan), else its first four."""

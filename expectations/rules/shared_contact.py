@@ -1,6 +1,6 @@
 """SHARED_CONTACT: one phone number for declared employees of three or more employers."""
 
-from expectations.rules._group import per_declared
+from expectations.rules._group import per_declared, unique_by
 from expectations.rules.base import DECL, Finding, RuleContext, mention
 
 RULE = "SHARED_CONTACT"
@@ -27,10 +27,9 @@ shared as (
     select year, phone from dp group by year, phone
     having count(distinct employer_id) >= :min_employers
 )
-select d.*, s.phone,
-       (select array_agg(distinct ph.cert_number) from ph
-        where ph.person_id = d.person_id and ph.phone = s.phone
-          and ph.cert_number is not null) as cert_numbers
+-- A row per phone source: the certificates behind a phone are the rows' cert_numbers (a
+-- sub-select per row for them grew quadratically).
+select d.*, s.phone, ph.cert_number as phone_cert_number
 from {DECL} d
 join ph on ph.person_id = d.person_id
 join shared s on s.phone = ph.phone and s.year = d.year
@@ -44,27 +43,27 @@ def find(ctx: RuleContext) -> list[Finding]:
     phone at one employer count as one employer and are no finding.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL, min_employers=p.int("min_employers"))
-    if rows.empty:
-        return []
-    by_phone = rows.drop_duplicates(["year", "phone", "person_id", "employer_id"])
+    rows = ctx.rows(SQL, min_employers=p.int("min_employers"))
+    by_phone = unique_by(rows, "year", "phone", "person_id", "employer_id")
+    # Positions in by_phone of each year and phone: a group lists its sharers in that order.
+    at: dict[tuple, list[int]] = {}
+    for i, r in enumerate(by_phone):
+        at.setdefault((r["year"], r["phone"]), []).append(i)
 
     def build(group):
-        phones = sorted(set(group["phone"]))
-        year = int(group.iloc[0]["year"])
-        pid, eid = group.iloc[0]["person_id"], group.iloc[0]["employer_id"]
-        others = by_phone[(by_phone["year"] == year) & by_phone["phone"].isin(phones)
-                          & ~((by_phone["person_id"] == pid) & (by_phone["employer_id"] == eid))]
+        phones = sorted({r["phone"] for r in group})
+        year = int(group[0]["year"])
+        pid, eid = group[0]["person_id"], group[0]["employer_id"]
+        sharing = [by_phone[i] for i in sorted(i for ph in phones for i in at.get((year, ph), ()))]
+        others = [r for r in sharing if not (r["person_id"] == pid and r["employer_id"] == eid)]
         extra = {
             "phones": phones,
-            "employers_sharing": int(by_phone[(by_phone["year"] == year)
-                                              & by_phone["phone"].isin(phones)]
-                                     ["employer_id"].nunique()),
+            "employers_sharing": len({r["employer_id"] for r in sharing} - {None}),
             "others": [{"person_id": r["person_id"], "employer_id": r["employer_id"],
                         "unit_name": r["unit_name"], "employee_record_id":
-                            r["employee_record_id"]} for _, r in others.iterrows()],
+                            r["employee_record_id"]} for r in others],
         }
-        certs = {c for cs in group["cert_numbers"] if isinstance(cs, list) for c in cs}
+        certs = {r["phone_cert_number"] for r in group} - {None}
         mentions = [mention("disability_registry", c) for c in sorted(certs)]
         return p.raw("severity"), p.num("score"), extra, mentions
 

@@ -26,12 +26,12 @@ def find(ctx: RuleContext) -> list[Finding]:
     1 January - 31 December is exactly twelve months and no finding.
     """
     p = ctx.params(RULE)
-    rows = ctx.frame(SQL, late_month=p.int("late_start_month"))
+    rows = ctx.rows(SQL, late_month=p.int("late_start_month"))
 
     def build(group):
-        r = group.iloc[0]
+        r = group[0]
         reasons = []
-        for _, row in group.iterrows():
+        for row in group:
             if row["contract_end"] is not None and row["min_end"] is not None \
                     and row["contract_end"] < row["min_end"]:
                 reasons.append("under_one_year")

@@ -6,6 +6,9 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum.cn import ric
 
 from quotalink.standardise._text import BAD_VALUE, fold, is_missing, read_table, strip_spaces
@@ -303,3 +306,94 @@ def birth_year_window(age: object, on: dt.date | None) -> tuple[int | None, int 
         return None, None
     # Someone aged N on date D was born between D − N − 1 years (+1 day) and D − N years.
     return on.year - years - 1, on.year - years
+
+
+# Column versions of the judgements above, for the many values that are already in
+# canonical form (staging standardised them): exact equivalents on those values, leaving
+# the rest to the per-value functions.
+_CANONICAL_ID18 = r"^[0-9]{17}[0-9X]$"
+_CANONICAL_CERT = r"^[0-9]{17}[0-9X][0-9A-Z]{2,4}$"
+# Weight of each of the 17 digits in int(core17, 13) mod 11 (13 ≡ 2 mod 11).
+_CHECK_WEIGHTS = np.array([pow(2, 16 - i, 11) for i in range(17)], dtype=np.int64)
+_CHECK_BYTES = np.frombuffer(b"0123456789X", dtype=np.uint8)
+_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _arrow_text(values) -> pa.Array:
+    """A column of text (pandas, numpy objects, Arrow) as one Arrow large_string array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        values = pa.array(values, type=pa.large_string(), from_pandas=True)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+    return values.cast(pa.large_string())
+
+
+def canonical_mask(values, pattern: str) -> np.ndarray:
+    """Where a text column fully matches an ASCII regular expression (missing: False)."""
+    arr = _arrow_text(values)
+    return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(
+        zero_copy_only=False)
+
+
+def char_matrix(values, width: int) -> np.ndarray:
+    """Values of exactly `width` ASCII characters each as an (n, width) byte matrix."""
+    arr = _arrow_text(values)
+    if len(arr) == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    return data.reshape(len(arr), width)
+
+
+def check_characters(cores: np.ndarray) -> np.ndarray:
+    """check_character of each row of an (n, ≥17) byte matrix of ASCII digits (bytes)."""
+    total = np.zeros(len(cores), dtype=np.int32)
+    for col, weight in enumerate(_CHECK_WEIGHTS.tolist()):
+        total += (cores[:, col].astype(np.int32) - ord("0")) * weight
+    return _CHECK_BYTES[(1 - 2 * total) % 11]
+
+
+def _numbers(chars: np.ndarray) -> np.ndarray:
+    """Each row of a byte matrix of ASCII digits as its integer value."""
+    out = np.zeros(len(chars), dtype=np.int64)
+    for col in range(chars.shape[1]):
+        out *= 10
+        out += chars[:, col] - ord("0")
+    return out
+
+
+def valid_id18_mask(values) -> np.ndarray:
+    """Where a value is an ID exactly as normalise_id gives it back: 18 ASCII characters,
+    the right check character, a real birth date from 1890 to today (there
+    `normalise_id(v).value == v`; elsewhere normalise_id itself decides)."""
+    ok = canonical_mask(values, _CANONICAL_ID18)
+    rows = np.flatnonzero(ok)
+    if len(rows) == 0:
+        return ok
+    chars = char_matrix(pc.take(_arrow_text(values), pa.array(rows)), 18)
+    good = check_characters(chars) == chars[:, 17]
+    year, month, day = _numbers(chars[:, 6:10]), _numbers(chars[:, 10:12]), _numbers(chars[:, 12:14])
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = _DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    real = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+    today = _today()
+    ymd = year * 10000 + month * 100 + day
+    plausible = (ymd >= _MIN_BIRTH.year * 10000 + _MIN_BIRTH.month * 100 + _MIN_BIRTH.day) \
+        & (ymd <= today.year * 10000 + today.month * 100 + today.day)
+    ok[rows] = good & real & plausible
+    return ok
+
+
+def float_damaged_rows(chars: np.ndarray) -> np.ndarray:
+    """looks_float_damaged of each row of an (n, 18) byte matrix of ASCII characters."""
+    digits = ((chars >= ord("0")) & (chars <= ord("9"))).all(axis=1)
+    value = _numbers(np.where(digits[:, None], chars, ord("0")))
+    # round(value, -3): half to even, as Python rounds an int.
+    q, r = np.divmod(value, 1000)
+    padded = (q + ((r > 500) | ((r == 500) & (q % 2 == 1)))) * 1000
+    eighteen = (padded >= 10**17) & (padded < 10**18)
+    # The float nearest to the padded value, read back (exact: below 2**63).
+    read_back = padded.astype(np.float64).astype(np.int64)
+    return digits & eighteen & ((value == padded) | (value == read_back))

@@ -101,3 +101,68 @@ def test_merged_person_points_at_the_flag_of_the_retired_id():
         assert bool(got.loc["OLD", "active"]) is False
         assert got.loc["NEW", "evidence"]["previous_flag_ids"] == [old_id]
         assert _decisions(engine)[0][1] == old_id
+
+
+def _two_lane_province(conn):
+    f = Fixture(conn)
+    for pid in ("P1", "P2", "P3"):
+        f.person(pid)
+    f.employer("E1")
+    f.employer("E2")
+    d1, d2 = f.declaration("E1"), f.declaration("E2")
+    f.employee(d1, "P1", wage=1500)  # below the minimum wage, no contributions
+    f.employee(d2, "P1", wage=1500)  # and declared twice
+    f.employee(d2, "P2", start=dt.date(2024, 11, 1))  # a short contract
+    f.employee(d1, "P3")
+    f.full_contributions("P3", "E1", months=range(1, 7))  # six months short
+
+
+def test_both_lanes_write_what_each_finds_alone_in_contract_order():
+    from expectations.rules import RULES
+    from expectations.rules.runner import lanes
+
+    with scratch_warehouse("ql_rules_lanes") as engine:
+        with engine.begin() as conn:
+            _two_lane_province(conn)
+        alone = {}
+        for lane in lanes(list(RULES)):
+            run = run_rules(engine, now=T1, reference=REF, rules=lane)
+            alone.update(run.findings)
+        one_by_one = flags(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("truncate mart.anomaly_flag"))
+        both = run_rules(engine, now=T1, reference=REF)
+        assert both.findings == {code: alone[code] for code in RULES}
+        assert both.findings["NO_SOCIAL_INSURANCE"] and both.findings["MULTI_EMPLOYER"]
+        together = flags(engine)
+        assert together.drop(columns="run_id").equals(one_by_one.drop(columns="run_id"))
+        with engine.connect() as conn:
+            stored = [r for (r,) in conn.execute(sa.text("select rule from mart.anomaly_flag"))]
+        # Written in one statement in contract order, whichever lane found them first.
+        assert stored == sorted(stored, key=list(RULES).index)
+        assert engine.pool.checkedout() == 0
+
+
+def test_a_failing_rule_in_the_second_lane_writes_no_flag_of_either_lane(monkeypatch):
+    from expectations.rules import RULES
+
+    with scratch_warehouse("ql_rules_lane_fail") as engine:
+        with engine.begin() as conn:
+            _two_lane_province(conn)
+        run_rules(engine, now=T1, reference=REF)
+        before = flags(engine)
+
+        def boom(ctx):
+            raise RuntimeError("rule failed")
+
+        # The second lane fails, the first (with the run's transaction) has its findings.
+        monkeypatch.setitem(RULES, "DISTANT_RESIDENCE", boom)
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from staging.declared_employment"
+                                 " where declaration_id in (select declaration_id"
+                                 " from staging.declaration where unit_name = '单位E2')"))
+        with pytest.raises(RuntimeError, match="rule failed"):
+            run_rules(engine, now=T2, reference=REF)
+        after = flags(engine)
+        assert after.equals(before)  # nothing upserted, nothing deactivated
+        assert engine.pool.checkedout() == 0

@@ -123,3 +123,36 @@ def test_a_sources_part_of_a_shared_table_is_validated_alone(engine, fx):
     assert quota.metadata["checks"] == training.metadata["checks"] > 20
     with pytest.raises(ValueError, match="not a source id"):
         validate_table(engine, "staging.person_mention", source="x' or '1'='1")
+
+
+def test_early_validation_is_the_check_steps_outcome(engine, fx, monkeypatch):
+    # `quotalink run` validates a table in a second thread once its step is done; the check
+    # step must get exactly what validating in the step itself gives, failures included.
+    import dagster as dg
+
+    from orchestration import checks
+
+    monkeypatch.setenv("QUOTALINK_INCREMENTAL", "0")
+    fx.person("P1", id_number=ID_OK, phone="13812345678")
+    fx.person("P2", id_number=ID_BAD, phone="12")
+    fx.xref("person", "quota", "E1-0001", "P1")
+    fx.conn.commit()
+    keys = [dg.AssetKey(["core", "person"]), dg.AssetKey(["core", "person_xref"])]
+    checks.suite_checks(keys)
+    inline = {k: checks._outcome(engine, k, "run-a") for k in keys}
+    assert any(not r["passed"] for r in inline[keys[0]][1]), "the bad ID must fail a check"
+    monkeypatch.setitem(checks.EARLY, "enabled", True)
+    try:
+        checks.start_early(engine, keys, "run-b")
+        early = {k: checks._taken(k, "run-b") for k in keys}
+        assert checks._taken(keys[0], "run-b") == (False, None)  # taken once
+        assert checks._taken(keys[0], "run-a") == (False, None)  # another run's is not there
+    finally:
+        checks.stop_early()
+
+    def plain(outcome):
+        return [{**r, "metadata": {k: v for k, v in r["metadata"].items() if k != "seconds"}}
+                for r in outcome[1]]
+
+    for k in keys:
+        assert plain(early[k]) == plain(inline[k])

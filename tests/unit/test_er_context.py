@@ -325,3 +325,31 @@ def test_an_id_ending_in_000_is_damaged_only_in_spreadsheet_sources():
     keys = dict(zip(f["source_key"], f["id_key"].astype("object"), strict=True))
     assert keys["h1"] == ident          # the social-insurance database stores text
     assert pd.isna(keys["t1"])          # a spreadsheet may have rounded it
+
+
+def test_month_column_reads_months_as_month_does():
+    """The column reader of build_context answers as the per-value _month."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from entity_resolution.context import _month, _month_column
+
+    values = [None, float("nan"), "2023-01-05", "202301", "２０２３０１", dt.date(2021, 7, 1),
+              202305.0, 202306, " 2023-01", "NaT", "", "2023-1", "1999-12-31 00:00:00", pd.NA]
+    got = _month_column(pd.Series(values, dtype=object))
+    want = [_month(v) for v in values]
+    assert [None if np.isnan(g) else int(g) for g in got] == want
+    assert sum(w is not None for w in want) >= 6
+
+
+def test_sound_keys_of_a_column_equal_name_sound_key():
+    """The column path of the sound keys answers as name_sound_key, odd values included."""
+    from entity_resolution.context import _sound_key_map, name_sound_key
+
+    values = ["zhang sheng", "chen ying ling", "shi", "zh", "ing", "a ng", "  wang",
+              "wang  wei", "wang wei ", "Zhang", "zhāng", "lü", "", None, "xing ying ming"]
+    got = _sound_key_map(values)
+    assert [got[v] for v in values] == [name_sound_key(v) for v in values]
+    assert got["chen ying ling"] == "cen yin lin"

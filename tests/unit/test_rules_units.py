@@ -70,3 +70,18 @@ def test_add_years_on_leap_day():
     assert add_years(dt.date(2008, 2, 29), 16) == dt.date(2024, 2, 29)
     assert add_years(dt.date(2007, 2, 28), 16) == dt.date(2023, 2, 28)
     assert add_years(dt.date(2008, 2, 29), 15) == dt.date(2023, 3, 1)
+
+
+def test_contribution_rules_run_in_a_lane_of_their_own():
+    from expectations.rules.runner import lanes
+
+    others, contrib = lanes(list(RULES))
+    assert set(contrib) == {c for c, s in rule_specs().items()
+                            if "staging.contribution" in s.reads}
+    assert {"NO_SOCIAL_INSURANCE", "BELOW_MIN_WAGE", "DISTANT_RESIDENCE"} <= set(contrib)
+    assert not set(others) & set(contrib) and set(others) | set(contrib) == set(RULES)
+    # Contract order within a lane; a selection within one lane is one lane.
+    assert others == [c for c in RULES if c in others]
+    assert lanes(["SHORT_CONTRACT"]) == [["SHORT_CONTRACT"]]
+    assert lanes(["BELOW_MIN_WAGE", "NO_SOCIAL_INSURANCE"]) == [
+        ["BELOW_MIN_WAGE", "NO_SOCIAL_INSURANCE"]]

@@ -10,6 +10,7 @@ from quotalink.standardise import (
     check_character,
     id_core17,
     id_from_cert,
+    looks_float_damaged,
     normalise_cert,
     normalise_id,
 )
@@ -170,3 +171,32 @@ def test_real_id_ending_in_zeros_stays_valid_but_is_marked_ambiguous():
     assert normalise_id(value).quality == "valid"
     assert looks_float_damaged(value)
     assert not looks_float_damaged("371425198101246012")
+
+
+def test_column_judgements_equal_the_per_value_ones():
+    """valid_id18_mask, float_damaged_rows and check_characters (prepare's column fast
+    paths) answer as normalise_id, looks_float_damaged and check_character do."""
+    import numpy as np
+    import pandas as pd
+
+    from quotalink.standardise import ids
+
+    core = "37010219350315021"
+    valid = core + check_character(core)
+    values = [valid, valid[:17] + ("0" if valid[17] != "0" else "1"),  # wrong check
+              "370102189001010010", "37010220991231001X", "370102190002290012",  # dates
+              "370102200002290011", "370102193502300018",
+              "370102193503150000", "370102193503149952",  # Excel's zeros; its float
+              "37010219350315021x", "３７０１０２１９３５０３１５０２１８", " " + valid,
+              "37010219350315021", None, ""]
+    values += [c[:17] + check_character(c[:17]) for c in values[2:7]]
+    column = pd.Series(values, dtype="string")
+    expected = [isinstance(v, str) and normalise_id(v).value == v for v in values]
+    assert ids.valid_id18_mask(column).tolist() == expected
+    plain = [v for v in values if isinstance(v, str) and len(v) == 18 and v.isascii()]
+    chars = ids.char_matrix(pd.Series(plain, dtype="string"), 18)
+    assert ids.float_damaged_rows(chars).tolist() == [looks_float_damaged(v) for v in plain]
+    digits = [v for v in plain if v[:17].isdigit()]
+    checks = ids.check_characters(ids.char_matrix(pd.Series(digits, dtype="string"), 18))
+    assert checks.tobytes().decode() == "".join(check_character(v[:17]) for v in digits)
+    assert np.asarray(expected).sum() >= 3
