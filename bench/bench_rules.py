@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+from bench_resolve import SERVER, clone  # noqa: E402 - the kept-warehouse copy the resolve bench makes
+
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 RULE_RE = re.compile(r"rule (?P<rule>\S+): (?P<n>\d+) findings in (?P<s>[0-9.]+) s")
 
@@ -34,18 +35,6 @@ DIGESTS = {
     "mart.quota_compliance": "select * from mart.quota_compliance order by employer_id, year",
     "mart.quota_compliance (physical order)": "select * from mart.quota_compliance",
 }
-
-
-def clone(template: str, name: str) -> str:
-    """A fresh copy of the kept warehouse; its URL."""
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
-        conn.execute(sa.text(f'create database "{name}" template "{template}"'))
-    admin.dispose()
-    return sa.engine.make_url(SERVER).set(database=name).render_as_string(hide_password=False)
 
 
 def drop(name: str) -> None:

@@ -109,11 +109,10 @@ def stop_early() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
+def _suite_checks(key: dg.AssetKey) -> dg.AssetChecksDefinition:
     """The blocking and the warning check of one table asset, from one validation pass."""
-    _, source, _, _ = _plan(key)
+    _, source, _, names = _plan(key)
     rows = f" ({source}'s rows)" if source else ""
-    names = (["suite_blocking"] if blocking else []) + ["suite_quality"]
     specs = [dg.AssetCheckSpec(name, asset=key, blocking=name == "suite_blocking",
                                description=_DESCRIPTIONS[name] + rows) for name in names]
 
@@ -142,14 +141,13 @@ def _suite_checks(key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
 
 def suite_checks(asset_keys: list[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """Two checks per table asset (or source's part of a table): blocking and warning."""
-    from expectations.quality.suites import has_blocking_checks
     from warehouse.schema import metadata
 
     checks = []
     for key in asset_keys:
         table, _ = table_of(key)
         if table in metadata.tables:
-            checks.append(_suite_checks(key, has_blocking_checks(table)))
+            checks.append(_suite_checks(key))
             _CHECKED.add(key)
     return checks
 
