@@ -519,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="directory for the ground truth (becomes TRUTH_DIR)")
     g.add_argument("--persons", type=int, default=3000, help="certificate holders (default 3000)")
     g.add_argument("--seed", type=int, default=42, help="random seed: same seed, same province")
-    g.add_argument("--scenario", default="default", help="default, clean, noisy or hard")
+    g.add_argument("--scenario", default="default", help="default, clean, noisy, hard or harsh")
     g.add_argument("--as-of", default="202610", dest="as_of", metavar="YYYYMM",
                    help="last delivered month: 202611 adds one more month to the same province")
     g.add_argument("--quiet", action="store_true", help="no progress bar")

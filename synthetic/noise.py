@@ -169,3 +169,150 @@ def mixed_date(day: date, rng: random.Random) -> str:
     if r < 0.85:
         return f"{day.year}/{day.month}/{day.day}"
     return f"{day.year}年{day.month}月"
+
+
+def _partial_traditional(text: str, rng: random.Random) -> str:
+    """One character (or a run) in traditional form, the rest simplified: mixed input methods."""
+    trad = traditional(text)
+    diff = [i for i, (a, b) in enumerate(zip(text, trad, strict=False)) if a != b]
+    if not diff or len(trad) != len(text):
+        return text
+    i = rng.choice(diff)
+    return text[:i] + trad[i] + text[i + 1 :]
+
+
+class Harsh:
+    """Extra, contract-conform noise on top of a scenario's (`Scenario.noise_intensity`).
+
+    Drawn from its own random stream so the scenario's other values stay as they were; every
+    odd is multiplied by the intensity. Never touches a mention key.
+    """
+
+    def __init__(self, intensity: float, rng: random.Random) -> None:
+        self.k = intensity
+        self.rng = rng
+
+    def p(self, odds: float) -> bool:
+        """True with the given odds times the intensity."""
+        return self.rng.random() < min(0.95, odds * self.k)
+
+    def name(self, name: str | None) -> str | None:
+        """A person's name: mixed traditional, homophone, spaces, full-width or padded."""
+        if not name:
+            return name
+        rng = self.rng
+        if self.p(0.04):
+            name = _partial_traditional(name, rng)
+        if self.p(0.02):
+            name = homophone(name, rng)
+        if self.p(0.04):
+            name = spaced(name, rng)
+        if self.p(0.02):
+            name = rng.choice((" ", "\u3000", "")) + name + rng.choice((" ", "\u3000"))
+        return name
+
+    def id_number(self, value: str | None, *, may_drop: bool = True) -> str | None:
+        """An ID as typed again: a wrong or swapped digit, lower x, spaces, missing (where the
+        contract lets the column be empty)."""
+        if not value or not isinstance(value, str):
+            return value
+        rng = self.rng
+        if len(value) == 18 and value[:17].isdigit():
+            if self.p(0.02):
+                value = wrong_digit(value, rng)
+            elif self.p(0.015):
+                value = transposed(value, rng)
+        if value.endswith("X") and self.p(0.3):
+            value = value[:-1] + "x"
+        if self.p(0.01):
+            value = fullwidth(value)
+        if self.p(0.02):
+            value = rng.choice((" ", "\t", "'")) + value if rng.random() < 0.3 else value + " "
+        if may_drop and self.p(0.01):
+            return None
+        return value
+
+    def cert(self, value: str | None) -> str | None:
+        """A certificate number: a wrong digit in its ID part, lower x, missing."""
+        if not value or not isinstance(value, str):
+            return value
+        if len(value) >= 18 and value[:17].isdigit() and self.p(0.02):
+            value = wrong_digit(value[:18], self.rng) + value[18:]
+        if self.p(0.03):
+            return None
+        return value
+
+    def phone(self, value: str | None, old: str | None = None) -> str | None:
+        """A phone: missing, an old one, a wrong digit, or written with dashes or +86."""
+        if not value:
+            return value
+        rng = self.rng
+        if self.p(0.05):
+            return None
+        if old and self.p(0.1):
+            value = old
+        if self.p(0.03) and value.isdigit():
+            i = rng.randint(3, len(value) - 1)
+            value = value[:i] + rng.choice([d for d in "0123456789" if d != value[i]]) + value[i + 1 :]
+        if self.p(0.03) and len(value) == 11 and value.isdigit():
+            value = rng.choice((f"{value[:3]}-{value[3:7]}-{value[7:]}", f"+86{value}",
+                                f"{value[:3]} {value[3:7]} {value[7:]}"))
+        return value
+
+    def employer(self, name: str | None, city_short: str = "") -> str | None:
+        """An employer name as typed by someone else, with every variant real registers show."""
+        if not name:
+            return name
+        rng = self.rng
+        if city_short and name.startswith(city_short) and self.p(0.15):
+            name = name[len(city_short):].removeprefix("市")
+        if self.p(0.15):
+            for form, others in (("股份有限公司", ("有限公司", "股份公司", "有限责任公司")),
+                                 ("有限责任公司", ("有限公司", "公司")),
+                                 ("有限公司", ("有限责任公司", "股份有限公司", "公司"))):
+                if form in name:
+                    name = name.replace(form, rng.choice(others), 1)
+                    break
+        if self.p(0.08):
+            name = name.replace("（", "(").replace("）", ")") if "（" in name else (
+                name.replace("(", "（").replace(")", "）"))
+        if self.p(0.05):
+            name = _partial_traditional(name, rng)
+        if self.p(0.05):
+            name = spaced(name, rng)
+        if self.p(0.03):
+            name = fullwidth(name)
+        if self.p(0.02):
+            name = name + rng.choice((" ", "\u3000"))
+        return name
+
+    def uscc(self, value: str | None) -> str | None:
+        """A credit code: lower case, spaced, full-width, or missing."""
+        if not value or not isinstance(value, str):
+            return value
+        if self.p(0.03):
+            value = value.lower()
+        if self.p(0.02):
+            value = f"{value[:6]} {value[6:]}"
+        if self.p(0.01):
+            value = fullwidth(value)
+        if self.p(0.05):
+            return None
+        return value
+
+    def jyxx_date(self, text: str | None) -> str | None:
+        """An employment-service date in its named forms written with zero-padded parts."""
+        if not text or not self.p(0.3):
+            return text
+        if "/" in text:
+            y, m, d = text.split("/")
+            return f"{y}/{int(m):02d}/{int(d):02d}"
+        if text.endswith("月"):
+            y, m = text[:-1].split("年")
+            return f"{y}年{int(m):02d}月"
+        return text
+
+
+def harsh(intensity: float, rng: random.Random) -> Harsh | None:
+    """The extra noise of an intensity (None at 0: nothing drawn, output unchanged)."""
+    return Harsh(intensity, rng) if intensity > 0 else None

@@ -98,6 +98,9 @@ class Scenario:
     mover_share: float = 0.0  # persons whose household registration moved city in 2025
     idless_share: float = 0.0  # ID-less rows (no ID, no certificate): jyxx and survey
     organ_code_missing: float = 0.0  # organ rows without credit code (org, quota)
+    # Extra noise of noise.Harsh (its own random stream; 0 = none drawn, output unchanged):
+    # every odd of it times this intensity.
+    noise_intensity: float = 0.0
 
 
 _NO_NOISE = Noise(**{k: 0.0 for k in Noise.__dataclass_fields__})
@@ -140,6 +143,28 @@ SCENARIOS: dict[str, Scenario] = {
         organ_code_missing=0.35,
     ),
 }
+# `harsh`: the hard province with registers messier still (issue 11's unseen deliveries):
+# three times the default noise, more clerk-typed names, code changes, ID-less rows,
+# namesakes in one county, twins and movers, and noise.Harsh at intensity 1.
+SCENARIOS["harsh"] = replace(
+    SCENARIOS["hard"], name="harsh",
+    description="Like hard with messier registers still: three times the identifying noise, "
+                "mixed traditional characters, legal-form and bracket variants, padded and "
+                "typo'd IDs and phones, more clerk-typed names, ID-less rows, code changes, "
+                "namesakes, twins and movers.",
+    namesake_pairs_per_1000=10.0,
+    twins_per_1000=5.0,
+    noise=Noise(**{k: min(0.9, getattr(Noise(), k) * (1 if k == "registry_legacy_15" else 3))
+                   for k in Noise.__dataclass_fields__}),
+    clerk_name_share=0.8,
+    code_change_share=0.12,
+    same_trade_groups_per_1000=12.0,
+    namesake_same_county=0.7,
+    mover_share=0.04,
+    idless_share=0.12,
+    organ_code_missing=0.5,
+    noise_intensity=1.0,
+)
 
 
 def get_scenario(name: str) -> Scenario:

@@ -8,6 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from synthetic import noise as nz
 from synthetic.declarations import Declaration
 from synthetic.model import Chunk
 from synthetic.scenarios import DEFAULT_AS_OF, Scenario
@@ -139,6 +140,10 @@ class Renderer(abc.ABC):
     def rng(self, chunk: Chunk, part: str = "") -> random.Random:
         """A random stream private to this source, chunk and part."""
         return random.Random(f"{self.seed}/{chunk.index}/{self.source}/{part}")
+
+    def harsh(self, chunk: Chunk) -> nz.Harsh | None:
+        """The scenario's extra noise for this chunk (own stream), None when it has none."""
+        return nz.harsh(self.scn.noise_intensity, self.rng(chunk, "harsh"))
 
     @abc.abstractmethod
     def write(self, chunk: Chunk, decls: list[Declaration], truth: TruthSink) -> None:

@@ -25,6 +25,7 @@ class EmploymentServiceRenderer(Renderer):
     def write(self, chunk, decls, truth) -> None:
         rng = self.rng(chunk)
         n = self.noise
+        hx = self.harsh(chunk)
         for reg in chunk.registrations:
             p = reg.person
             cert = p.main_cert()
@@ -54,15 +55,25 @@ class EmploymentServiceRenderer(Renderer):
                     uscc = emp.uscc
                 if rng.random() < 0.03 and uscc:
                     employer_name = None
+            if hx:
+                name, id_number = hx.name(name), hx.id_number(id_number)
+                cert_no = hx.cert(cert_no)
+                if reg.employer is not None:
+                    employer_name = hx.employer(employer_name, reg.employer.city_short)
+                    uscc = hx.uscc(uscc)
             region = refdata.region(p.hukou_on(reg.start))
             hukou = f"山东省{region.city_name}{region.name}"
             if rng.random() < n.name_traditional:
                 hukou = nz.traditional(hukou)
             start_text = nz.mixed_date(reg.start, rng)
+            if hx:
+                start_text = hx.jyxx_date(start_text)
             emitted = False
             for month, op, end in reg.events:
                 y, m = int(month[:4]), int(month[4:])
                 end_text = nz.mixed_date(end, rng) if end else None
+                if hx:
+                    end_text = hx.jyxx_date(end_text)
                 income = None if reg.income is None or rng.random() < 0.1 else reg.income
                 registered = date(y, m, rng.randint(1, 28)).isoformat()
                 if month not in self.outs:

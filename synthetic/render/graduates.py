@@ -36,6 +36,7 @@ class GraduatesRenderer(Renderer):
 
     def write(self, chunk, decls, truth) -> None:
         rng = self.rng(chunk)
+        hx = self.harsh(chunk)
         for st in chunk.students:
             p = st.person
             cert = p.main_cert()
@@ -50,6 +51,8 @@ class GraduatesRenderer(Renderer):
                     if rng.random() < self.noise.company_variant:
                         employer_name = nz.company_variant(employer_name,
                                                            st.employer.city_short, rng)
+                    if hx:
+                        employer_name = hx.employer(employer_name, st.employer.city_short)
                 _wb, sheets = self.books[year]
                 id_cell: object = p.id18
                 if rng.random() < self.noise.excel_damaged / 2:

@@ -21,6 +21,7 @@ class OrgRenderer(Renderer):
 
     def write(self, chunk, decls, truth) -> None:
         rng = self.rng(chunk)
+        hx = self.harsh(chunk)
         for post in chunk.posts:
             p, organ = post.person, post.organ
             cert = p.main_cert() if post.has_cert else None
@@ -32,11 +33,15 @@ class OrgRenderer(Renderer):
                     # Typed without the city: '历下区人力资源和社会保障局'.
                     organ_name = nz.clerk_name(organ.name, organ.city_short, organ.name[:3], rng)
             cert_no = cert.number if cert and rng.random() < 0.75 else None
+            name, id_number = p.name, p.id18
+            if hx:
+                name, id_number, cert_no = hx.name(name), hx.id_number(id_number, may_drop=False), hx.cert(cert_no)
+                organ_name, uscc = hx.employer(organ_name, organ.city_short), hx.uscc(uscc)
             for year in ORG_YEARS:
                 if post.joined > date(year, 12, 31):
                     continue
                 self.outs[year].write({
-                    "人员编号": post.staff_id, "姓名": p.name, "身份证号": p.id18,
+                    "人员编号": post.staff_id, "姓名": name, "身份证号": id_number,
                     "性别": p.gender_zh, "出生日期": f"{p.birth:%Y%m%d}", "工作单位": organ_name,
                     "单位统一社会信用代码": uscc, "职务职级": post.post,
                     "进入本单位时间": f"{post.joined:%Y-%m}",

@@ -35,6 +35,7 @@ class QuotaRenderer(Renderer):
     def write(self, chunk, decls, truth) -> None:
         rng = self.rng(chunk)
         n = self.noise
+        hx = self.harsh(chunk)
         for decl in decls:
             emp = decl.employer
             uscc, org_code = self._uscc(emp, rng)
@@ -49,6 +50,8 @@ class QuotaRenderer(Renderer):
                     uscc, org_code = None, f"{emp.org_code[:8]}-{emp.org_code[8]}"
                 if rng.random() < 0.3:
                     name = nz.clerk_name(name, emp.city_short, emp.name[:3], rng)
+            if hx:
+                name, uscc = hx.employer(name, emp.city_short), hx.uscc(uscc)
             typed = {}
             for rec in decl.records:
                 p = rec.spell.person
@@ -56,9 +59,12 @@ class QuotaRenderer(Renderer):
                                                p_swap=n.id_transposed, p_15=n.id_15,
                                                p_full=0.0)
                 cert = None if rng.random() < n.cert_missing else rec.cert_typed
-                typed[rec.record_id] = (
-                    nz.name_variant(p.name, rng, n.name_traditional, n.name_homophone,
-                                    n.name_space), id_number, cert)
+                name_typed = nz.name_variant(p.name, rng, n.name_traditional, n.name_homophone,
+                                             n.name_space)
+                if hx:
+                    name_typed, id_number = hx.name(name_typed), hx.id_number(id_number, may_drop=False)
+                    cert = hx.cert(cert)
+                typed[rec.record_id] = (name_typed, id_number, cert)
             for version in decl.versions:
                 item = {
                     "declaration_id": decl.decl_id, "declaration_year": decl.year,

@@ -34,6 +34,7 @@ class TrainingRenderer(Renderer):
     def write(self, chunk, decls, truth) -> None:
         rng = self.rng(chunk)
         n = self.noise
+        hx = self.harsh(chunk)
         for t in chunk.trainings:
             wb, ws = self.books[t.quarter]
             p = t.person
@@ -55,10 +56,15 @@ class TrainingRenderer(Renderer):
                     number = nz.excel_damaged(p.id18)
             name = p.name if rng.random() > 0.15 else nz.spaced(p.name, rng)
             name = nz.name_variant(name, rng, n.name_traditional, n.name_homophone, 0.0)
+            phone = p.phone if rng.random() < 0.9 else None
+            if hx:
+                name, phone = hx.name(name), hx.phone(phone, p.phone_old)
+                if isinstance(number, str):
+                    number = hx.id_number(number, may_drop=False)
             self.counts[t.quarter] += 1
             ws.append([
                 self.counts[t.quarter], t.trainee_id, name, doc_type, number, p.gender_zh,
-                p.age_on(t.start), p.phone if rng.random() < 0.9 else None, t.course, t.kind,
+                p.age_on(t.start), phone, t.course, t.kind,
                 t.provider, t.start, t.end, t.result, t.certified, t.city,
             ])
             truth.person(self.source, t.trainee_id, p.pid)

@@ -22,6 +22,7 @@ class SurveyRenderer(Renderer):
     def write(self, chunk, decls, truth) -> None:
         rng = self.rng(chunk)
         n = self.noise
+        hx = self.harsh(chunk)
         for iv in chunk.interviews:
             p = iv.person
             cert = p.main_cert()
@@ -38,14 +39,19 @@ class SurveyRenderer(Renderer):
                 address = p.address_before
             if rng.random() < 0.05:
                 address = nz.fullwidth(address.replace("路", "路 "))  # full-width digits, stray space
+            name = nz.name_variant(p.name, rng, n.name_traditional, n.name_homophone,
+                                   n.name_space)
+            phone = p.phone
+            if hx:
+                name, id_number = hx.name(name), hx.id_number(id_number)
+                cert_no, phone = hx.cert(cert_no), hx.phone(phone, p.phone_old)
             self.outs[iv.year].write({
                 "调查表编号": iv.qid, "调查年度": iv.year,
-                "姓名": nz.name_variant(p.name, rng, n.name_traditional, n.name_homophone,
-                                      n.name_space),
+                "姓名": name,
                 "身份证号": id_number, "残疾证号": cert_no,
                 "残疾类别": refdata.disability_category_name(cert.category) if cert else None,
                 "残疾等级": refdata.disability_level_name(cert.level) if cert else None,
-                "户籍地址": address, "联系电话": p.phone, "未就业原因": iv.reason,
+                "户籍地址": address, "联系电话": phone, "未就业原因": iv.reason,
                 "就业意愿": iv.wants, "培训需求": iv.training, "调查日期": iv.day.isoformat(),
                 "调查员": iv.interviewer,
             })

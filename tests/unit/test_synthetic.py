@@ -402,3 +402,39 @@ def test_hard_cases_file(province):
     for r in rows:
         pool = persons if r["kind"].startswith("person") else employers
         assert r["a"] in pool and r["b"] in pool, r
+
+
+def test_harsh_noise_is_off_in_every_other_scenario():
+    import random
+
+    from synthetic.noise import Harsh, harsh
+    from synthetic.scenarios import SCENARIOS
+
+    for name in ("default", "clean", "noisy", "hard"):
+        assert SCENARIOS[name].noise_intensity == 0.0
+    # At intensity 0 nothing is drawn: the other scenarios' random streams stay as they were.
+    assert harsh(0.0, random.Random(1)) is None
+    assert isinstance(harsh(SCENARIOS["harsh"].noise_intensity, random.Random(1)), Harsh)
+
+
+def test_harsh_province_loads_per_contract_and_is_messier(tmp_path):
+    out, truth = tmp_path / "sources", tmp_path / "truth"
+    summary = synthetic.generate(out, truth, persons=3000, seed=SEED, progress=False,
+                                 scenario="harsh")
+    assert summary["planted_not_found"] == 0 and summary["decoys_flagged"] == 0
+    jyxx = [row for m in JYXX_MONTHS
+            for row in read_csv(out / "employment_service" / f"jyxx_{m}.csv", "gb18030")]
+    assert all(list(row) == HEADERS["employment_service"] for row in jyxx[:1])
+    ids = [row["身份证号"] for row in jyxx if row["身份证号"]]
+    with (out / "quota" / "declared-employees.jsonl").open(encoding="utf-8") as fh:
+        ids += [item["id_number"] for item in map(json.loads, fh) if item["id_number"]]
+    assert any(v.startswith(("'", "\t", " ")) for v in ids)    # Excel's text marker, spaces
+    assert any(v.endswith(" ") for v in ids)                   # a trailing space
+    starts = [row["就业日期"] for row in jyxx]
+    assert any("/0" in v for v in starts)                      # 2023/05/01
+    names = [row["就业单位"] for row in jyxx if row["就业单位"]]
+    assert any(v.endswith("公司") and "有限" not in v for v in names)  # 有限 dropped
+    # Every mention key the truth lists is a delivered row's key (nothing unloadable).
+    keys = {row["登记编号"] for row in jyxx}
+    assert {r["key"] for r in truth_rows(truth, "person_mentions.csv")
+            if r["source"] == "employment_service"} <= keys
