@@ -1,5 +1,6 @@
 """Standardisers: pure, fast functions that turn raw source values into canonical ones."""
 
+from quotalink.standardise._text import strip_quote_marks
 from quotalink.standardise.codes import parse_category, parse_level
 from quotalink.standardise.dates import parse_date
 from quotalink.standardise.employers import (
@@ -67,6 +68,7 @@ __all__ = [
     "parse_date",
     "parse_level",
     "region_from_text",
+    "strip_quote_marks",
     "typed_id18",
     "uscc_check_ok",
 ]

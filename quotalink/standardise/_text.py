@@ -44,6 +44,16 @@ def fold(value: object) -> str | None:
     return unicodedata.normalize("NFKC", text)
 
 
+# A spreadsheet's text marker ('370102…, typed so Excel keeps the digits) and quotes a
+# copied cell brings along: never part of an identifier.
+_QUOTE_MARKS = "'\"`‘’“”"
+
+
+def strip_quote_marks(text: str) -> str:
+    """An identifier without the quote marks at either end (Excel's leading apostrophe)."""
+    return text.strip(_QUOTE_MARKS)
+
+
 def strip_spaces(text: str) -> str:
     """Remove every kind of whitespace (NFKC already mapped U+3000 to a plain space)."""
     return "".join(text.split())

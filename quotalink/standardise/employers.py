@@ -4,7 +4,14 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from quotalink.standardise._text import BAD_VALUE, fold, read_table, strip_spaces, to_simplified
+from quotalink.standardise._text import (
+    BAD_VALUE,
+    fold,
+    read_table,
+    strip_quote_marks,
+    strip_spaces,
+    to_simplified,
+)
 from quotalink.standardise.regions import city_names
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -26,7 +33,7 @@ def _compact(raw: object) -> str | None:
     text = fold(raw)
     if text is None:
         return None
-    return strip_spaces(text).replace("-", "").upper() or None
+    return strip_quote_marks(strip_spaces(text)).replace("-", "").upper() or None
 
 
 def normalise_uscc(raw: object) -> str | None:

@@ -11,7 +11,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from stdnum.cn import ric
 
-from quotalink.standardise._text import BAD_VALUE, fold, is_missing, read_table, strip_spaces
+from quotalink.standardise._text import (
+    BAD_VALUE,
+    fold,
+    is_missing,
+    read_table,
+    strip_quote_marks,
+    strip_spaces,
+)
 
 ID_QUALITIES = ("valid", "from_15", "from_cert", "bad_check", "excel_damaged", "malformed",
                 "missing")
@@ -63,7 +70,7 @@ def _clean(raw: object) -> str | None:
     text = raw if isinstance(raw, str) and raw.isascii() else fold(raw)
     if text is None:
         return None
-    text = strip_spaces(text).upper().replace("-", "")
+    text = strip_quote_marks(strip_spaces(text)).upper().replace("-", "")
     return text or None
 
 
@@ -77,6 +84,11 @@ def _birth_date(digits: str) -> dt.date | None:
 
 
 _TODAY: list = [None, 0.0]  # today's date, and the clock time it ends at
+
+
+def birth_date_of(id18: str) -> dt.date | None:
+    """The birth date an ID's digits 7–14 give, None when it is no real, plausible date."""
+    return _birth_date(id18) if isinstance(id18, str) and len(id18) >= 14 else None
 
 
 def _today() -> dt.date:
@@ -267,7 +279,7 @@ def _normalise_cert(raw: object) -> str | None:
         text = raw if isinstance(raw, str) and raw.isascii() and raw.strip() else fold(raw)
         if text is None:
             return None
-        text = strip_spaces(text).upper()
+        text = strip_quote_marks(strip_spaces(text)).upper()
         if not _CERT.match(text):
             return None
         result = _from_18(text[:18], "valid")

@@ -19,6 +19,7 @@ def test_uscc_is_compacted_and_upper_cased():
     assert normalise_uscc(" 91350100m000100y43 ") == USCC_OK
     assert normalise_uscc("９１３５０１００Ｍ０００１００Ｙ４３") == USCC_OK
     assert normalise_uscc("91350100 M000100 Y43") == USCC_OK
+    assert normalise_uscc("'91350100M000100Y43") == USCC_OK  # Excel's text marker
 
 
 def test_uscc_with_failing_check_is_kept_but_flagged():

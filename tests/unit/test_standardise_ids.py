@@ -34,10 +34,19 @@ def test_valid_id_gives_value_birth_date_and_gender():
         "３７０１０２１９８５０３１２４５２２",  # full-width digits
         " 370102 1985 0312 4522 ",
         "370102198503124522\u3000",
+        "\t370102198503124522",
     ],
 )
 def test_full_width_and_spaces_are_folded(raw):
     assert normalise_id(raw).value == VALID
+
+
+@pytest.mark.parametrize("raw", ["'370102198503124522", "‘370102198503124522’",
+                                 '"370102198503124522"', "`370102198503124522"])
+def test_spreadsheet_text_marker_and_quotes_are_dropped(raw):
+    # Excel keeps an ID's digits only as text: clerks type a leading apostrophe.
+    assert normalise_id(raw).value == VALID
+    assert normalise_cert(raw.replace(VALID, VALID + "44")) == VALID + "44"
 
 
 def test_lower_case_and_full_width_x_become_upper_case_x():
