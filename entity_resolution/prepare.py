@@ -20,6 +20,7 @@ from quotalink.standardise import (
     normalise_org_code,
     normalise_uscc,
     org_code_of_uscc,
+    strip_quote_marks,
 )
 from quotalink.standardise.ids import (
     ID18,
@@ -104,7 +105,7 @@ def _legacy_form(idn: str) -> str:
 
 # Only spreadsheet deliveries turn an 18-digit ID into a float (15 digits + 000); in the
 # other sources an ID ending in 000 is just an ID.
-_SPREADSHEET_SOURCES = frozenset({"training", "graduates"})
+SPREADSHEET_SOURCES = frozenset({"training", "graduates"})
 
 
 def _person_id_key(row_id: object, raw: object, cert: object, born: object,
@@ -125,7 +126,7 @@ def _person_id_key(row_id: object, raw: object, cert: object, born: object,
     if value is not None and cert_id is not None and value != cert_id \
             and _legacy_form(value) == _legacy_form(cert_id):
         value = cert_id
-    elif value is not None and isinstance(raw, str) and len(raw.strip()) == 15 \
+    elif value is not None and isinstance(raw, str) and len(_typed(raw)) == 15 \
             and isinstance(born, str) and born[:2] == "20" and value[6:8] == "19":
         core = value[:6] + "20" + value[8:17]
         value = core + check_character(core)
@@ -151,8 +152,13 @@ def _core_and_head(key: str | None, raw: str | None, cert: str | None
     return core, (core[:14] if core else id_head14(raw))
 
 
+def _typed(raw: str) -> str:
+    """A typed ID without surrounding spaces and quote marks (Excel's leading apostrophe)."""
+    return strip_quote_marks(raw.strip()).strip()
+
+
 def _is_legacy(raw: object) -> bool:
-    return isinstance(raw, str) and len(raw.strip()) == 15 and raw.strip().isdigit()
+    return isinstance(raw, str) and len(_typed(raw)) == 15 and _typed(raw).isdigit()
 
 
 _CANONICAL_ID18 = r"^[0-9]{17}[0-9X]$"
@@ -228,7 +234,7 @@ def _person_id_keys(row_ids: pd.Series, raw: pd.Series, certs: pd.Series,
     in_19 = (keys.str.slice(6, 8) == "19").fillna(False).to_numpy(dtype=bool)
     widen = np.flatnonzero(fast & ~swap & born_20 & in_19)
     if len(widen):
-        short = np.array([isinstance(r, str) and len(r.strip()) == 15
+        short = np.array([isinstance(r, str) and len(_typed(r)) == 15
                           for r in raw.iloc[widen].tolist()], dtype=bool)
         widen = widen[short]
     if len(widen):
@@ -305,7 +311,7 @@ def prepare_persons(mentions: pd.DataFrame) -> pd.DataFrame:
     df["cert_number"] = _certificates(df["cert_number"])
     raw = df["id_number_raw"].where(df["id_number_raw"].notna(), df["id_number"])
     given_birth = pd.to_datetime(df["birth_date"], errors="coerce").dt.strftime("%Y-%m-%d")
-    spreadsheet = df["source"].isin(_SPREADSHEET_SOURCES).to_numpy(dtype=bool)
+    spreadsheet = df["source"].isin(SPREADSHEET_SOURCES).to_numpy(dtype=bool)
     id_keys = _person_id_keys(df["id_number"], raw, df["cert_number"],
                               given_birth.astype("string"), spreadsheet)
     df["id_key"] = _resolve_centuries(id_keys, raw, df).astype("string")

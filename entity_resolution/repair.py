@@ -19,12 +19,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from entity_resolution.prepare import SPREADSHEET_SOURCES
 from quotalink.standardise import (
     check_character,
     legal_form,
     looks_float_damaged,
     typed_id18,
 )
+from quotalink.standardise.ids import birth_date_of
 
 # A place prefix we have no table for ('上海齐润机械' vs '齐润机械'): two or three characters.
 _UNKNOWN_PREFIX_LENGTHS = (2, 3)
@@ -91,15 +93,23 @@ def _one_typo_mask(typed: pd.Series, valid: pd.Series) -> np.ndarray:
     return (count == 1) | swapped
 
 
-def _bad_check_id(raw: object) -> str | None:
-    """The typed 18 characters when the check character proves a typo, else None."""
+def _bad_check_id(raw: object, spreadsheet: bool = True) -> str | None:
+    """The typed 18 characters when the check character or an impossible birth date
+    proves a typo, else None."""
     # Most typed values are already 18 plain characters: skip the general cleaning.
     plain = isinstance(raw, str) and len(raw) == 18 and raw.isascii() \
         and raw[:17].isdigit() and raw[17] in "0123456789Xx"
     typed = raw.upper() if plain else typed_id18(raw)
-    if typed is None or looks_float_damaged(typed) or not typed[:17].isdigit():
-        return None  # Excel damage is not a typo: its last digits are lost, not mistyped
-    return typed if check_character(typed[:17]) != typed[17] else None
+    if typed is None or not typed[:17].isdigit():
+        return None
+    if spreadsheet and looks_float_damaged(typed):
+        # Excel damage is not a typo: its last digits are lost, not mistyped. Only a
+        # spreadsheet turns an ID into a number; elsewhere an ID ending in 000 is an ID.
+        return None
+    # Two typos can leave the check right by chance (1 in 11) but rarely a real date.
+    if check_character(typed[:17]) != typed[17] or birth_date_of(typed) is None:
+        return typed
+    return None
 
 
 def repair_person_keys(features: pd.DataFrame,
@@ -125,7 +135,10 @@ def repair_person_keys(features: pd.DataFrame,
                           .to_numpy())
     if len(todo) == 0:
         return repaired
-    typed = [_bad_check_id(v) for v in raw.iloc[todo].tolist()]
+    spreadsheet = (features["source"].isin(SPREADSHEET_SOURCES).to_numpy(dtype=bool)
+                   if "source" in features else np.ones(n, dtype=bool))
+    typed = [_bad_check_id(v, bool(s)) for v, s in zip(raw.iloc[todo].tolist(),
+                                                       spreadsheet[todo].tolist(), strict=True)]
     keep = np.array([t is not None for t in typed], dtype=bool)
     if not keep.any():
         return repaired
@@ -162,8 +175,41 @@ def repair_person_keys(features: pd.DataFrame,
         cand = cand[~cand["row"].isin(per_row.index)]
         if cand.empty:
             break
+    if not cand.empty:
+        # Typed twice over (a slip on top of a slip, or two neighbours swapped twice):
+        # two typos from the one valid ID of a mention with the very same name.
+        cand = cand[~cand["row"].isin(fixed.keys())]
+        wanted = features["full_name"].isin(set(cand["full_name"].dropna())) & key_col.notna()
+        held = features.loc[wanted.to_numpy(), ["full_name", "id_key"]].drop_duplicates()
+        pairs = cand[["row", "typed", "full_name"]].dropna().merge(held, on="full_name")
+        if len(pairs):
+            pairs = pairs[[two_typos_apart(a, b) for a, b in
+                           zip(pairs["typed"].tolist(), pairs["id_key"].tolist(), strict=True)]]
+            per_row = pairs.groupby("row")["id_key"].agg(["nunique", "first"])
+            single = per_row[per_row["nunique"] == 1]
+            fixed.update(zip(single.index.tolist(), single["first"].tolist(), strict=True))
     _apply(features, "id_key", fixed, repaired, cannot_link)
     return repaired
+
+
+def two_typos_apart(typed: str, valid: str) -> bool:
+    """True when two 18-character IDs differ by at most two typos, each a substitution or
+    a swap of two neighbouring characters (and not by none)."""
+    if len(typed) != len(valid) or typed == valid:
+        return False
+    diff = [i for i, (a, b) in enumerate(zip(typed, valid, strict=True)) if a != b]
+    if len(diff) > 4:
+        return False
+    typos, k = 0, 0
+    while k < len(diff):
+        i = diff[k]
+        if k + 1 < len(diff) and diff[k + 1] == i + 1 and typed[i] == valid[i + 1] \
+                and typed[i + 1] == valid[i]:
+            k += 2  # a swap of neighbours
+        else:
+            k += 1
+        typos += 1
+    return typos <= 2
 
 
 def _name_masks(frame: pd.DataFrame, only: set[str] | None = None) -> pd.DataFrame:

@@ -5,7 +5,11 @@ import pandas as pd
 from entity_resolution.model import load_model
 from entity_resolution.pipeline import PERSON, resolve_frame
 from entity_resolution.prepare import prepare_employers, prepare_persons
-from entity_resolution.repair import attach_keyless_employers, repair_person_keys
+from entity_resolution.repair import (
+    attach_keyless_employers,
+    repair_person_keys,
+    two_typos_apart,
+)
 from quotalink.standardise import check_character, normalise_id, one_typo_apart
 
 
@@ -92,15 +96,49 @@ def test_one_mistyped_character_counts_only_when_neither_name_nor_sound_fits():
     assert f["id_key"].tolist()[:2] == [CHEN, CHEN] and pd.isna(f["id_key"].iat[2])
 
 
-def test_no_repair_for_another_name_or_more_than_one_typo():
+def test_no_repair_for_another_name_or_more_than_two_typos():
+    three = _wrong_digit(_wrong_digit(CHEN_TYPED, 14), 16)
+    assert not two_typos_apart(three, CHEN)
     f = _persons([
         _row("hr", "h1", "陈林华", CHEN),
         _row("quota", "q1", "陈林", CHEN_TYPED),                        # another name
-        _row("quota", "q2", "陈林华", _wrong_digit(CHEN_TYPED, 14)),    # two typos
+        _row("quota", "q2", "陈林", _wrong_digit(CHEN_TYPED, 14)),      # two typos, another name
         _row("quota", "q3", "陈林华", CHEN[:15] + "000"),               # Excel damage
+        _row("quota", "q4", "陈林华", three),                           # three typos
     ])
     assert not repair_person_keys(f).any()
-    assert f["id_key"].isna().sum() == 3
+    assert f["id_key"].isna().sum() == 4
+
+
+def test_two_typos_take_the_one_valid_id_of_the_very_same_name():
+    # A slip on top of a slip: two neighbours swapped twice, or a swap and a wrong digit.
+    twice = "370614918610041655"                         # 19 ↔ 91 and 65 ↔ 56
+    slip = _wrong_digit(CHEN_TYPED, 14)
+    assert two_typos_apart(twice, CHEN) and two_typos_apart(slip, CHEN)
+    assert not one_typo_apart(twice, CHEN) and not one_typo_apart(slip, CHEN)
+    assert not two_typos_apart(CHEN, CHEN)
+    f = _persons([
+        _row("disability_registry", "r1", "陈林华", CHEN),
+        _row("quota", "q1", "陈林华", twice),
+        _row("quota", "q2", "陳林華", slip),                           # same standardised name
+    ])
+    assert repair_person_keys(f).sum() == 2
+    assert set(f["id_key"]) == {CHEN}
+
+
+def test_namesakes_within_two_typos_are_ambiguous():
+    a = _id("37010219850312452")
+    b = _id("37010219850312462")  # a namesake born the same day in the same county
+    # a's ID with its 16th digit typed as b's and a wrong 11th digit: two typos from both.
+    typed = _wrong_digit(a[:15] + b[15] + a[16:], 10)
+    assert two_typos_apart(typed, a) and two_typos_apart(typed, b)
+    assert normalise_id(typed).quality == "bad_check"
+    f = _persons([
+        _row("hr", "a", "王伟", a),
+        _row("hr", "b", "王伟", b),
+        _row("quota", "q", "王伟", typed),
+    ])
+    assert not repair_person_keys(f).any()
 
 
 def test_namesakes_within_one_typo_are_ambiguous_and_never_linked():
