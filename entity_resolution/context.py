@@ -551,6 +551,20 @@ def link_idless_persons(features: pd.DataFrame,
                 if moved is not None:
                     moved.add(i)
                 continue
+        if not cands and hukou is not None and cat is not None and lvl is not None:
+            # The same move where no employer of the person is known elsewhere (a job only
+            # the employment service records): the one person of that name born in the
+            # county, who gives the category and level and no other gender, and whose
+            # employers, if any are known, include none the mention contradicts.
+            born = [k for k, facts in by_name.get(name, {}).items()
+                    if k[:6] == hukou and cat in facts["cat"] and lvl in facts["lvl"]
+                    and not (sex is not None and facts["sex"] and sex not in facts["sex"])
+                    and not (mine and facts["emp"])]
+            if len(born) == 1 and len(by_name.get(name, {})) == 1:
+                fixed[i] = born[0]
+                if moved is not None:
+                    moved.add(i)
+                continue
         if not cands and heard_as.get(i) and cat is not None and lvl is not None:
             # No person of that exact name fits: a clerk's homophone of a name, if exactly
             # one person whose name sounds the same gives the category and level, no other

@@ -256,8 +256,40 @@ def test_idless_mover_links_by_the_county_its_id_names_only_at_its_employer():
     moved: set[int] = set()
     fixed, ambiguous = link_idless_persons(g, cores, moved=moved)
     assert fixed == {row["j1"]: a} and moved == {row["j1"]} and not ambiguous.any()
-    fixed, _ = link_idless_persons(g)  # no employer evidence: not linked
-    assert fixed == {}
+    # An employer the mention names that is not one of his: not linked.
+    other = person_employer_cores(
+        pd.DataFrame({"source": ["hr", "employment_service"], "source_key": ["U1", "j1"],
+                      "name": ["济宁康卓纺织有限公司", "青岛海川电子有限公司"]}),
+        pd.DataFrame({"employee_record_id": [], "declaration_id": []}),
+        pd.DataFrame({"person_key": ["h1"], "employer_key": ["U1"]}))
+    assert link_idless_persons(g, other)[0] == {}
+
+
+def test_idless_mover_without_employer_evidence_links_only_the_one_person_of_the_name():
+    # A job only the employment service knows of: the one person of that name in the data,
+    # born in the county the registration gives, with its category and level, takes it.
+    a = _id("37021119720412017")
+    rows = [
+        {"source": "disability_registry", "source_key": "r1", "full_name": "丁海",
+         "id_number_raw": a, "gender": "M", "disability_category": 4, "disability_level": 4,
+         "hukou_region_code": "370702"},
+        {"source": "employment_service", "source_key": "j1", "full_name": "丁海",
+         "gender": "M", "disability_category": 4, "disability_level": 4,
+         "hukou_region_code": "370211"},
+    ]
+    f = _persons(rows)
+    row = {k: int(i) for i, k in zip(f.index, f["source_key"], strict=True)}
+    moved: set[int] = set()
+    fixed, ambiguous = link_idless_persons(f, moved=moved)
+    assert fixed == {row["j1"]: a} and moved == {row["j1"]} and not ambiguous.any()
+    # Another level, or no level given: not linked.
+    for level in (3, None):
+        g = _persons([rows[0], {**rows[1], "disability_level": level}])
+        assert link_idless_persons(g)[0] == {}
+    # A second person of that name anywhere (born elsewhere, living elsewhere): not linked.
+    g = _persons([*rows, {**rows[0], "source_key": "r2", "hukou_region_code": "370102",
+                          "id_number_raw": _id("37010219800101123")}])
+    assert link_idless_persons(g)[0] == {}
 
 
 def test_region_from_text_reads_the_county_after_the_city():
