@@ -125,6 +125,7 @@ def repair_person_keys(features: pd.DataFrame,
     """
     n = len(features)
     repaired = np.zeros(n, dtype=bool)
+    fixed: dict[int, str] = _id_against_certificate(features)
     raw = features["id_number_raw"] if "id_number_raw" in features else features["id_number"]
     if "id_number" in features:
         raw = raw.where(raw.notna(), features["id_number"])
@@ -134,6 +135,7 @@ def repair_person_keys(features: pd.DataFrame,
     todo = np.flatnonzero((key_col.isna() & raw.notna() & features["full_name"].notna())
                           .to_numpy())
     if len(todo) == 0:
+        _apply(features, "id_key", fixed, repaired, cannot_link)
         return repaired
     spreadsheet = (features["source"].isin(SPREADSHEET_SOURCES).to_numpy(dtype=bool)
                    if "source" in features else np.ones(n, dtype=bool))
@@ -141,6 +143,7 @@ def repair_person_keys(features: pd.DataFrame,
                                                        spreadsheet[todo].tolist(), strict=True)]
     keep = np.array([t is not None for t in typed], dtype=bool)
     if not keep.any():
+        _apply(features, "id_key", fixed, repaired, cannot_link)
         return repaired
     has_sound = "name_pinyin" in features
     rows = todo[keep]
@@ -150,7 +153,6 @@ def repair_person_keys(features: pd.DataFrame,
     if has_sound:
         cand["name_pinyin"] = features["name_pinyin"].iloc[rows].to_numpy()
         tiers.append("name_pinyin")
-    fixed: dict[int, str] = {}
     tiers.append("name_mask")
     for tier in tiers:
         # A homophone typed for the name ('孙波晖' for '孙波辉') counts only for mentions
@@ -190,6 +192,31 @@ def repair_person_keys(features: pd.DataFrame,
             fixed.update(zip(single.index.tolist(), single["first"].tolist(), strict=True))
     _apply(features, "id_key", fixed, repaired, cannot_link)
     return repaired
+
+
+def _id_against_certificate(features: pd.DataFrame) -> dict[int, str]:
+    """Mentions whose ID column and certificate name two different valid IDs: two typos
+    can leave an ID valid (its check right 1 time in 11). The certificate's ID wins when
+    no other mention holds the typed one and another mention of the same name holds the
+    certificate's."""
+    if "cert_number" not in features:
+        return {}
+    keys, certs = features["id_key"], features["cert_number"].str.slice(0, 18)
+    rows = np.flatnonzero((keys.notna() & certs.notna() & (keys != certs)).fillna(False)
+                          .to_numpy(dtype=bool))
+    if len(rows) == 0:
+        return {}
+    counts = keys.value_counts()
+    names = features["full_name"]
+    fixed = {}
+    for i in rows.tolist():
+        typed, cert = keys.iat[i], certs.iat[i]
+        if counts.get(typed, 0) != 1 or counts.get(cert, 0) == 0:
+            continue
+        holders = (keys == cert).fillna(False).to_numpy(dtype=bool)
+        if not pd.isna(names.iat[i]) and (names[holders] == names.iat[i]).any():
+            fixed[i] = cert
+    return fixed
 
 
 def two_typos_apart(typed: str, valid: str) -> bool:

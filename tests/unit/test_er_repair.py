@@ -280,3 +280,24 @@ def test_employer_cannot_link_undoes_the_attachment():
     ids = dict(zip(f["source_key"], f["unique_id"], strict=True))
     assert not attach_keyless_employers(f, [(ids["e1"], ids["h1"])]).any()
     assert f["org_code"].isna().sum() == 1
+
+
+def test_valid_id_typed_against_its_own_certificate_takes_the_certificates():
+    # Two typos that leave the check right: the ID column names nobody else, the
+    # certificate names the registered holder of that name.
+    typed = _id("37061419861004165")
+    rows = [
+        {**_row("disability_registry", "r1", "陈林华", CHEN), "cert_number": CHEN + "44"},
+        {**_row("employment_service", "j1", "陈林华", typed), "cert_number": CHEN + "44"},
+        # Another name, or a typed ID someone else holds: left as typed.
+        {**_row("employment_service", "j2", "陈林", _id("37061419861004175")),
+         "cert_number": CHEN + "44"},
+        {**_row("hr", "h1", "王伟", ZHANG)},
+        {**_row("employment_service", "j3", "陈林华", ZHANG), "cert_number": CHEN + "44"},
+    ]
+    f = _persons(rows)
+    key = dict(zip(f["source_key"], f["unique_id"], strict=True))
+    repaired = repair_person_keys(f)
+    assert repaired[key["j1"]] and f.at[key["j1"], "id_key"] == CHEN
+    assert not repaired[key["j2"]] and not repaired[key["j3"]]
+    assert f.at[key["j3"], "id_key"] == ZHANG
