@@ -47,8 +47,9 @@ LEVEL_LABELS: dict[str | tuple[str, str], str] = {
     "neither a branch": "均非分支机构", "same branch": "同一分支机构",
 }
 _RULE_REASONS = {
-    "typed ID one typo from the only valid ID of the same name":
-        "录入的身份证号校验不通过，与同名者唯一的有效身份证号只差一位（错一位或相邻两位颠倒），按该号关联",
+    "typed ID one or two typos from the only valid ID of the same name (or its certificate's)":
+        "录入的身份证号有误（校验不通过、日期不存在或与本人残疾人证不符），与同名者唯一的有效身份证号只差一两处"
+        "（错一位或相邻两位颠倒），按该号关联",
     "cityless name of the only identified employer with that trade name":
         "名称无城市、无代码，与唯一有代码的同字号单位相符",
     "name core of the one employer registered in the county its name names":

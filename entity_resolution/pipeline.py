@@ -386,7 +386,7 @@ def explain_clusters(kind: EntityKind, features: pd.DataFrame, edges: pd.DataFra
 
 
 _REPAIR_RULE = {
-    "person": "typed ID one typo from the only valid ID of the same name",
+    "person": "typed ID one or two typos from the only valid ID of the same name (or its certificate's)",
     "employer": "cityless name of the only identified employer with that trade name",
 }
 

@@ -177,19 +177,23 @@ def repair_person_keys(features: pd.DataFrame,
         cand = cand[~cand["row"].isin(per_row.index)]
         if cand.empty:
             break
-    if not cand.empty:
-        # Typed twice over (a slip on top of a slip, or two neighbours swapped twice):
-        # two typos from the one valid ID of a mention with the very same name.
+    # Typed twice over (a slip on top of a slip, or two neighbours swapped twice): two
+    # typos from the one valid ID of a mention with the very same name, else (a homophone
+    # typed for the name as well) the same pinyin, with the same uniqueness rule.
+    for tier in ["full_name", "name_pinyin"] if has_sound else ["full_name"]:
         cand = cand[~cand["row"].isin(fixed.keys())]
-        wanted = features["full_name"].isin(set(cand["full_name"].dropna())) & key_col.notna()
-        held = features.loc[wanted.to_numpy(), ["full_name", "id_key"]].drop_duplicates()
-        pairs = cand[["row", "typed", "full_name"]].dropna().merge(held, on="full_name")
+        if cand.empty:
+            break
+        wanted = features[tier].isin(set(cand[tier].dropna())) & key_col.notna()
+        held = features.loc[wanted.to_numpy(), [tier, "id_key"]].drop_duplicates()
+        pairs = cand[["row", "typed", tier]].dropna().drop_duplicates().merge(held, on=tier)
         if len(pairs):
             pairs = pairs[[two_typos_apart(a, b) for a, b in
                            zip(pairs["typed"].tolist(), pairs["id_key"].tolist(), strict=True)]]
-            per_row = pairs.groupby("row")["id_key"].agg(["nunique", "first"])
-            single = per_row[per_row["nunique"] == 1]
-            fixed.update(zip(single.index.tolist(), single["first"].tolist(), strict=True))
+        per_row = pairs.groupby("row")["id_key"].agg(["nunique", "first"])
+        single = per_row[per_row["nunique"] == 1]
+        fixed.update(zip(single.index.tolist(), single["first"].tolist(), strict=True))
+        cand = cand[~cand["row"].isin(per_row.index)]
     _apply(features, "id_key", fixed, repaired, cannot_link)
     return repaired
 

@@ -124,6 +124,17 @@ def test_two_typos_take_the_one_valid_id_of_the_very_same_name():
     ])
     assert repair_person_keys(f).sum() == 2
     assert set(f["id_key"]) == {CHEN}
+    # A homophone typed for the name as well (陈林化 for 陈林华): the same pinyin counts
+    # only where no ID of the very same name is two typos away.
+    g = _persons([
+        _row("disability_registry", "r1", "陈林华", CHEN),
+        _row("quota", "q1", "陈林化", twice),
+        _row("quota", "q2", "陈林", twice),                            # another sound
+    ])
+    key = dict(zip(g["source_key"], g["unique_id"], strict=True))
+    repaired = repair_person_keys(g)
+    assert repaired[key["q1"]] and g.at[key["q1"], "id_key"] == CHEN
+    assert not repaired[key["q2"]]
 
 
 def test_namesakes_within_two_typos_are_ambiguous():
