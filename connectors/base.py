@@ -195,6 +195,56 @@ def _open_csv(path: Path, encoding: str) -> tuple:
     return fh, reader, header
 
 
+class _LineReader:
+    """The file's lines by number (as the csv reader counts them), read again on a second handle
+    only when a record needs them; the numbers asked for only grow."""
+
+    def __init__(self, path: Path, encoding: str):
+        self.path, self.encoding, self.fh, self.at = path, encoding, None, 0
+
+    def lines(self, first: int, last: int) -> list[str]:
+        if self.fh is None:
+            self.fh = self.path.open("r", encoding=reading_codec(self.encoding), errors="surrogateescape", newline="")
+        out = []
+        for line in self.fh:
+            self.at += 1
+            if self.at >= first:
+                out.append(line)
+            if self.at >= last:
+                break
+        return out
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _unclosed_quote(lines: list[str], first: int, width: int, header: list[str]) -> list | None:
+    """A record of the wrong field count spanning several lines, read again as what it most
+    likely is: its first line opens a quote it never closes (the line is set aside, naming the
+    column), the lines after it records of their own. None when those lines hold no record of
+    the header's width either (then it stays one malformed record)."""
+    rest = list(csv.reader(lines[1:]))
+    if not any(len(r) == width for r in rest):
+        return None
+    opened = next(csv.reader([lines[0]]), [])
+    column = header[len(opened) - 1] if 0 < len(opened) <= width else None
+    out: list = [Record(str(first), {}, f"a quoted field opens on line {first} and is not closed on it "
+                                        f"(the csv reader ran on to line {first + len(lines) - 1}); the "
+                                        "line is set aside, the lines after it are read as records",
+                        column, _printable(lines[0].rstrip("\r\n")))]
+    reader = csv.reader(lines[1:])
+    start = first + 1
+    for row in reader:
+        ref = str(start)
+        start = first + 1 + reader.line_num
+        if not "".join(row).strip():
+            continue
+        out.append((ref, row) if len(row) == width else Record(
+            ref, {}, f"has {len(row)} fields, header has {width}", None, _printable(",".join(row))))
+    return out
+
+
 def csv_header(path: Path, encoding: str) -> list[str]:
     """The header of a CSV delivery as read_csv_chunks reads it."""
     fh, _, header = _open_csv(path, encoding)
@@ -211,6 +261,7 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
     another encoding, is the wrong encoding and surfaces as DeliveryError.
     """
     fh, reader, header = _open_csv(path, encoding)
+    again_lines = _LineReader(path, encoding)
     counts = [0, 0]  # rows, rows with undecodable bytes
     width = len(header)
 
@@ -246,6 +297,13 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
                 if not (row and row[0].strip()) and not "".join(row).strip():
                     continue  # blank line
                 if len(row) != width:
+                    again = None
+                    if reader.line_num > int(ref):  # the record ran over several lines
+                        again = _unclosed_quote(again_lines.lines(int(ref), reader.line_num), int(ref), width, header)
+                    if again is not None:
+                        items.extend(again)
+                        fine.extend(r for _, r in (i for i in again if not isinstance(i, Record)))
+                        continue
                     items.append(Record(
                         ref, {}, f"has {len(row)} fields, header has {width}", None,
                         _printable(",".join(row)),
@@ -268,6 +326,7 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
             raise DeliveryError("", path.name, f"unreadable CSV near line {reader.line_num}: {exc}") from None
         finally:
             fh.close()
+            again_lines.close()
 
     return header, chunks()
 
@@ -352,8 +411,9 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
-    """Per sheet: name, header and records. The header is the first row naming a key column."""
+def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str] | None, Iterator[Record]]]:
+    """Per sheet: name, header and records. The header is the first row naming a key column;
+    ``[]`` for a sheet with content but no such row, None for a sheet without a filled cell."""
     sheets = _calamine_sheets(path) if _calamine_reads_as_openpyxl(path) else None
     if sheets is None:
         yield from _read_xlsx_openpyxl(path, key_columns)
@@ -369,7 +429,7 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
                 header = named_columns(names)
                 break
         if header is None:
-            yield title, [], iter(())
+            yield title, (None if not any(_cell(c) for r in rows for c in r) else []), iter(())
             continue
         yield title, header, _xlsx_records(iter(rows[line:]), header, line, title, keys)
 
@@ -384,7 +444,10 @@ def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
     if any(map(total, cells[:3])):
         return True
     key_at = [i for i, h in enumerate(header) if h in keys]
-    if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip() for i in key_at):
+    # A key cell holding only a count (共90人) is the totals row's count written under whatever
+    # column a shuffled header put second, not a record's key.
+    if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip()
+           and not _COUNT_CELL.match("".join(str(cells[i]).split())) for i in key_at):
         return False
     return any(c is not None and _TOTAL_CELL.match("".join(str(c).split())) for c in cells)
 
@@ -392,6 +455,7 @@ def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
 # A totals cell: the word, then at most a count (合计：共36人); not a text that merely opens
 # with the characters (小计算机班).
 _TOTAL_CELL = re.compile(f"^(?:{'|'.join(TOTAL_ROW_WORDS)})(?:[:：]?共?[0-9０-９]+[人名条项个]?)?$")
+_COUNT_CELL = re.compile("^共[0-9０-９]+[人名条项个]?$")
 
 
 def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str,
@@ -479,7 +543,7 @@ def _trust_no_dimension(ws: object) -> None:
         reset()
 
 
-def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
+def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str] | None, Iterator[Record]]]:
     import openpyxl
 
     try:
@@ -493,16 +557,19 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
             rows = ws.iter_rows(values_only=True)
             header: list[str] | None = None
             line = 0
+            filled = False
             for row in rows:
                 line += 1
                 names = [str(c).strip() if c is not None else "" for c in row]
+                filled = filled or any(names)
                 if keys & set(names):
                     header = named_columns(names)
                     break
                 if line >= 10:
                     break
             if header is None:
-                yield ws.title, [], iter(())
+                filled = filled or any(_cell(c) for r in rows for c in r)
+                yield ws.title, ([] if filled else None), iter(())
                 continue
             yield ws.title, header, _xlsx_records(rows, header, line, ws.title, keys)
     finally:
@@ -1041,6 +1108,11 @@ def land_xlsx(spec: RawTable, sheet_column: str | None = None) -> Callable[[Land
         try:
             any_sheet = False
             for title, header, records in read_xlsx(lander.delivery.path, key_cols):
+                if header is None:
+                    # Excel's default Sheet2/Sheet3, left empty: nothing was delivered there. Any
+                    # filled sheet without the header still rejects the workbook (rows may be lost).
+                    log.warning("%s/%s: sheet %s is empty, skipped", spec.source, lander.delivery.name, title)
+                    continue
                 if not header:
                     raise DeliveryError(spec.source, lander.delivery.name, f"sheet {title}: no header row with {spec.key}")
                 lander.check_header(header, where=f"sheet {title}: ")
