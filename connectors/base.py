@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -593,6 +594,12 @@ def _row_key(spec: RawTable, values: dict[str, object]) -> str | None:
 _UNREADABLE = re.compile("[\x00-\x1f\ufffd]")
 
 
+def _header_form(name: str) -> str:
+    """A header name in the form two spellings of one column share: NFKC (full-width brackets and
+    letters as ASCII), no whitespace."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
 class Lander:
     """Lands the records of one delivery into its raw table and keeps the books."""
 
@@ -609,10 +616,19 @@ class Lander:
         self.quarantined: list[QuarantineRow] = []
         self._raw_columns = ["delivery", "row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
         self._known = set(spec.columns) | set(spec.extra_raw_columns)
+        self._spelt = {_header_form(c): c for c in spec.columns}
+        self.respelt: dict[str, str] = {}  # delivered header → contract column it was read as
         self._unknown: list[str] | None = None  # extra headers of the current file or sheet
 
     def check_header(self, header: list[str], where: str = "") -> None:
-        """Reject the delivery when a required column is missing."""
+        """Reject the delivery when a required column is missing. A header cell that is a contract
+        column in other widths or spacing (`月收入(元)` for `月收入（元）`) is renamed to it in place."""
+        for i, h in enumerate(header):
+            if h and h not in self._known and (name := self._spelt.get(_header_form(h))) and name not in header:
+                log.warning("%s/%s: %scolumn %r read as contract column %s", self.spec.source,
+                            self.delivery.name, where, h, name)
+                self.respelt[h] = name
+                header[i] = name
         missing = [c for c in self.spec.required if c not in header and c not in self.spec.key.split("-")]
         missing += [c for c in self.spec.key.split("-") if c not in header]
         self._unknown = [h for h in header if h and h not in self._known]
@@ -854,7 +870,8 @@ class Lander:
             self.conn, self.spec.source, self.delivery.name, self.spec.table, sha,
             self.rows_read, self.rows_loaded, n_q, status,
             {k: v for k, v in (("duplicates", self.duplicates),
-                               ("missing_columns", getattr(self, "missing_optional", None))) if v} or None,
+                               ("missing_columns", getattr(self, "missing_optional", None)),
+                               ("respelt_columns", self.respelt)) if v} or None,
         )
         if getattr(self, "missing_optional", None):
             log.warning("%s/%s: contract column(s) missing, loaded as empty: %s", self.spec.source,
@@ -1073,8 +1090,8 @@ def land_csv(spec: RawTable) -> Callable[[Lander], None]:
             lander.check_header(header)
             batches = _arrow_csv_batches(lander, header, encoding)
             if batches is None:
-                header, chunks = read_csv_chunks(path, encoding, lander.max_field_chars)
-                batches = lander.text_batches(header, chunks)
+                _, chunks = read_csv_chunks(path, encoding, lander.max_field_chars)
+                batches = lander.text_batches(header, chunks)  # the header as checked (respelt)
             copy_batches(lander.conn, f"raw.{spec.table}", lander._raw_columns, batches)
         except DeliveryError as exc:
             raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None

@@ -49,6 +49,13 @@ def full_width(text: str) -> str:
     return "".join(_FULL.get(c, _HALF.get(c, c)) for c in text)
 
 
+def respell(name: str) -> str:
+    """A header as a clerk types it: ASCII brackets for full-width ones, two-character names spaced."""
+    if "（" in name:
+        return name.replace("（", "(").replace("）", ")")
+    return f"{name[0]} {name[1]}" if len(name) == 2 else name
+
+
 class Variation:
     """What one re-rendering does; every choice drawn from one seeded generator per file."""
 
@@ -131,6 +138,9 @@ def rerender_csv(src: Path, out: Path, source: str, var: Variation) -> None:
             r["备注"] = rng.choice(("", "含,逗号", '含"引号"', "两\r\n行", "　"))
         new_header = [*header, "备注"]
         rng.shuffle(new_header)
+        if var.lenient:
+            rows = [{respell(k): v for k, v in r.items()} for r in rows]
+            new_header = [respell(h) for h in new_header]
         eol = rng.choice(("\r\n", "\n"))
         enc = encoding
         if source == "disability_registry" and var.lenient and rng.random() < 0.5:
@@ -182,7 +192,7 @@ def rerender_training(src: Path, out: Path, var: Variation) -> None:
         ws.title = "培训学员名单"
         ws.append([title])
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
-        ws.append([header[i] for i in order])
+        ws.append([respell(header[i]) if var.lenient else header[i] for i in order])
         col = {h: i for i, h in enumerate(header)}
         for r in data:
             r = list(r)
