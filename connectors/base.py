@@ -220,13 +220,16 @@ class _LineReader:
             self.fh.close()
 
 
-def _unclosed_quote(lines: list[str], first: int, width: int, header: list[str]) -> list | None:
-    """A record of the wrong field count spanning several lines, read again as what it most
-    likely is: its first line opens a quote it never closes (the line is set aside, naming the
-    column), the lines after it records of their own. None when those lines hold no record of
-    the header's width either (then it stays one malformed record)."""
-    rest = list(csv.reader(lines[1:]))
-    if not any(len(r) == width for r in rest):
+def _unclosed_quote(lines: list[str], first: int, width: int, header: list[str], *, fits: bool = False) -> list | None:
+    """A record spanning several lines, read again as what it most likely is: its first line
+    opens a quote it never closes (the line is set aside, naming the column), the lines after it
+    records of their own. None when it is not that: for a record of the wrong field count, when
+    those lines hold no record of the header's width either (it stays one malformed record); for
+    one of the right count (`fits`: the quote opened in the last column swallowed the rest), when
+    most of them are not of the header's width (a field with line breaks in it)."""
+    rest = [r for r in csv.reader(lines[1:]) if "".join(r).strip()]
+    full = sum(len(r) == width for r in rest)
+    if not full or (fits and 2 * full <= len(rest)):
         return None
     opened = next(csv.reader([lines[0]]), [])
     column = header[len(opened) - 1] if 0 < len(opened) <= width else None
@@ -309,6 +312,10 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
                         ref, {}, f"has {len(row)} fields, header has {width}", None,
                         _printable(",".join(row)),
                     ))
+                elif reader.line_num > int(ref) + 1 and (again := _unclosed_quote(
+                        again_lines.lines(int(ref), reader.line_num), int(ref), width, header, fits=True)):
+                    items.extend(again)
+                    fine.extend(r for _, r in (i for i in again if not isinstance(i, Record)))
                 else:
                     items.append((ref, row))
                     fine.append(row)
@@ -414,13 +421,15 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str] | None, Iterator[Record]]]:
     """Per sheet: name, header and records. The header is the first row naming a key column;
-    ``[]`` for a sheet with content but no such row, None for a sheet without a filled cell."""
+    ``[]`` for a sheet with content but no such row; None for a sheet that holds no records: one
+    without a filled cell, or a hidden one without the header (a template's lists for its
+    drop-downs)."""
     sheets = _calamine_sheets(path) if _calamine_reads_as_openpyxl(path) else None
     if sheets is None:
         yield from _read_xlsx_openpyxl(path, key_columns)
         return
     keys = set(key_columns)
-    for title, rows in sheets:
+    for title, rows, hidden in sheets:
         header: list[str] | None = None
         line = 0
         for row in rows[:10]:
@@ -430,7 +439,7 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
                 header = named_columns(names)
                 break
         if header is None:
-            yield title, (None if not any(_cell(c) for r in rows for c in r) else []), iter(())
+            yield title, (None if hidden or not any(_cell(c) for r in rows for c in r) else []), iter(())
             continue
         yield title, header, _xlsx_records(iter(rows[line:]), header, line, title, keys)
 
@@ -505,16 +514,18 @@ def _calamine_reads_as_openpyxl(path: Path) -> bool:
     return True
 
 
-def _calamine_sheets(path: Path) -> list[tuple[str, list[list]]] | None:
-    """Every sheet's rows from A1 (empty cells None), or None when calamine cannot read it."""
+def _calamine_sheets(path: Path) -> list[tuple[str, list[list], bool]] | None:
+    """Every sheet's rows from A1 (empty cells None) and whether it is hidden, or None when
+    calamine cannot read it."""
     import python_calamine
 
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
         out = []
-        for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            out.append((name, [[_as_openpyxl(c) for c in r] for r in rows]))
+        for meta in wb.sheets_metadata:
+            rows = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
+            out.append((meta.name, [[_as_openpyxl(c) for c in r] for r in rows], hidden))
         return out
     except Exception:  # openpyxl reads it again and names the damage
         log.debug("%s: calamine could not read it; openpyxl reads it", path.name, exc_info=True)
@@ -569,7 +580,7 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
                 if line >= 10:
                     break
             if header is None:
-                filled = filled or any(_cell(c) for r in rows for c in r)
+                filled = ws.sheet_state == "visible" and (filled or any(_cell(c) for r in rows for c in r))
                 yield ws.title, ([] if filled else None), iter(())
                 continue
             yield ws.title, header, _xlsx_records(rows, header, line, ws.title, keys)
@@ -1126,9 +1137,11 @@ def land_xlsx(spec: RawTable, sheet_column: str | None = None) -> Callable[[Land
             any_sheet = False
             for title, header, records in read_xlsx(lander.delivery.path, key_cols):
                 if header is None:
-                    # Excel's default Sheet2/Sheet3, left empty: nothing was delivered there. Any
-                    # filled sheet without the header still rejects the workbook (rows may be lost).
-                    log.warning("%s/%s: sheet %s is empty, skipped", spec.source, lander.delivery.name, title)
+                    # Excel's default Sheet2/Sheet3 left empty, a template's hidden lists: nothing
+                    # was delivered there. A visible filled sheet without the header still rejects
+                    # the workbook (its rows would be lost).
+                    log.warning("%s/%s: sheet %s is empty or hidden without the header, skipped",
+                                spec.source, lander.delivery.name, title)
                     continue
                 if not header:
                     raise DeliveryError(spec.source, lander.delivery.name, f"sheet {title}: no header row with {spec.key}")

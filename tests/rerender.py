@@ -177,6 +177,14 @@ def _date_cell(rng: random.Random, value, var: Variation):
     return value, fmt
 
 
+def _lists_sheet(wb) -> None:
+    """A template's hidden sheet holding the lists its drop-downs offer."""
+    ws = wb.create_sheet("字典")
+    for row in (["性别", "残疾类别"], ["男", "视力"], ["女", "听力"], [None, "肢体"]):
+        ws.append(row)
+    ws.sheet_state = "hidden"
+
+
 def rerender_training(src: Path, out: Path, var: Variation) -> None:
     for path in sorted((src / "training").glob("*.xlsx")):
         rng = var.rng(path.name)
@@ -223,6 +231,7 @@ def rerender_training(src: Path, out: Path, var: Variation) -> None:
         if var.lenient:
             wb.create_sheet("Sheet2")  # Excel's default extra sheets, left empty
             wb.create_sheet("Sheet3")
+            _lists_sheet(wb)
         wb.save(out / "training" / path.name)
         var.note(f"training/{path.name}: columns shuffled, numbers/text mixed, date formats varied")
     first = min(p.name for p in (src / "training").glob("*.xlsx"))
@@ -284,6 +293,7 @@ def rerender_graduates(src: Path, out: Path, var: Variation) -> None:
         rng.shuffle(wb._sheets)  # sheets in another order
         if var.lenient:
             wb.create_sheet("Sheet1")  # an empty default sheet left in the workbook
+            _lists_sheet(wb)
         wb.save(out / "graduates" / path.name)
         var.note(f"graduates/{path.name}: sheets and columns reordered, digits as numbers")
 
