@@ -99,6 +99,11 @@ def discover(sources_dir: Path, spec: RawTable) -> list[Delivery]:
     found = []
     for path in folder.iterdir():
         m = pattern.match(path.name)
+        if not m and path.is_file() and not path.name.startswith(".") and not path.name.endswith(MARKER):
+            # Not read, but never silently: `JYXX_202401.CSV` or `jyxx_2024-01.csv` is a delivery
+            # an operator must rename.
+            log.warning("%s/%s: the name does not follow the contract's pattern %s, not read",
+                        spec.source, path.name, spec.pattern)
         if not m or not path.is_file():
             continue
         if not (folder / (path.name + MARKER)).exists():
