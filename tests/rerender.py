@@ -15,6 +15,8 @@ from pathlib import Path
 
 import openpyxl
 
+from quotalink.contracts import RAW_TABLES
+
 # Encodings, markers and file names are the contract's; the rest is what another team's writer may
 # do with them. "contract": only what the text allows; "lenient": also what it leaves open or a
 # real producer plausibly does (BOM on a UTF-8-without-BOM file, Excel's own cell types).
@@ -126,11 +128,16 @@ def rerender_csv(src: Path, out: Path, source: str, var: Variation) -> None:
     for path in sorted((src / source).glob("*.csv")):
         rng = var.rng(path.name)
         header, rows = read_csv(path, encoding)
+        key = next(t.key for t in RAW_TABLES if t.source == source)
         for r in rows:
             for c in ids15:
                 r[c] = var.id_value(rng, r[c], True)
             for c in ids:
                 r[c] = var.id_value(rng, r[c], False)
+            if var.lenient:  # a CSV made for Excel: identifiers guarded from becoming numbers
+                for c in (key, *ids15, *ids):
+                    if r[c] and re.fullmatch(r"[0-9A-Za-z-]+", r[c]) and rng.random() < var.share / 3:
+                        r[c] = rng.choice((f'="{r[c]}"', f"'{r[c]}"))
             for c in free:
                 r[c] = var.free_text(rng, r[c])
             for c in dates:

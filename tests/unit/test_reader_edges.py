@@ -5,6 +5,7 @@ import pytest
 
 from connectors import base
 from connectors.base import is_total_row, read_csv, read_xlsx
+from connectors.staging import unguarded
 
 
 @pytest.fixture(params=["calamine", "openpyxl"])
@@ -65,3 +66,12 @@ def test_quoted_line_breaks_stay_one_record(tmp_path):
     (tmp_path / "b.csv").write_bytes('id,name,note\r\n1,"open,x\r\nno record here\r\n'.encode("gb18030"))
     _, records = read_csv(tmp_path / "b.csv", "gb18030")
     assert [(r.row_ref, r.error) for r in records] == [("2", "has 2 fields, header has 3")]
+
+
+@pytest.mark.parametrize(("value", "read"), [
+    ('="370102198503124526"', "370102198503124526"), ("'37010219850312452X", "37010219850312452X"),
+    ("'JY202401000001267", "JY202401000001267"), ('="0531-82726200"', "0531-82726200"),
+    ("'好的' 他说", "'好的' 他说"), ("=SUM(A1)", "=SUM(A1)"), ('="a"b"', '="a"b"'), (None, None), (12, 12),
+])
+def test_an_excel_text_guard_around_an_identifier_is_read_through(value, read):
+    assert unguarded(value) == read
