@@ -75,3 +75,10 @@ def test_quoted_line_breaks_stay_one_record(tmp_path):
 ])
 def test_an_excel_text_guard_around_an_identifier_is_read_through(value, read):
     assert unguarded(value) == read
+
+
+def test_a_bom_before_a_quoted_header_in_a_utf8_without_bom_file_is_no_text(tmp_path):
+    (tmp_path / "e.csv").write_bytes(b"\xef\xbb\xbf" + '"机构名称","统一社会信用代码"\r\n"甲","11370000"\r\n'.encode())
+    header, records = read_csv(tmp_path / "e.csv", "utf-8")
+    assert header == ["机构名称", "统一社会信用代码"]
+    assert [r.values for r in records] == [{"机构名称": "甲", "统一社会信用代码": "11370000"}]
