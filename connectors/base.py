@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -98,6 +99,11 @@ def discover(sources_dir: Path, spec: RawTable) -> list[Delivery]:
     found = []
     for path in folder.iterdir():
         m = pattern.match(path.name)
+        if not m and path.is_file() and not path.name.startswith(".") and not path.name.endswith(MARKER):
+            # Not read, but never silently: `JYXX_202401.CSV` or `jyxx_2024-01.csv` is a delivery
+            # an operator must rename.
+            log.warning("%s/%s: the name does not follow the contract's pattern %s, not read",
+                        spec.source, path.name, spec.pattern)
         if not m or not path.is_file():
             continue
         if not (folder / (path.name + MARKER)).exists():
@@ -195,6 +201,59 @@ def _open_csv(path: Path, encoding: str) -> tuple:
     return fh, reader, header
 
 
+class _LineReader:
+    """The file's lines by number (as the csv reader counts them), read again on a second handle
+    only when a record needs them; the numbers asked for only grow."""
+
+    def __init__(self, path: Path, encoding: str):
+        self.path, self.encoding, self.fh, self.at = path, encoding, None, 0
+
+    def lines(self, first: int, last: int) -> list[str]:
+        if self.fh is None:
+            self.fh = self.path.open("r", encoding=reading_codec(self.encoding), errors="surrogateescape", newline="")
+        out = []
+        for line in self.fh:
+            self.at += 1
+            if self.at >= first:
+                out.append(line)
+            if self.at >= last:
+                break
+        return out
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _unclosed_quote(lines: list[str], first: int, width: int, header: list[str], *, fits: bool = False) -> list | None:
+    """A record spanning several lines, read again as what it most likely is: its first line
+    opens a quote it never closes (the line is set aside, naming the column), the lines after it
+    records of their own. None when it is not that: for a record of the wrong field count, when
+    those lines hold no record of the header's width either (it stays one malformed record); for
+    one of the right count (`fits`: the quote opened in the last column swallowed the rest), when
+    most of them are not of the header's width (a field with line breaks in it)."""
+    rest = [r for r in csv.reader(lines[1:]) if "".join(r).strip()]
+    full = sum(len(r) == width for r in rest)
+    if not full or (fits and 2 * full <= len(rest)):
+        return None
+    opened = next(csv.reader([lines[0]]), [])
+    column = header[len(opened) - 1] if 0 < len(opened) <= width else None
+    out: list = [Record(str(first), {}, f"a quoted field opens on line {first} and is not closed on it "
+                                        f"(the csv reader ran on to line {first + len(lines) - 1}); the "
+                                        "line is set aside, the lines after it are read as records",
+                        column, _printable(lines[0].rstrip("\r\n")))]
+    reader = csv.reader(lines[1:])
+    start = first + 1
+    for row in reader:
+        ref = str(start)
+        start = first + 1 + reader.line_num
+        if not "".join(row).strip():
+            continue
+        out.append((ref, row) if len(row) == width else Record(
+            ref, {}, f"has {len(row)} fields, header has {width}", None, _printable(",".join(row))))
+    return out
+
+
 def csv_header(path: Path, encoding: str) -> list[str]:
     """The header of a CSV delivery as read_csv_chunks reads it."""
     fh, _, header = _open_csv(path, encoding)
@@ -211,6 +270,7 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
     another encoding, is the wrong encoding and surfaces as DeliveryError.
     """
     fh, reader, header = _open_csv(path, encoding)
+    again_lines = _LineReader(path, encoding)
     counts = [0, 0]  # rows, rows with undecodable bytes
     width = len(header)
 
@@ -246,10 +306,21 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
                 if not (row and row[0].strip()) and not "".join(row).strip():
                     continue  # blank line
                 if len(row) != width:
+                    again = None
+                    if reader.line_num > int(ref):  # the record ran over several lines
+                        again = _unclosed_quote(again_lines.lines(int(ref), reader.line_num), int(ref), width, header)
+                    if again is not None:
+                        items.extend(again)
+                        fine.extend(r for _, r in (i for i in again if not isinstance(i, Record)))
+                        continue
                     items.append(Record(
                         ref, {}, f"has {len(row)} fields, header has {width}", None,
                         _printable(",".join(row)),
                     ))
+                elif reader.line_num > int(ref) + 1 and (again := _unclosed_quote(
+                        again_lines.lines(int(ref), reader.line_num), int(ref), width, header, fits=True)):
+                    items.extend(again)
+                    fine.extend(r for _, r in (i for i in again if not isinstance(i, Record)))
                 else:
                     items.append((ref, row))
                     fine.append(row)
@@ -268,6 +339,7 @@ def read_csv_chunks(path: Path, encoding: str, max_chars: int = MAX_FIELD_CHARS,
             raise DeliveryError("", path.name, f"unreadable CSV near line {reader.line_num}: {exc}") from None
         finally:
             fh.close()
+            again_lines.close()
 
     return header, chunks()
 
@@ -352,14 +424,17 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
-    """Per sheet: name, header and records. The header is the first row naming a key column."""
+def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str] | None, Iterator[Record]]]:
+    """Per sheet: name, header and records. The header is the first row naming a key column;
+    ``[]`` for a sheet with content but no such row; None for a sheet that holds no records: one
+    without a filled cell, or a hidden one without the header (a template's lists for its
+    drop-downs)."""
     sheets = _calamine_sheets(path) if _calamine_reads_as_openpyxl(path) else None
     if sheets is None:
         yield from _read_xlsx_openpyxl(path, key_columns)
         return
     keys = set(key_columns)
-    for title, rows in sheets:
+    for title, rows, hidden in sheets:
         header: list[str] | None = None
         line = 0
         for row in rows[:10]:
@@ -369,7 +444,7 @@ def read_xlsx(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, lis
                 header = named_columns(names)
                 break
         if header is None:
-            yield title, [], iter(())
+            yield title, (None if hidden or not any(_cell(c) for r in rows for c in r) else []), iter(())
             continue
         yield title, header, _xlsx_records(iter(rows[line:]), header, line, title, keys)
 
@@ -384,7 +459,10 @@ def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
     if any(map(total, cells[:3])):
         return True
     key_at = [i for i, h in enumerate(header) if h in keys]
-    if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip() for i in key_at):
+    # A key cell holding only a count (共90人) is the totals row's count written under whatever
+    # column a shuffled header put second, not a record's key.
+    if any(i < len(cells) and cells[i] is not None and str(cells[i]).strip()
+           and not _COUNT_CELL.match("".join(str(cells[i]).split())) for i in key_at):
         return False
     return any(c is not None and _TOTAL_CELL.match("".join(str(c).split())) for c in cells)
 
@@ -392,6 +470,7 @@ def is_total_row(cells: list, header: list[str], keys: set[str]) -> bool:
 # A totals cell: the word, then at most a count (合计：共36人); not a text that merely opens
 # with the characters (小计算机班).
 _TOTAL_CELL = re.compile(f"^(?:{'|'.join(TOTAL_ROW_WORDS)})(?:[:：]?共?[0-9０-９]+[人名条项个]?)?$")
+_COUNT_CELL = re.compile("^共[0-9０-９]+[人名条项个]?$")
 
 
 def _xlsx_records(rows: Iterator, header: list[str], line: int, title: str,
@@ -440,16 +519,18 @@ def _calamine_reads_as_openpyxl(path: Path) -> bool:
     return True
 
 
-def _calamine_sheets(path: Path) -> list[tuple[str, list[list]]] | None:
-    """Every sheet's rows from A1 (empty cells None), or None when calamine cannot read it."""
+def _calamine_sheets(path: Path) -> list[tuple[str, list[list], bool]] | None:
+    """Every sheet's rows from A1 (empty cells None) and whether it is hidden, or None when
+    calamine cannot read it."""
     import python_calamine
 
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
         out = []
-        for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            out.append((name, [[_as_openpyxl(c) for c in r] for r in rows]))
+        for meta in wb.sheets_metadata:
+            rows = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
+            out.append((meta.name, [[_as_openpyxl(c) for c in r] for r in rows], hidden))
         return out
     except Exception:  # openpyxl reads it again and names the damage
         log.debug("%s: calamine could not read it; openpyxl reads it", path.name, exc_info=True)
@@ -479,7 +560,7 @@ def _trust_no_dimension(ws: object) -> None:
         reset()
 
 
-def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str], Iterator[Record]]]:
+def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tuple[str, list[str] | None, Iterator[Record]]]:
     import openpyxl
 
     try:
@@ -493,16 +574,19 @@ def _read_xlsx_openpyxl(path: Path, key_columns: Iterable[str]) -> Iterator[tupl
             rows = ws.iter_rows(values_only=True)
             header: list[str] | None = None
             line = 0
+            filled = False
             for row in rows:
                 line += 1
                 names = [str(c).strip() if c is not None else "" for c in row]
+                filled = filled or any(names)
                 if keys & set(names):
                     header = named_columns(names)
                     break
                 if line >= 10:
                     break
             if header is None:
-                yield ws.title, [], iter(())
+                filled = ws.sheet_state == "visible" and (filled or any(_cell(c) for r in rows for c in r))
+                yield ws.title, ([] if filled else None), iter(())
                 continue
             yield ws.title, header, _xlsx_records(rows, header, line, ws.title, keys)
     finally:
@@ -526,6 +610,12 @@ def _row_key(spec: RawTable, values: dict[str, object]) -> str | None:
 _UNREADABLE = re.compile("[\x00-\x1f\ufffd]")
 
 
+def _header_form(name: str) -> str:
+    """A header name in the form two spellings of one column share: NFKC (full-width brackets and
+    letters as ASCII), no whitespace."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
 class Lander:
     """Lands the records of one delivery into its raw table and keeps the books."""
 
@@ -542,10 +632,19 @@ class Lander:
         self.quarantined: list[QuarantineRow] = []
         self._raw_columns = ["delivery", "row_ref", *spec.extra_raw_columns, *spec.columns, "extra"]
         self._known = set(spec.columns) | set(spec.extra_raw_columns)
+        self._spelt = {_header_form(c): c for c in spec.columns}
+        self.respelt: dict[str, str] = {}  # delivered header → contract column it was read as
         self._unknown: list[str] | None = None  # extra headers of the current file or sheet
 
     def check_header(self, header: list[str], where: str = "") -> None:
-        """Reject the delivery when a required column is missing."""
+        """Reject the delivery when a required column is missing. A header cell that is a contract
+        column in other widths or spacing (`月收入(元)` for `月收入（元）`) is renamed to it in place."""
+        for i, h in enumerate(header):
+            if h and h not in self._known and (name := self._spelt.get(_header_form(h))) and name not in header:
+                log.warning("%s/%s: %scolumn %r read as contract column %s", self.spec.source,
+                            self.delivery.name, where, h, name)
+                self.respelt[h] = name
+                header[i] = name
         missing = [c for c in self.spec.required if c not in header and c not in self.spec.key.split("-")]
         missing += [c for c in self.spec.key.split("-") if c not in header]
         self._unknown = [h for h in header if h and h not in self._known]
@@ -787,7 +886,8 @@ class Lander:
             self.conn, self.spec.source, self.delivery.name, self.spec.table, sha,
             self.rows_read, self.rows_loaded, n_q, status,
             {k: v for k, v in (("duplicates", self.duplicates),
-                               ("missing_columns", getattr(self, "missing_optional", None))) if v} or None,
+                               ("missing_columns", getattr(self, "missing_optional", None)),
+                               ("respelt_columns", self.respelt)) if v} or None,
         )
         if getattr(self, "missing_optional", None):
             log.warning("%s/%s: contract column(s) missing, loaded as empty: %s", self.spec.source,
@@ -1006,8 +1106,8 @@ def land_csv(spec: RawTable) -> Callable[[Lander], None]:
             lander.check_header(header)
             batches = _arrow_csv_batches(lander, header, encoding)
             if batches is None:
-                header, chunks = read_csv_chunks(path, encoding, lander.max_field_chars)
-                batches = lander.text_batches(header, chunks)
+                _, chunks = read_csv_chunks(path, encoding, lander.max_field_chars)
+                batches = lander.text_batches(header, chunks)  # the header as checked (respelt)
             copy_batches(lander.conn, f"raw.{spec.table}", lander._raw_columns, batches)
         except DeliveryError as exc:
             raise DeliveryError(spec.source, lander.delivery.name, exc.reason) from None
@@ -1041,6 +1141,13 @@ def land_xlsx(spec: RawTable, sheet_column: str | None = None) -> Callable[[Land
         try:
             any_sheet = False
             for title, header, records in read_xlsx(lander.delivery.path, key_cols):
+                if header is None:
+                    # Excel's default Sheet2/Sheet3 left empty, a template's hidden lists: nothing
+                    # was delivered there. A visible filled sheet without the header still rejects
+                    # the workbook (its rows would be lost).
+                    log.warning("%s/%s: sheet %s is empty or hidden without the header, skipped",
+                                spec.source, lander.delivery.name, title)
+                    continue
                 if not header:
                     raise DeliveryError(spec.source, lander.delivery.name, f"sheet {title}: no header row with {spec.key}")
                 lander.check_header(header, where=f"sheet {title}: ")

@@ -61,5 +61,10 @@ codecs.register(_search)
 
 
 def reading_codec(encoding: str) -> str:
-    """The codec a delivery declared in `encoding` is read with."""
-    return NAME if codecs.lookup(encoding).name == "gb18030" else encoding
+    """The codec a delivery declared in `encoding` is read with. UTF-8 is read as utf-8-sig: a BOM
+    the contract says is absent (Excel's "CSV UTF-8" writes one) is no text, and left in place
+    it turns a quoted first header cell into `"机构名称"` with its quotes."""
+    name = codecs.lookup(encoding).name
+    if name == "gb18030":
+        return NAME
+    return "utf-8-sig" if name == "utf-8" else encoding

@@ -114,7 +114,11 @@ class QuotaClient:
                 if last is None or k > last:
                     fresh.append(item)
             yield from fresh
-            if len(items) < self.page_size:
+            # A server may serve fewer per page than asked (its own cap) and say so in page_size:
+            # a page that short is not the last one.
+            served = body.get("page_size")
+            size = served if type(served) is int and 1 <= served < self.page_size else self.page_size
+            if len(items) < size:
                 return
             tail = _order_key(items[-1], key)
             if fresh and tail[0] and tail[0] != since:

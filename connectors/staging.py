@@ -158,6 +158,21 @@ def _ascii(text: str) -> str:
     return text.translate(_FW)
 
 
+# How a CSV made for Excel keeps an identifier from becoming a number: ="370102…" (a formula
+# giving the text) or '370102… (the text prefix). Raw keeps them as delivered; staging reads the
+# identifier inside (a key spelt so in one month and plainly in the next is one registration).
+_GUARDS = ("=", "'")
+_EXCEL_GUARD = re.compile(r'^\s*(?:="([^"]*)"|\'([0-9A-Za-z][0-9A-Za-z-]*))\s*$')
+
+
+def unguarded(value: object) -> object:
+    """`value` without an Excel text guard around an identifier (other values unchanged)."""
+    if type(value) is not str or value[:1] not in _GUARDS:
+        return value
+    m = _EXCEL_GUARD.match(value)
+    return value if m is None else (m[1] if m[1] is not None else m[2])
+
+
 def text(row: dict, column: str) -> str | None:
     """A free-text column, stripped, None when blank."""
     raw = row.get(column)
@@ -232,6 +247,8 @@ def _stage_rows(rows: Iterable[tuple], raw_cols: list[str], fn: RowFn, ctx: Cont
     ctx.substituted = Counter()
     buffers: dict[str, list[dict]] = defaultdict(list)
     for rec in rows:
+        if any(type(v) is str and v[:1] in _GUARDS for v in rec):
+            rec = tuple(unguarded(v) for v in rec)
         row = dict(zip(raw_cols, rec, strict=True))
         for table, values in fn(row, ctx):
             values.setdefault("delivery", ctx.delivery)

@@ -146,3 +146,23 @@ def test_malformed_item_quarantined_rest_loads(warehouse, sources_dir):
     with warehouse.connect() as conn:
         reason = conn.execute(sa.text("select reason from ops.quarantine")).scalar()
     assert "updated_at" in reason
+
+
+class CappedEmulator(QuotaEmulator):
+    """A server that serves at most 3 items a page whatever page_size asks, and echoes 3."""
+
+    def _select(self, path, query):
+        query = dict(query)
+        if query.get("page_size", "").isdigit():
+            query["page_size"] = str(min(3, int(query["page_size"])))
+        return super()._select(path, query)
+
+
+def test_a_server_capping_page_size_below_the_request_is_paged_to_the_end(warehouse, sources_dir):
+    folder = sources_dir / "quota"
+    # Eleven declarations, several sharing an updated_at, and eleven employees.
+    write_jsonl(folder, [decl(i, f"2025-04-{10 + i // 3:02d}T09:00:00") for i in range(1, 12)],
+                [emp(j, 1 + j % 11, f"2025-04-{10 + j // 4:02d}T09:30:00") for j in range(1, 12)])
+    with CappedEmulator(folder, token=TOKEN) as emulator:
+        results = quota.load(warehouse, client(emulator.url, page_size=5), years=[2024])
+    assert [(r.rows_read, r.rows_loaded) for r in results] == [(11, 11), (11, 11)]
