@@ -643,17 +643,22 @@ def _xref_changes(old: pd.DataFrame, xref: pd.DataFrame, kind: EntityKind
     another probability), and the stored keys to delete (gone, or to be rewritten).
     Probabilities compare as the doubles PostgreSQL holds (its text and Arrow's both
     round-trip exactly; NaN is written as NULL)."""
-    def keys(f: pd.DataFrame) -> np.ndarray:
-        return (f["source"].astype(str) + "\x1f" + f["source_key"].astype(str)).to_numpy()
+    def text(f: pd.DataFrame, col: str) -> pa.Array:
+        return pa.array(f[col], type=pa.string(), from_pandas=True)
 
-    at = pd.Index(keys(old)).get_indexer(keys(xref))
+    def keys(f: pd.DataFrame) -> pa.Array:
+        return pc.binary_join_element_wise(text(f, "source"), text(f, "source_key"), "\x1f")
+
+    # Arrow's hash lookup, without a Python object per key (pandas' Index: twice the time).
+    at = pc.index_in(keys(xref), value_set=keys(old)).fill_null(-1).to_numpy()
     found = at >= 0
     rows = at[found]
     same = found.copy()
-    same[found] = (old[kind.id_col].to_numpy(dtype=object)[rows]
-                   == xref[kind.id_col].to_numpy(dtype=object)[found])
-    before = pc.cast(pa.array(old["match_probability"], type=pa.string(), from_pandas=True),
-                     pa.float64()).to_numpy(zero_copy_only=False)[rows]
+    same[found] = pc.equal(text(old, kind.id_col).take(pa.array(rows)),
+                           text(xref, kind.id_col).filter(pa.array(found))).fill_null(False).to_numpy(
+                               zero_copy_only=False)
+    before = pc.cast(text(old, "match_probability"), pa.float64()).to_numpy(
+        zero_copy_only=False)[rows]
     after = xref["match_probability"].to_numpy(dtype="float64")[found]
     same[found] &= (before == after) | (np.isnan(before) & np.isnan(after))
     kept = np.zeros(len(old), dtype=bool)
