@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
+_DELIVERY = r"regexp_replace(delivery, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00', 'T', 'g')"
 # What the comparison reads of each published table (run stamps and clocks left out).
 CHECKSUMS = {
     "core.person_xref": "source, source_key, person_id, round(match_probability::numeric, 9)",
@@ -44,10 +45,12 @@ CHECKSUMS = {
     "mart.anomaly_flag": "flag_id, rule, year, person_id, employer_id, severity, score, "
                          "evidence::text, active",
     "core.person_city": "person_id, city_code",
-    "core.person_attr_source": "person_id, source, source_key, delivery, attribute_mask, "
-                               "derived_mask",
-    "core.employer_attr_source": "employer_id, source, source_key, delivery, attribute_mask, "
-                                 "derived_mask",
+    # An HR delivery is named by its pull time: normalised, so that two warehouses that
+    # pulled the same rows compare (as bench/digest_tables.py does).
+    "core.person_attr_source": "person_id, source, source_key, " + _DELIVERY + ", "
+                               "attribute_mask, derived_mask",
+    "core.employer_attr_source": "employer_id, source, source_key, " + _DELIVERY + ", "
+                                 "attribute_mask, derived_mask",
     # Versions without their clocks: which rows are open, and their content.
     "core.person_version": "person_id, full_name, id_number, cert_number, gender, birth_date, "
                            "disability_category, disability_level, cert_status, "
@@ -122,7 +125,22 @@ def main() -> int:
     parser.add_argument("--engine", default="duckdb")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    parser.add_argument("--checksums-only", action="store_true",
+                        help="print the checksums of --db as it is (no copy, no run); a golden "
+                             "record's updated_at counts as moved when it is newer than the "
+                             "last run's versions")
     args = parser.parse_args()
+    if args.checksums_only:
+        import sqlalchemy as sa
+
+        url = sa.engine.make_url(SERVER).set(database=args.db)
+        engine = sa.create_engine(url)
+        try:
+            since = "(select max(valid_from) from core.person_version)"
+            print(json.dumps({"db": args.db, "checksums": checksums(engine, since)}, indent=2))
+        finally:
+            engine.dispose()
+        return 0
 
     import datetime as dt
 
@@ -135,6 +153,16 @@ def main() -> int:
     url = clone(args.db, name)
     engine = sa.create_engine(url)
     result: dict = {"db": args.db, "load_average": os.getloadavg()}
+    from bench_rules import _cpu  # CPU seconds of a process, from /proc
+
+    backends: set[int] = set()
+
+    @sa.event.listens_for(engine, "connect")
+    def _pid(dbapi_conn, _record):
+        # The PostgreSQL backends the stages use (pooled: they live until the end).
+        with dbapi_conn.cursor() as cur:
+            cur.execute("select pg_backend_pid()")
+            backends.add(cur.fetchone()[0])
     features: dict = {}
     original = pipeline.resolve_frame
 
@@ -158,6 +186,7 @@ def main() -> int:
         for kind in ("person", "employer"):
             fn = getattr(entity_resolution, f"resolve_{kind}s")
             prof = cProfile.Profile() if args.profile else None
+            pg0 = {p: _cpu(p) for p in backends}
             t0, cpu = time.perf_counter(), time.process_time()
             if prof:
                 prof.enable()
@@ -169,10 +198,11 @@ def main() -> int:
                 args.profile.mkdir(parents=True, exist_ok=True)
                 prof.dump_stats(str(args.profile / f"{kind}.prof"))
             seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu
+            pg = sum(_cpu(p) - pg0.get(p, 0.0) for p in backends)
             # CPU of this process's threads (DuckDB's included, PostgreSQL's not).
             result[f"resolve {kind}s"] = {
                 "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-                "mentions": metrics["mentions"],
+                "pg_cpu_seconds": round(pg, 2), "mentions": metrics["mentions"],
                 "entities": metrics["entities"],
                 "steps": {k: v for k, v in metrics.items() if k.endswith("_s")}}
         if args.rules:

@@ -406,8 +406,9 @@ def _read_rest(kind: EntityKind, engine: Engine) -> dict[str, Any]:
             "certificates": (_read_bulk(conn, f"SELECT cert_number, status "
                                               f"FROM {kind.certificates}")
                              if kind.certificates else None),
-            "previous": _read_bulk(conn, f"SELECT source, source_key, {kind.id_col} "
-                                         f"FROM {kind.xref}"),
+            # The whole xref: its IDs carry over, and publishing writes only what changed.
+            "previous": _read_bulk(conn, f"SELECT source, source_key, {kind.id_col}, "
+                                         f"match_probability FROM {kind.xref}"),
             "old_golden": _read_bulk(conn, f"SELECT * FROM {kind.golden}"),
             "history": _read(conn, f"SELECT retired_id, current_id FROM {kind.history}"),
             "overrides": _read(conn, "SELECT override_id, source_a, key_a, source_b, key_b, "
@@ -477,7 +478,7 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
 
         # The publishing transaction opens (and copies the xref) in the background as
         # soon as the stable IDs are known; survivorship and the match edges go on here.
-        publisher = _Publisher(engine, kind, pool)
+        publisher = _Publisher(engine, kind, pool, stored=lambda: rest.result())
         try:
             run = resolve_frame(kind, features, model, er_engine=er_engine, prepared=True,
                                 run_id=run_id, on_xref=publisher.begin,
@@ -485,9 +486,11 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
             run.timings["prepare_s"] = prepare_s
             inputs = rest.result()
             read_s += run.timings.pop("inputs_wait_s", 0.0)  # waited for after scoring
-            golden = _keep_updated_at(run.golden, inputs["old_golden"], kind)
+            golden, unchanged = _keep_updated_at(run.golden, inputs["old_golden"], kind,
+                                                 unchanged=True)
             finished = publisher.finish(golden, run.xref, run.assignment.retired,
-                                        run.match_edges, run.applied, run.attr_sources)
+                                        run.match_edges, run.applied, run.attr_sources,
+                                        unchanged)
             if var_dir is not None:  # here, while the worker publishes
                 done = _by_products(kind, model, run, Path(var_dir), er_engine)
                 run.timings["charts_s"] = done["charts_s"]
@@ -576,13 +579,15 @@ def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, go
     }
 
 
-def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) -> pd.DataFrame:
-    """updated_at moves only when a golden record's attributes changed."""
+def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind,
+                     unchanged: bool = False):
+    """updated_at moves only when a golden record's attributes changed. With `unchanged`,
+    also which golden records are stored already as they are (a boolean array)."""
     golden = golden.copy()
     now = pd.Timestamp(dt.datetime.now(dt.UTC))
     if old.empty or golden.empty:
         golden["updated_at"] = now
-        return golden
+        return (golden, np.zeros(len(golden), dtype=bool)) if unchanged else golden
 
     # Each golden record against the old one of its ID (IDs are unique on both sides),
     # attribute by attribute as text (a date from PostgreSQL equals its ISO string here):
@@ -602,7 +607,7 @@ def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind) 
     updated = pd.Series(now, index=golden.index, dtype=kept.dtype)
     updated[same] = kept[at[same]]
     golden["updated_at"] = updated.array
-    return golden
+    return (golden, same) if unchanged else golden
 
 
 def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.DataFrame,
@@ -617,36 +622,118 @@ def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.Da
         return _publish_rest(conn, kind, golden, retired, match_edges, applied, attr_sources)
 
 
-def _publish_xref(conn, kind: EntityKind, xref: pd.DataFrame) -> None:
-    """The first half of publishing: lock, empty the published tables, copy the xref and
-    record its versions (none of which needs the golden records)."""
+# Temporary tables (dropped at commit) of the keys a publish wrote or deleted: the only
+# ones whose versions can change.
+_XREF_WRITTEN = "tmp_ql_xref_written"
+_GOLDEN_WRITTEN = "tmp_ql_golden_written"
+
+
+def _stored_as_read(conn, table: str, rows: int) -> bool:
+    """Whether `table` and its open versions hold `rows` rows each, as read before the
+    lock: then only what changed need be written (anything else: the whole table)."""
+    n, open_versions = conn.execute(sa.text(
+        f"SELECT (SELECT count(*) FROM {table}), "
+        f"(SELECT count(*) FROM {table}_version WHERE valid_to IS NULL)")).one()
+    return n == rows and open_versions == rows
+
+
+def _xref_changes(old: pd.DataFrame, xref: pd.DataFrame, kind: EntityKind
+                  ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which rows of the new xref are not stored as they are (a new key, another ID or
+    another probability), and the stored keys to delete (gone, or to be rewritten).
+    Probabilities compare as the doubles PostgreSQL holds (its text and Arrow's both
+    round-trip exactly; NaN is written as NULL)."""
+    def text(f: pd.DataFrame, col: str) -> pa.Array:
+        return pa.array(f[col], type=pa.string(), from_pandas=True)
+
+    def keys(f: pd.DataFrame) -> pa.Array:
+        return pc.binary_join_element_wise(text(f, "source"), text(f, "source_key"), "\x1f")
+
+    # Arrow's hash lookup, without a Python object per key (pandas' Index: twice the time).
+    at = pc.index_in(keys(xref), value_set=keys(old)).fill_null(-1).to_numpy()
+    found = at >= 0
+    rows = at[found]
+    same = found.copy()
+    same[found] = pc.equal(text(old, kind.id_col).take(pa.array(rows)),
+                           text(xref, kind.id_col).filter(pa.array(found))).fill_null(False).to_numpy(
+                               zero_copy_only=False)
+    before = pc.cast(text(old, "match_probability"), pa.float64()).to_numpy(
+        zero_copy_only=False)[rows]
+    after = xref["match_probability"].to_numpy(dtype="float64")[found]
+    same[found] &= (before == after) | (np.isnan(before) & np.isnan(after))
+    kept = np.zeros(len(old), dtype=bool)
+    kept[at[same]] = True
+    return ~same, old.loc[~kept, ["source", "source_key"]]
+
+
+def _publish_xref(conn, kind: EntityKind, xref: pd.DataFrame,
+                  stored: pd.DataFrame | None = None) -> bool:
+    """The first half of publishing: lock, empty the match edges and attribute sources,
+    write the xref and record its versions (none of which needs the golden records).
+
+    With `stored` (the xref as read at the start of the run) only the rows that differ
+    are deleted and written, and only their keys' versions compared; the table and its
+    versions end as a full rewrite leaves them. Returns whether it went that way."""
     from warehouse.db import copy_frame_arrow
     from warehouse.history import after_xref
 
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    conn.execute(sa.text(f"TRUNCATE {kind.xref}, {kind.golden}, "
-                         f"core.{kind.name}_match_edge, core.{kind.name}_attr_source"))
+    conn.execute(sa.text(f"TRUNCATE core.{kind.name}_match_edge, core.{kind.name}_attr_source"))
+    if stored is not None and len(stored) and _stored_as_read(conn, kind.xref, len(stored)):
+        write, gone = _xref_changes(stored, xref, kind)
+        conn.execute(sa.text(f"CREATE TEMP TABLE {_XREF_WRITTEN} (source text, source_key text) "
+                             "ON COMMIT DROP"))
+        copy_frame_arrow(conn, _XREF_WRITTEN, gone)
+        conn.execute(sa.text(f"DELETE FROM {kind.xref} x USING {_XREF_WRITTEN} w "
+                             "WHERE x.source = w.source AND x.source_key = w.source_key"))
+        copy_frame_arrow(conn, kind.xref, xref[write])
+        copy_frame_arrow(conn, _XREF_WRITTEN, xref.loc[write, ["source", "source_key"]])
+        conn.execute(sa.text(f"ANALYZE {_XREF_WRITTEN}"))
+        conn.execute(sa.text(f"ANALYZE {kind.xref}"))
+        after_xref(conn, kind.name, within=_XREF_WRITTEN)
+        return True
+    conn.execute(sa.text(f"TRUNCATE {kind.xref}"))
     copy_frame_arrow(conn, kind.xref, xref)  # text and a float: Arrow writes it faster
     # Statistics of the table just replaced, before the statements below read it:
     # estimated from the truncated table, a join over the xref takes a nested loop of
     # index scans per employer (seconds at 60k persons, superlinear beyond).
     conn.execute(sa.text(f"ANALYZE {kind.xref}"))
     after_xref(conn, kind.name)
+    return False
 
 
 def _publish_rest(conn, kind: EntityKind, golden: pd.DataFrame,
                   retired: list[tuple[str, str]], match_edges: pd.DataFrame | None,
-                  applied: pd.DataFrame | None, attr_sources: pd.DataFrame | None) -> float:
+                  applied: pd.DataFrame | None, attr_sources: pd.DataFrame | None,
+                  unchanged: np.ndarray | None = None,
+                  stored: pd.DataFrame | None = None) -> float:
     """The second half, in the same transaction as _publish_xref: golden records,
     attribute sources, match edges, overrides applied, ID history, versions and cities.
-    Returns the seconds the edges took."""
+    With `stored` (the golden records as read at the start of the run) and `unchanged`
+    (which new ones equal their stored row) only the others are deleted and written, and
+    only their versions compared. Returns the seconds the edges took."""
     from warehouse.db import copy_frame_arrow
 
     edge_table = f"core.{kind.name}_match_edge"
     source_table = f"core.{kind.name}_attr_source"
-    # Arrow's writer, twice as fast as pandas' on the golden rows; their timestamps
-    # (updated_at, microseconds, UTC) read back identical (bench/bench_resolve.py).
-    copy_frame_arrow(conn, kind.golden, golden)
+    within = None
+    if (stored is not None and unchanged is not None and len(stored)
+            and _stored_as_read(conn, kind.golden, len(stored))):
+        within = _GOLDEN_WRITTEN
+        ids = golden[kind.id_col]
+        gone = stored.loc[~stored[kind.id_col].isin(ids[unchanged]), [kind.id_col]]
+        conn.execute(sa.text(f"CREATE TEMP TABLE {within} ({kind.id_col} text) ON COMMIT DROP"))
+        copy_frame_arrow(conn, within, gone)
+        conn.execute(sa.text(f"DELETE FROM {kind.golden} g USING {within} w "
+                             f"WHERE g.{kind.id_col} = w.{kind.id_col}"))
+        copy_frame_arrow(conn, kind.golden, golden[~unchanged])
+        copy_frame_arrow(conn, within, golden.loc[~unchanged, [kind.id_col]])
+        conn.execute(sa.text(f"ANALYZE {within}"))
+    else:
+        conn.execute(sa.text(f"TRUNCATE {kind.golden}"))
+        # Arrow's writer, twice as fast as pandas' on the golden rows; their timestamps
+        # (updated_at, microseconds, UTC) read back identical (bench/bench_resolve.py).
+        copy_frame_arrow(conn, kind.golden, golden)
     if attr_sources is not None:
         copy_frame_arrow(conn, source_table, attr_sources)
     conn.execute(sa.text(f"ANALYZE {kind.golden}"))  # as the xref, in _publish_xref
@@ -675,21 +762,25 @@ def _publish_rest(conn, kind: EntityKind, golden: pd.DataFrame,
     # (the xref's versions are recorded already).
     from warehouse.history import after_publish
 
-    after_publish(conn, kind.name, xref_done=True)
+    after_publish(conn, kind.name, xref_done=True, within=within)
     return edges_s
 
 
 class _Publisher:
     """The publishing transaction of one run, on its own connection in a worker thread
-    (psycopg2 releases Python's lock while PostgreSQL works): `begin` copies the xref
+    (psycopg2 releases Python's lock while PostgreSQL works): `begin` writes the xref
     while the caller computes the golden records, `finish` writes the rest and commits,
     `close` rolls back whatever was not committed. Every step runs in `pool`'s one
-    thread, in the order submitted."""
+    thread, in the order submitted. `stored` returns what the run read of the published
+    tables (`previous`, `old_golden`), so that only what changed is written."""
 
-    def __init__(self, engine: Engine, kind: EntityKind, pool) -> None:
+    def __init__(self, engine: Engine, kind: EntityKind, pool,
+                 stored: Callable[[], dict[str, Any]] | None = None) -> None:
         self.engine, self.kind, self.pool = engine, kind, pool  # pool: one thread
+        self.stored = stored
         self.conn = self.tx = self.begun = None
         self.xref_s = self.rest_s = 0.0
+        self.xref_diff = False
 
     def begin(self, xref: pd.DataFrame) -> None:
         self.begun = self.pool.submit(self._begin, xref)
@@ -698,7 +789,8 @@ class _Publisher:
         t = time.perf_counter()
         self.conn = self.engine.connect()
         self.tx = self.conn.begin()
-        _publish_xref(self.conn, self.kind, xref)
+        stored = self.stored()["previous"] if self.stored is not None else None
+        self.xref_diff = _publish_xref(self.conn, self.kind, xref, stored)
         self.xref_s = time.perf_counter() - t
 
     def finish(self, golden: pd.DataFrame, xref: pd.DataFrame, *rest):
@@ -708,10 +800,13 @@ class _Publisher:
             self.begin(xref)
         return self.pool.submit(self._finish, golden, *rest)
 
-    def _finish(self, golden: pd.DataFrame, *rest) -> float:
+    def _finish(self, golden: pd.DataFrame, retired, match_edges, applied, attr_sources,
+                unchanged: np.ndarray | None = None) -> float:
         self.begun.result()  # ran first in this thread; re-raises its error
         t = time.perf_counter()
-        edges_s = _publish_rest(self.conn, self.kind, golden, *rest)
+        stored = self.stored()["old_golden"] if self.stored is not None else None
+        edges_s = _publish_rest(self.conn, self.kind, golden, retired, match_edges, applied,
+                                attr_sources, unchanged, stored)
         self.tx.commit()
         self.rest_s = time.perf_counter() - t
         return edges_s

@@ -33,22 +33,33 @@ def id_token(id_number: str, key: str) -> str:
     return hmac.new(key.encode("utf-8"), id_number.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def write_id_tokens(conn: Connection, key: str | None) -> int:
-    """Fill core.person.id_token from id_number; null everywhere without a key."""
+def write_id_tokens(conn: Connection, key: str | None, changed: str | None = None) -> int:
+    """Fill core.person.id_token from id_number; null everywhere without a key.
+
+    Only rows whose token differs are written (a republished person keeps a token that is
+    already right). With ``changed`` (a temporary table with a person_id column) the IDs
+    of the rows written are added to it."""
+    keep = (f"with w as ({{}} returning person_id) insert into {changed} (person_id) "
+            "select person_id from w") if changed else "{}"
     if not key:
         log.warning("QUOTALINK_ID_TOKEN_KEY is unset: api.person.id_token stays empty")
-        return conn.execute(sa.text(
-            "update core.person set id_token = null where id_token is not null")).rowcount
+        return conn.execute(sa.text(keep.format(
+            "update core.person set id_token = null where id_token is not null"))).rowcount
     inner, outer = hmac_pads(key)
+    token = "encode(sha256(:outer || sha256(:inner || convert_to(id_number, 'UTF8'))), 'hex')"
     # The key blocks travel as statement parameters only; nothing stores the key.
-    return conn.execute(sa.text("""
-        update core.person set id_token = encode(sha256(:outer || sha256(:inner
-            || convert_to(id_number, 'UTF8'))), 'hex')
-        where id_number is not null"""), {"inner": inner, "outer": outer}).rowcount
+    return conn.execute(sa.text(keep.format(
+        f"update core.person set id_token = {token} where id_number is not null "
+        f"and id_token is distinct from {token}")), {"inner": inner, "outer": outer}).rowcount
 
 
-def record_versions(conn: Connection, table: str, key: tuple[str, ...]) -> dict[str, int]:
-    """Close versions whose row changed or vanished, open versions for new and changed rows."""
+def record_versions(conn: Connection, table: str, key: tuple[str, ...],
+                    within: str | None = None) -> dict[str, int]:
+    """Close versions whose row changed or vanished, open versions for new and changed rows.
+
+    ``within`` (a temporary table of key columns) limits both to those keys: what the whole
+    comparison gives when every other key's open version equals its row, as after any
+    publish (only these statements write the versions, in the publishing transaction)."""
     base = metadata.tables[table]
     versions = metadata.tables[f"{table}_version"]
     content = [c.name for c in base.c if c.name in versions.c]
@@ -57,14 +68,22 @@ def record_versions(conn: Connection, table: str, key: tuple[str, ...]) -> dict[
     t_cols = ", ".join(f't."{c}"' for c in content)
     v_cols = ", ".join(f'v."{c}"' for c in content)
     same_row = f"row({t_cols}) is not distinct from row({v_cols})"
+
+    def among(alias: str) -> str:
+        if within is None:
+            return ""
+        on = " and ".join(f'w."{k}" = {alias}."{k}"' for k in key)
+        return f" and exists (select 1 from {within} w where {on})"
+
     closed = conn.execute(sa.text(f"""
         update {table}_version v set valid_to = now()
-        where v.valid_to is null
+        where v.valid_to is null{among("v")}
           and not exists (select 1 from {table} t where {same_key} and {same_row})""")).rowcount
     opened = conn.execute(sa.text(f"""
         insert into {table}_version ({cols}, valid_from)
         select {cols}, now() from {table} t
         where not exists (select 1 from {table}_version v where v.valid_to is null and {same_key})
+        {among("t")}
     """)).rowcount
     return {"closed": closed, "opened": opened}
 
@@ -98,29 +117,31 @@ def refresh_person_city(conn: Connection) -> int:
     return gone + new
 
 
-def after_xref(conn: Connection, kind: str) -> dict[str, int]:
+def after_xref(conn: Connection, kind: str, within: str | None = None) -> dict[str, int]:
     """The versions of core.<kind>_xref, inside the publishing transaction once the xref
     is written (it needs nothing else: the resolution writes it first, while the golden
-    records are still being computed)."""
+    records are still being computed). ``within``: as for record_versions."""
     out: dict[str, int] = {}
     for table, key in VERSIONED[kind][1:]:
-        for what, n in record_versions(conn, table, key).items():
+        for what, n in record_versions(conn, table, key, within).items():
             out[f"{table}.{what}"] = n
     return out
 
 
 def after_publish(conn: Connection, kind: str, id_token_key: str | None = None,
-                  xref_done: bool = False) -> dict[str, int]:
+                  xref_done: bool = False, within: str | None = None) -> dict[str, int]:
     """Run inside the publishing transaction of core.<kind> and core.<kind>_xref.
 
     ``id_token_key`` defaults to QUOTALINK_ID_TOKEN_KEY from the environment; with
-    ``xref_done`` the xref's versions were recorded already (after_xref)."""
+    ``xref_done`` the xref's versions were recorded already (after_xref). ``within``: a
+    temporary table of the golden IDs the publish wrote or deleted (the rows whose
+    tokens change are added to it), the only ones whose versions can change."""
     out: dict[str, int] = {}
     if kind == "person":
         key = id_token_key if id_token_key is not None else load_settings().id_token_key
-        out["id_tokens"] = write_id_tokens(conn, key)
+        out["id_tokens"] = write_id_tokens(conn, key, within)
     for table, key in VERSIONED[kind][:1]:
-        for what, n in record_versions(conn, table, key).items():
+        for what, n in record_versions(conn, table, key, within).items():
             out[f"{table}.{what}"] = n
     if not xref_done:
         out.update(after_xref(conn, kind))
