@@ -115,17 +115,21 @@ def _run_planned(job, execute, engine, settings):
     """The loads (and reference tables) first, then only the steps whose inputs changed
     and everything after them (orchestration/plan.py): (the runs, the assets launched, the
     recorded results of the checks not launched)."""
-    from orchestration import plan
+    from orchestration import plan, progress
     from orchestration.definitions import ASSETS, CHECKS
 
     first = {k for a in plan.roots(ASSETS) for k in a.keys}
+    before = plan.recorded(engine)
     loads = execute(job.get_subset(asset_selection=first, asset_check_selection=set()))
     if any(e.event_type_value == "STEP_FAILURE" and "Interrupted" in (e.event_specific_data.error.cls_name or "")
            for e in loads.all_events):
         return _Runs([loads]), first, {}
     done = {e.asset_key for e in loads.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
-    after = plan.plan(engine, settings, ASSETS, CHECKS, failed=first - done)
+    after = plan.plan(engine, settings, ASSETS, CHECKS, failed=first - done, before=before)
     runs = [loads]
+    if after.unchanged and progress.ENABLED:
+        progress.console.print(f"[dim]·[/] {after.unchanged} steps and checks not launched: inputs "
+                               "unchanged since their last run")
     if after:
         runs.append(execute(job.get_subset(asset_selection=after.assets,
                                            asset_check_selection=after.checks)))

@@ -25,6 +25,7 @@ class Plan:
     checks: set[dg.AssetCheckKey] = field(default_factory=set)
     nodes: set[str] = field(default_factory=set)
     replayed: dict[str, list[dict]] = field(default_factory=dict)  # node → recorded results
+    unchanged: int = 0  # steps and checks not launched because their inputs did not change
 
     def __bool__(self) -> bool:
         return bool(self.assets or self.checks)
@@ -36,8 +37,12 @@ def roots(assets) -> list:
     return [a for a in assets if not any(dep in keys for deps in a.asset_deps.values() for dep in deps)]
 
 
-def _recorded(conn) -> dict[str, tuple[str, dict]]:
-    rows = conn.execute(sa.text("select asset, fingerprint, result from ops.stage_fingerprint")).all()
+def recorded(engine) -> dict[str, tuple[str, dict]]:
+    """Every step's recorded (fingerprint, result). Read before the loads: a table's suite
+    validated ahead while they run records its outcome, and the plan must still see that
+    check as changed (so that it is launched and its evaluation is the run's)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select asset, fingerprint, result from ops.stage_fingerprint")).all()
     return {asset: (fp, result or {}) for asset, fp, result in rows}
 
 
@@ -45,12 +50,14 @@ def _failing(result: dict) -> bool:
     return any(not r.get("passed") for r in result.get("results") or [])
 
 
-def plan(engine, settings, assets, checks, failed: set[dg.AssetKey]) -> Plan:
+def plan(engine, settings, assets, checks, failed: set[dg.AssetKey],
+         before: dict[str, tuple[str, dict]] | None = None) -> Plan:
     """The steps after the roots to launch: every step not declared skippable, every one
     whose fingerprint is not its recorded one, every check whose recorded outcome failed
     (it fails again, blocking what it blocks, and names itself in the run's report), and
     everything downstream of an asset launched; nothing downstream of `failed` (the
-    assets of the loads that failed: what reads them is not materialised, as in one run)."""
+    assets of the loads that failed: what reads them is not materialised, as in one run).
+    `before`: the records as `recorded` read them before the loads (default: now)."""
     first = {a.node_def.name for a in roots(assets)}
     children: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     node_of: dict[dg.AssetKey, str] = {}
@@ -74,8 +81,8 @@ def plan(engine, settings, assets, checks, failed: set[dg.AssetKey]) -> Plan:
     fps: dict[str, str] = {}
     needed: set[str] = set()
     replayed: dict[str, list[dict]] = {}
+    records = recorded(engine) if before is None else before
     with engine.connect() as conn:
-        recorded = _recorded(conn)
 
         def changed(node: str) -> tuple[bool, dict]:
             step = incremental.STEPS.get(node)
@@ -85,7 +92,7 @@ def plan(engine, settings, assets, checks, failed: set[dg.AssetKey]) -> Plan:
             memo = repr(sorted(inputs.items()))
             if memo not in fps:
                 fps[memo] = incremental.fingerprint(conn, **inputs)
-            fp, result = recorded.get(step.name, (None, {}))
+            fp, result = records.get(step.name, (None, {}))
             return fp != fps[memo], result
 
         for a in assets:
@@ -116,4 +123,6 @@ def plan(engine, settings, assets, checks, failed: set[dg.AssetKey]) -> Plan:
                 replayed[node] = result.get("results") or []
     chosen.nodes |= needed
     chosen.replayed = replayed
+    chosen.unchanged = len(replayed) + sum(
+        1 for a in assets if a.node_def.name not in first | needed and not set(a.keys) & blocked)
     return chosen
