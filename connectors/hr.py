@@ -594,9 +594,31 @@ def load_url(engine: Engine, url: str, overlap: dt.timedelta = OVERLAP, chunk: i
         src.dispose()
 
 
+def sqlite_files(url: str) -> list[Path] | None:
+    """The files of a SQLite database (with its journal and write-ahead log, whose content
+    is part of the database's); None for a server database."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    return [path, path.with_name(path.name + "-journal"), path.with_name(path.name + "-wal")]
+
+
 def load(engine: Engine, settings) -> list[LoadResult]:
-    """Pull the HR database of the settings (HR_DB_URL, else the offline SQLite delivery)."""
-    return load_url(engine, settings.hr_url, required=bool(settings.hr_db_url))
+    """Pull the HR database of the settings (HR_DB_URL, else the offline SQLite delivery);
+    a SQLite file exactly as the last clean pull left it is not read again (connectors/offline.py)."""
+    from connectors import offline
+
+    files = sqlite_files(settings.hr_url)
+    if files is None or not files[0].is_file():
+        return load_url(engine, settings.hr_url, required=bool(settings.hr_db_url))
+    digest = offline.files_digest(files)
+    if offline.unchanged(engine, SOURCE, offline.key(engine, SOURCE, digest)):
+        log.info("hr: %s is as the last pull left it: nothing new", files[0])
+        return []
+    results = load_url(engine, settings.hr_url, required=bool(settings.hr_db_url))
+    offline.remember(engine, SOURCE, digest, results)
+    return results
 
 
 def _period(ctx: Context, row: dict) -> tuple[dt.datetime | None, str]:

@@ -65,13 +65,32 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
     return _load
 
 
+def _recorded(check: dg.AssetChecksDefinition, source: str, level: str):
+    """Declare a ledger check as a step whose inputs are its source's deliveries; the
+    returned function records its outcome (always computed: it is one query), so that
+    `quotalink run` need not launch it again before the ledger changes."""
+    (key,) = check.check_keys
+    step = incremental.declare(check.node_def.name, f"check {key.asset_key.to_user_string()} {key.name}",
+                               lambda settings: {"sources": [source], "overrides": False})
+
+    def record(engine, fp: str, run_id: str, result: dg.AssetCheckResult) -> dg.AssetCheckResult:
+        meta = {k: getattr(v, "value", v) for k, v in result.metadata.items()}
+        incremental.record(engine, step.name, fp, run_id, {"results": [
+            {"name": key.name, "level": level, "passed": result.passed, "metadata": meta}]})
+        return result
+
+    return step, record
+
+
 def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
     table = raw_tables(source)[0]
 
     @dg.asset_check(asset=dg.AssetKey(["raw", table.table]), name="deliveries_reconcile", blocking=True,
                     description="rows_read = rows_loaded + rows_quarantined for every delivery")
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.engine().connect() as conn:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        engine = warehouse.engine()
+        fp, _ = step.last_result(engine, None)
+        with engine.connect() as conn:
             bad = conn.execute(
                 sa.text(
                     "select delivery from ops.load_audit where source = :s "
@@ -80,8 +99,10 @@ def _reconciliation_check(source: str) -> dg.AssetChecksDefinition:
                 {"s": source},
             ).scalars().all()
             n = conn.execute(sa.text("select count(*) from ops.load_audit where source = :s"), {"s": source}).scalar()
-        return dg.AssetCheckResult(passed=not bad, metadata={"deliveries": n, "unreconciled": ", ".join(bad[:10])})
+        return record(engine, fp, context.op_execution_context.run_id, dg.AssetCheckResult(
+            passed=not bad, metadata={"deliveries": n, "unreconciled": ", ".join(bad[:10])}))
 
+    step, record = _recorded(_check, source, "blocking")
     return _check
 
 
@@ -91,27 +112,33 @@ def _contract_columns_check(spec) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(["raw", spec.table]), name="contract_columns", blocking=False,
                     description="every delivery carried every contract column (a missing optional "
                                 "column loads as empty: a warning, not a rejection)")
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.engine().connect() as conn:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        engine = warehouse.engine()
+        fp, _ = step.last_result(engine, None)
+        with engine.connect() as conn:
             rows = conn.execute(sa.text(
                 "select delivery, quality->'missing_columns' from ops.load_audit where raw_table = :t "
                 "and status = 'loaded' and quality ? 'missing_columns' order by load_id"),
                 {"t": spec.table}).all()
         missing = "; ".join(f"{d}: {', '.join(cols)}" for d, cols in rows[:10])
-        return dg.AssetCheckResult(passed=not rows, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata={"deliveries_missing_columns": len(rows), "missing": missing})
+        return record(engine, fp, context.op_execution_context.run_id, dg.AssetCheckResult(
+            passed=not rows, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"deliveries_missing_columns": len(rows), "missing": missing}))
 
+    step, record = _recorded(_check, spec.source, "warning")
     return _check
 
 
 def _staging_asset(source: str) -> dg.AssetsDefinition:
     """One staging asset per source: a failed source blocks only what reads its tables."""
     specs = staging_specs(source)
+    inputs = incremental.declare(f"stage_{source}", f"stage {source}",
+                                 lambda settings: {"sources": [source], "overrides": False})
 
     @dg.multi_asset(name=f"stage_{source}", specs=specs, pool="warehouse", can_subset=False)
     def _stage(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         engine = warehouse.engine()
-        fp, done = incremental.last_result(engine, f"stage {source}", sources=[source], overrides=False)
+        fp, done = inputs.last_result(engine, warehouse.settings())
         if done is not None:
             start_early(engine, [spec.key for spec in specs], context.run_id)
             yield from replay(context, specs, done, f"stage {source}")
@@ -145,6 +172,8 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
 
     golden, xref = ["core", kind], ["core", f"{kind}_xref"]
     deps = keys_read(entity_resolution.READS[kind], produced)
+    inputs = incremental.declare(f"{kind}s", f"resolve {kind}s",
+                                 lambda settings: {"extra": f"er {settings.er_engine}"})
 
     @dg.multi_asset(
         name=f"{kind}s",
@@ -160,7 +189,7 @@ def _resolution_asset(kind: str, produced: set[dg.AssetKey]) -> dg.AssetsDefinit
         import entity_resolution
 
         engine, settings = warehouse.engine(), warehouse.settings()
-        fp, done = incremental.last_result(engine, f"resolve {kind}s", extra=f"er {settings.er_engine}")
+        fp, done = inputs.last_result(engine, settings)
         if done is not None:
             start_early(engine, [golden, xref], context.run_id)
             yield from replay(context, [dg.AssetSpec(golden), dg.AssetSpec(xref)], done, f"resolve {kind}s")
@@ -196,6 +225,8 @@ def _evaluation(engine, settings, kind: str) -> dict:
 def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
     from expectations.rules.config import rules_read
 
+    inputs = incremental.declare("mart__anomaly_flag", "audit rules", lambda settings: {"day": True})
+
     @dg.asset(key=["mart", "anomaly_flag"], group_name="audit", kinds={"postgres"},
               deps=keys_read(rules_read(), produced), pool="warehouse")
     def anomaly_flag(context: dg.AssetExecutionContext,
@@ -204,7 +235,7 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         import expectations
 
         engine, settings = warehouse.engine(), warehouse.settings()
-        fp, done = incremental.last_result(engine, "audit rules", day=True)
+        fp, done = inputs.last_result(engine, settings)
         if done is not None:
             skipped(context, "audit rules")
             start_early(engine, [["mart", "anomaly_flag"]], context.run_id)
@@ -226,6 +257,9 @@ def _anomaly_flag_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
 def _quota_compliance_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
     from expectations.rules.config import COMPLIANCE_READS
 
+    inputs = incremental.declare("mart__quota_compliance", "quota compliance",
+                                 lambda settings: {"day": True})
+
     @dg.asset(key=["mart", "quota_compliance"], group_name="audit", kinds={"postgres"},
               deps=keys_read(COMPLIANCE_READS, produced), pool="warehouse")
     def quota_compliance(context: dg.AssetExecutionContext,
@@ -234,7 +268,7 @@ def _quota_compliance_asset(produced: set[dg.AssetKey]) -> dg.AssetsDefinition:
         import expectations
 
         engine = warehouse.engine()
-        fp, done = incremental.last_result(engine, "quota compliance", day=True)
+        fp, done = inputs.last_result(engine, warehouse.settings())
         if done is not None:
             skipped(context, "quota compliance and levy")
             start_early(engine, [["mart", "quota_compliance"]], context.run_id)

@@ -40,16 +40,29 @@ def _plan(key: dg.AssetKey) -> tuple[str, str | None, bool, list[str]]:
     return table, source, schema_checks, names
 
 
+def _node(key: dg.AssetKey) -> str:
+    """The op name of a table's suite checks."""
+    return "suite_" + "__".join(key.path)
+
+
+def _declare(key: dg.AssetKey) -> incremental.Step:
+    """A table's suite step: its fingerprint is its source's deliveries (a raw or staging
+    table) or every input and the day (what entity resolution and the audit steps write)."""
+    table, source = table_of(key)
+    scope = [source] if source else [_RAW_SOURCE[table]] if table in _RAW_SOURCE else None
+    return incremental.declare(_node(key), "check " + key.to_user_string(), lambda settings: {
+        "sources": scope, "overrides": scope is None, "day": scope is None})
+
+
 def _outcome(engine, key: dg.AssetKey, run_id: str | None) -> tuple[bool, list[dict]]:
     """(whether the last outcome on the same inputs was replayed, the checks' results)."""
     import expectations
     from expectations.quality.suites import split_levels
 
     table, source, schema_checks, names = _plan(key)
-    step_name = "check " + key.to_user_string()
-    scope = [source] if source else [_RAW_SOURCE[table]] if table in _RAW_SOURCE else None
-    fp, done = incremental.last_result(engine, step_name, sources=scope,
-                                       overrides=scope is None, day=scope is None)
+    step = incremental.STEPS[_node(key)]
+    step_name = step.name
+    fp, done = step.last_result(engine, None)
     if done is not None:
         # The table is what it was when this suite last ran: its outcome stands.
         return True, done.get("results") or []
@@ -71,7 +84,13 @@ def _outcome(engine, key: dg.AssetKey, run_id: str | None) -> tuple[bool, list[d
 _early: dict[tuple[str, str], Future] = {}
 _early_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
-EARLY = {"enabled": False}
+# "session": one `quotalink run` launches up to two Dagster runs (the loads, then what
+# changed): an outcome validated ahead in the first is taken by the check step of the second.
+EARLY: dict = {"enabled": False, "session": None}
+
+
+def _slot(run_id: str | None, key: dg.AssetKey) -> tuple[str, str]:
+    return (EARLY.get("session") or run_id, key.to_user_string())
 
 
 def start_early(engine, keys, run_id: str | None) -> None:
@@ -84,14 +103,14 @@ def start_early(engine, keys, run_id: str | None) -> None:
             _pool = ThreadPoolExecutor(1, thread_name_prefix="suite")
         for key in keys:
             key = dg.AssetKey(key) if not isinstance(key, dg.AssetKey) else key
-            if key in _CHECKED and (run_id, key.to_user_string()) not in _early:
-                _early[(run_id, key.to_user_string())] = _pool.submit(_outcome, engine, key, run_id)
+            if key in _CHECKED and _slot(run_id, key) not in _early:
+                _early[_slot(run_id, key)] = _pool.submit(_outcome, engine, key, run_id)
 
 
 def _taken(key: dg.AssetKey, run_id: str | None) -> tuple[bool, list[dict] | None]:
     """The outcome validated ahead for this run, waited for; (False, None) when there is none."""
     with _early_lock:
-        future = _early.pop((run_id, key.to_user_string()), None)
+        future = _early.pop(_slot(run_id, key), None)
     if future is None:
         return False, None
     return future.result()
@@ -112,11 +131,12 @@ def stop_early() -> None:
 def _suite_checks(key: dg.AssetKey) -> dg.AssetChecksDefinition:
     """The blocking and the warning check of one table asset, from one validation pass."""
     _, source, _, names = _plan(key)
+    _declare(key)
     rows = f" ({source}'s rows)" if source else ""
     specs = [dg.AssetCheckSpec(name, asset=key, blocking=name == "suite_blocking",
                                description=_DESCRIPTIONS[name] + rows) for name in names]
 
-    @dg.multi_asset_check(specs=specs, name="suite_" + "__".join(key.path), can_subset=False)
+    @dg.multi_asset_check(specs=specs, name=_node(key), can_subset=False)
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         engine = warehouse.engine()
         done, results = _taken(key, context.op_execution_context.run_id)
@@ -157,22 +177,34 @@ def _plain(value):
     return getattr(value, "value", value)
 
 
-def outcomes_by_table(events) -> dict:
-    """Each validated table's outcome, from the run's check evaluations (both levels, and
-    every source's part of a shared table, merged)."""
+def evaluations(events) -> list[tuple[bool, dict]]:
+    """(passed, plain metadata) of every check evaluation among a run's events."""
+    out = []
+    for e in events:
+        if e.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = e.event_specific_data
+            out.append((bool(ev.passed), {k: _plain(v) for k, v in (ev.metadata or {}).items()}))
+    return out
+
+
+def recorded_evaluations(results: list[dict]) -> list[tuple[bool, dict]]:
+    """(passed, plain metadata) of a check step's recorded results, as its skipped run
+    would have yielded them."""
+    return [(bool(r["passed"]), {**r["metadata"], "skipped": True}) for r in results]
+
+
+def outcomes_by_table(evaluated) -> dict:
+    """Each validated table's outcome, from the check evaluations (`evaluations`: both
+    levels, and every source's part of a shared table, merged)."""
     from expectations.quality.suites import CheckOutcome, merge_outcomes, merge_sources
 
     parts: dict[str, dict[str | None, list]] = {}
-    for e in events:
-        if e.event_type_value != "ASSET_CHECK_EVALUATION":
-            continue
-        ev = e.event_specific_data
-        meta = {k: _plain(v) for k, v in (ev.metadata or {}).items()}
+    for passed, meta in evaluated:
         if "table" not in meta:  # not a suite check (e.g. deliveries_reconcile)
             continue
         failures = meta.get("failures") or {}
         outcome = CheckOutcome(
-            passed=bool(ev.passed),
+            passed=passed,
             blocking=any(f.get("blocking") for f in failures.values()),
             metadata={**meta, "failures": failures})
         parts.setdefault(meta["table"], {}).setdefault(meta.get("source"), []).append(outcome)
@@ -213,8 +245,8 @@ def _shown(o) -> list:
             o.metadata.get("failures")]
 
 
-def build_docs(engine, out_dir, events, run_id: str | None, summary: dict | None = None):
-    """The run's data-docs page: the asset checks' outcomes (from the run's events) and every
+def build_docs(engine, out_dir, evaluated, run_id: str | None, summary: dict | None = None):
+    """The run's data-docs page: the asset checks' outcomes (`evaluations`) and every
     other table's, validated only when its fingerprint changed; the page is written again
     only when an outcome changed (or the page is not there as it was written)."""
     import hashlib
@@ -232,7 +264,7 @@ def build_docs(engine, out_dir, events, run_id: str | None, summary: dict | None
     )
 
     index = Path(out_dir) / "index.html"
-    known = outcomes_by_table(events)
+    known = outcomes_by_table(evaluated)
     names = docs_tables()
     with engine.connect() as conn:
         base = incremental.fingerprint(conn, overrides=True, day=True, after_steps=True)

@@ -101,6 +101,41 @@ def _report_run(result, defs, selection=None) -> tuple[list[str], list[str]]:
     return failed_steps, blocking
 
 
+class _Runs:
+    """The Dagster runs of one `quotalink run`, read as one run."""
+
+    def __init__(self, results: list):
+        self.results = results
+        self.all_events = [e for r in results for e in r.all_events]
+        self.success = all(r.success for r in results)
+        self.run_id = results[-1].run_id
+
+
+def _run_planned(job, execute, engine, settings):
+    """The loads (and reference tables) first, then only the steps whose inputs changed
+    and everything after them (orchestration/plan.py): (the runs, the assets launched, the
+    recorded results of the checks not launched)."""
+    from orchestration import plan, progress
+    from orchestration.definitions import ASSETS, CHECKS
+
+    first = {k for a in plan.roots(ASSETS) for k in a.keys}
+    before = plan.recorded(engine)
+    loads = execute(job.get_subset(asset_selection=first, asset_check_selection=set()))
+    if any(e.event_type_value == "STEP_FAILURE" and "Interrupted" in (e.event_specific_data.error.cls_name or "")
+           for e in loads.all_events):
+        return _Runs([loads]), first, {}
+    done = {e.asset_key for e in loads.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    after = plan.plan(engine, settings, ASSETS, CHECKS, failed=first - done, before=before)
+    runs = [loads]
+    if after.unchanged and progress.ENABLED:
+        progress.console.print(f"[dim]·[/] {after.unchanged} steps and checks not launched: inputs "
+                               "unchanged since their last run")
+    if after:
+        runs.append(execute(job.get_subset(asset_selection=after.assets,
+                                           asset_check_selection=after.checks)))
+    return _Runs(runs), first | after.assets, after.replayed
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Materialise every asset in process; non-zero when anything fails."""
     import sqlalchemy as sa
@@ -118,12 +153,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import dagster as dg
 
-    from orchestration import checks, runlock
+    from orchestration import checks, incremental, runlock
     from orchestration.definitions import defs
     from orchestration.home import release_dead_runs, run_tags
 
     t0 = time.perf_counter()
     job = defs.resolve_job_def("pipeline")
+    replayed: dict[str, list[dict]] = {}
     # One run per warehouse: a second `quotalink run` (another var dir, another machine)
     # waits here, or leaves under --no-wait, instead of interleaving its writes.
     try:
@@ -154,14 +190,22 @@ def cmd_run(args: argparse.Namespace) -> int:
                 selection += [spec.key for s in args.only for spec in staging_specs(s)]
             # In process, a table's suite can run beside the steps after the one writing it.
             checks.EARLY["enabled"] = os.environ.get("QUOTALINK_EARLY_CHECKS", "1") != "0"
+            checks.EARLY["session"] = f"quotalink run {os.getpid()} {time.time_ns()}"
+
+            def execute(subset, asset_selection=None):
+                return subset.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
+                                                 asset_selection=asset_selection,
+                                                 run_config=None if args.verbose else quiet)
+
             try:
                 with runlock.StopWatchdog(_stopped):
-                    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags,
-                                                    asset_selection=selection,
-                                                    run_config=None if args.verbose else quiet)
+                    if selection is None and incremental.enabled():
+                        result, selection, replayed = _run_planned(job, execute, engine, settings)
+                    else:
+                        result = execute(job, selection)
             finally:
                 checks.stop_early()
-                checks.EARLY["enabled"] = False
+                checks.EARLY.update(enabled=False, session=None)
     finally:
         # A lost lock fails the next step (WarehouseResource.engine); lost during the last
         # step, it is only seen here, and the run does not count as a clean one either.
@@ -185,8 +229,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from orchestration.progress import step
 
         with step("data docs") as summary:
-            docs = build_docs(engine, settings.var_dir / "gx", result.all_events, result.run_id,
-                              summary)
+            evaluated = checks.evaluations(result.all_events)
+            evaluated += [e for results in replayed.values() for e in checks.recorded_evaluations(results)]
+            docs = build_docs(engine, settings.var_dir / "gx", evaluated, result.run_id, summary)
     print_summary(engine, settings, time.perf_counter() - t0, started_at, docs)
     from warehouse.audit import checkpoint
 

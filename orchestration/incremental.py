@@ -10,6 +10,8 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -93,3 +95,28 @@ def record(engine, asset: str, fp: str, run_id: str | None, result: dict | None 
             "fingerprint = excluded.fingerprint, run_id = excluded.run_id, "
             "result = excluded.result, computed_at = excluded.computed_at"),
             {"a": asset, "f": fp, "r": run_id, "j": json.dumps(result or {}, default=str)})
+
+
+@dataclass(frozen=True)
+class Step:
+    """A skippable step: its row in ops.stage_fingerprint and what its fingerprint is made of."""
+
+    node: str  # the Dagster op (step) that runs it
+    name: str  # its row in ops.stage_fingerprint
+    inputs: Callable[..., dict] = field(default=lambda settings: {})  # settings -> fingerprint()'s keywords
+
+    def last_result(self, engine, settings) -> tuple[str, dict | None]:
+        """(fingerprint of its inputs now, its recorded result on exactly these or None)."""
+        return last_result(engine, self.name, **self.inputs(settings))
+
+
+# Every skippable step by its op name: the same declaration gives the step its fingerprint
+# and `quotalink run` its plan of which steps to launch at all (orchestration/plan.py).
+STEPS: dict[str, Step] = {}
+
+
+def declare(node: str, name: str, inputs: Callable[..., dict] | None = None) -> Step:
+    """Declare the skippable step run by op `node` (fingerprint keywords from `inputs(settings)`)."""
+    step = Step(node, name, inputs or (lambda settings: {}))
+    STEPS[node] = step
+    return step

@@ -30,17 +30,18 @@ def _statuses() -> list[str]:
 def _report_asset(tables: tuple[str, ...], deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     specs = [dg.AssetSpec(["mart", t], group_name=GROUP, kinds={"postgres"}, deps=deps,
                           description=DESCRIPTIONS[t]) for t in tables]
+    # Built from what the steps before write: their inputs are all in this fingerprint
+    # (every delivery, the overrides, the code, entity resolution's engine, the day the
+    # audit steps judge against; the marts' computed_at is the day's too).
+    inputs = incremental.declare(f"report_{tables[0]}", f"report {' + '.join(tables)}",
+                                 lambda settings: {"day": True, "extra": f"er {settings.er_engine}"})
 
     @dg.multi_asset(name=f"report_{tables[0]}", specs=specs, pool="warehouse", can_subset=False)
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         from warehouse.report import build_marts
 
-        engine, name = warehouse.engine(), f"report {' + '.join(tables)}"
-        # Built from what the steps before write: their inputs are all in this fingerprint
-        # (every delivery, the overrides, the code, entity resolution's engine, the day the
-        # audit steps judge against; the marts' computed_at is the day's too).
-        fp, done = incremental.last_result(engine, name, day=True,
-                                           extra=f"er {warehouse.settings().er_engine}")
+        engine, name = warehouse.engine(), inputs.name
+        fp, done = inputs.last_result(engine, warehouse.settings())
         if done is not None:
             start_early(engine, [spec.key for spec in specs], context.run_id)
             yield from replay(context, specs, done, name)

@@ -37,13 +37,67 @@ def _steps(engine) -> dict[str, str]:
     return {k: v for k, v in _stamps(engine).items() if k != "data docs"}
 
 
+def _launches(monkeypatch) -> list[set[str]]:
+    """The steps each `quotalink run` launched in Dagster (appended per run)."""
+    from orchestration import cli
+
+    launched: list[set[str]] = []
+    planned = cli._run_planned
+
+    def spy(*args, **kwargs):
+        out = planned(*args, **kwargs)
+        launched.append({e.step_key for e in out[0].all_events if e.event_type_value == "STEP_START"})
+        return out
+
+    monkeypatch.setattr(cli, "_run_planned", spy)
+    return launched
+
+
+def _downstream_nodes(*nodes: str) -> set[str]:
+    """The ops of these steps' assets and of every asset downstream of them."""
+    import dagster as dg
+
+    from orchestration.definitions import ASSETS, defs
+
+    keys = [k for a in ASSETS if a.node_def.name in nodes for k in a.keys]
+    down = dg.AssetSelection.assets(*keys).downstream().resolve(defs.resolve_asset_graph())
+    return {a.node_def.name for a in ASSETS if set(a.keys) & down}
+
+
+def _over_everything() -> set[str]:
+    """The ops of the steps (not checks) whose fingerprint covers every delivery and the
+    overrides: they run again when any delivery or override is new, downstream or not."""
+    from orchestration import incremental
+    from quotalink.settings import get_settings
+
+    return {node for node, step in incremental.STEPS.items() if not node.startswith(("suite_", "raw__"))
+            and step.inputs(get_settings()).get("sources") is None}
+
+
+def _failing_checks(engine) -> set[str]:
+    """The ops of the checks whose recorded outcome failed (they run again every time)."""
+    from orchestration import incremental
+
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("select asset, result from ops.stage_fingerprint")).all())
+    return {node for node, step in incremental.STEPS.items()
+            if any(not r["passed"] for r in (rows.get(step.name) or {}).get("results") or [])}
+
+
 def test_rerun_skips_override_and_delivery_rerun(warehouse, sources_dir, tmp_path, monkeypatch):
     import expectations
     import synthetic
+    from orchestration.definitions import ASSETS
+    from orchestration.plan import roots
     from quotalink.settings import get_settings
     from tests.helpers import drop
     from tests.integration.test_registry_delivery import ROWS, csv_bytes
 
+    launched = _launches(monkeypatch)
+    loads = {a.node_def.name for a in roots(ASSETS)}
+    assert loads == {f"raw_{s}" for s in ("disability_registry", "quota", "hr", "employment_service",
+                                          "training", "graduates", "org", "establishment",
+                                          "unemployed_survey")} | {"reference_tables"}
     validated = []
     validate = expectations.validate_table
     monkeypatch.setattr(expectations, "validate_table",
@@ -67,6 +121,9 @@ def test_rerun_skips_override_and_delivery_rerun(warehouse, sources_dir, tmp_pat
     with warehouse.connect() as conn:
         built = conn.execute(sa.text("select max(computed_at) from mart.city_progress")).scalar()
     assert main(["run"]) == 0
+    # Only the loads are launched (and the checks that failed, to fail again): no staging,
+    # resolution, rule, mart or passing check step goes through Dagster at all.
+    assert launched[-1] == loads | _failing_checks(warehouse), launched[-1] - loads
     assert _steps(warehouse) == first
     assert _flags(warehouse) == flags
     assert validated == []
@@ -86,6 +143,11 @@ def test_rerun_skips_override_and_delivery_rerun(warehouse, sources_dir, tmp_pat
             "decided_by, reason) values ('person', :sa, :ka, :sb, :kb, 'cannot_link', 'auditor-7', 'test')"),
             {"sa": a[0], "ka": a[1], "sb": b[0], "kb": b[1]})
     assert main(["run"]) == 0
+    resolution = _downstream_nodes("persons")
+    assert {"persons", "employers", "mart__anomaly_flag", "report_city_progress"} <= resolution
+    assert not any(n.startswith("stage_") for n in resolution)
+    assert launched[-1] - loads - {n for n in launched[-1] if n.startswith(("suite_", "raw__"))} == \
+        resolution | _over_everything()
     second = _stamps(warehouse)
     for step in ("resolve persons", "resolve employers", "audit rules", "quota compliance",
                  "report city_progress", "report priority_employer"):
@@ -97,6 +159,12 @@ def test_rerun_skips_override_and_delivery_rerun(warehouse, sources_dir, tmp_pat
     drop(sources_dir / "disability_registry", "cjrxx_202611.csv", csv_bytes(ROWS[:2]))
     validated.clear()
     assert main(["run"]) == 0
+    # Exactly that source's staging and what is downstream of it: no other source's staging.
+    steps_run = launched[-1] - loads
+    assert {n for n in steps_run if not n.startswith(("suite_", "raw__"))} == \
+        _downstream_nodes("stage_disability_registry") | _over_everything()
+    assert "raw__disability_registry_deliveries_reconcile" in steps_run
+    assert "raw__org_deliveries_reconcile" not in steps_run
     third = _stamps(warehouse)
     # New mentions: the suites of what changed ran again, and the page shows today's tables.
     assert "staging.person_mention" in validated
@@ -114,3 +182,42 @@ def test_rerun_skips_override_and_delivery_rerun(warehouse, sources_dir, tmp_pat
         assert incremental.previous(conn, "audit rules", fp) is not None
         monkeypatch.setenv("QUOTALINK_INCREMENTAL", "0")
         assert incremental.previous(conn, "audit rules", fp) is None
+
+
+def test_plan_forced_failed_and_failing(warehouse, sources_dir, tmp_path, monkeypatch):
+    """The plan itself: QUOTALINK_INCREMENTAL=0 launches every step; nothing downstream of a
+    load that failed is launched; a check whose recorded outcome failed is launched again."""
+    import dagster as dg
+
+    import synthetic
+    from orchestration import plan
+    from orchestration.definitions import ASSETS, CHECKS
+    from quotalink.settings import get_settings
+
+    synthetic.generate(sources_dir, tmp_path / "truth", persons=200, seed=7, progress=False)
+    assert main(["run"]) == 0
+    settings = get_settings()
+    every = {k for a in ASSETS if a not in plan.roots(ASSETS) for k in a.keys}
+    checks = {k for c in CHECKS for k in c.check_keys}
+    nothing = plan.plan(warehouse, settings, ASSETS, CHECKS, failed=set())
+    assert not nothing.assets and len(nothing.replayed) + len(nothing.nodes) == len(CHECKS)
+
+    failed = {dg.AssetKey(["raw", "hr_ab01"]), dg.AssetKey(["raw", "hr_ac01"]), dg.AssetKey(["raw", "hr_ac08"])}
+    with monkeypatch.context() as m:
+        m.setenv("QUOTALINK_INCREMENTAL", "0")
+        forced = plan.plan(warehouse, settings, ASSETS, CHECKS, failed=set())
+        assert forced.assets == every and forced.checks == checks and not forced.replayed
+        partial = plan.plan(warehouse, settings, ASSETS, CHECKS, failed=failed)
+    assert dg.AssetKey(["staging", "civil_service"]) in partial.assets  # org's: not hr's
+    assert dg.AssetKey(["staging", "contribution"]) not in partial.assets
+    assert dg.AssetKey(["core", "person"]) not in partial.assets  # reads hr's mentions
+    assert not any(k.asset_key in failed for k in partial.checks)
+
+    # A check whose last outcome failed runs again (its replay fails again and blocks).
+    with warehouse.begin() as conn:
+        conn.execute(sa.text(
+            "update ops.stage_fingerprint set result = jsonb_set(result, '{results,0,passed}', 'false') "
+            "where asset = 'check staging/certificate'"))
+    again = plan.plan(warehouse, settings, ASSETS, CHECKS, failed=set())
+    assert "suite_staging__certificate" in again.nodes and not again.assets
+    assert "suite_staging__certificate" not in again.replayed
