@@ -133,7 +133,8 @@ def _run_planned(job, execute, engine, settings):
     if after:
         runs.append(execute(job.get_subset(asset_selection=after.assets,
                                            asset_check_selection=after.checks)))
-    return _Runs(runs), first | after.assets, after.replayed
+    # What a failed load kept from running counts as planned: the report names it.
+    return _Runs(runs), first | after.assets | after.blocked, after.replayed
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ class Plan:
     nodes: set[str] = field(default_factory=set)
     replayed: dict[str, list[dict]] = field(default_factory=dict)  # node → recorded results
     unchanged: int = 0  # steps and checks not launched because their inputs did not change
+    blocked: set[dg.AssetKey] = field(default_factory=set)  # not launched: downstream of a failed load
 
     def __bool__(self) -> bool:
         return bool(self.assets or self.checks)
@@ -123,6 +124,7 @@ def plan(engine, settings, assets, checks, failed: set[dg.AssetKey],
                 replayed[node] = result.get("results") or []
     chosen.nodes |= needed
     chosen.replayed = replayed
+    chosen.blocked = blocked - failed
     chosen.unchanged = len(replayed) + sum(
         1 for a in assets if a.node_def.name not in first | needed and not set(a.keys) & blocked)
     return chosen
