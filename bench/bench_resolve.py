@@ -153,16 +153,9 @@ def main() -> int:
     url = clone(args.db, name)
     engine = sa.create_engine(url)
     result: dict = {"db": args.db, "load_average": os.getloadavg()}
-    from bench_rules import _cpu  # CPU seconds of a process, from /proc
+    from bench_rules import _cpu, track_backends  # CPU seconds of a process, from /proc
 
-    backends: set[int] = set()
-
-    @sa.event.listens_for(engine, "connect")
-    def _pid(dbapi_conn, _record):
-        # The PostgreSQL backends the stages use (pooled: they live until the end).
-        with dbapi_conn.cursor() as cur:
-            cur.execute("select pg_backend_pid()")
-            backends.add(cur.fetchone()[0])
+    backends = track_backends(engine)  # the PostgreSQL backends the stages use
     features: dict = {}
     original = pipeline.resolve_frame
 

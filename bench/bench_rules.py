@@ -55,6 +55,22 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def track_backends(engine) -> set[int]:
+    """The PIDs of the PostgreSQL backends `engine` connects (pooled: they live until the
+    end), filled as connections open."""
+    import sqlalchemy as sa
+
+    backends: set[int] = set()
+
+    @sa.event.listens_for(engine, "connect")
+    def _pid(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute("select pg_backend_pid()")
+            backends.add(cur.fetchone()[0])
+
+    return backends
+
+
 def digests(engine) -> dict:
     import sqlalchemy as sa
 
@@ -86,13 +102,7 @@ def one(args: argparse.Namespace, name: str) -> dict:
 
     url = clone(args.db, name)
     engine = sa.create_engine(url)
-    backends: set[int] = set()
-
-    @sa.event.listens_for(engine, "connect")
-    def _pid(dbapi_conn, _record):
-        with dbapi_conn.cursor() as cur:
-            cur.execute("select pg_backend_pid()")
-            backends.add(cur.fetchone()[0])
+    backends = track_backends(engine)
 
     result: dict = {"load_average_before": [round(v, 2) for v in os.getloadavg()]}
     handler = _RuleLog()

@@ -13,6 +13,15 @@ from quotalink.contracts import FILE_SOURCES, RawTable
 from quotalink.errors import DeliveryError
 
 
+def ledger_digest(conn, sources: list[str] | None = None) -> tuple[int, str]:
+    """(count, md5) of the ledger rows of `sources` (None: all): every landing changes it."""
+    return tuple(conn.execute(sa.text(
+        "select count(*), md5(coalesce(string_agg(concat_ws('|', load_id, source, delivery, "
+        "content_sha256, rows_loaded, status), ',' order by load_id), '')) "
+        "from ops.load_audit where cast(:s as text[]) is null or source = any(cast(:s as text[]))"),
+        {"s": sources}).one())
+
+
 @dataclass(frozen=True)
 class LedgerRow:
     """One delivery as the ledger knows it and as the drop folder holds it now."""

@@ -10,11 +10,14 @@
 # it is skipped. Any other byte in a file, any other ledger or watermark, another code: the
 # pull runs as before. Only the offline files: a live database or API is always pulled.
 
+import functools
 import hashlib
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from connectors.deliveries import ledger_digest
 
 STREAM = "offline delivery"  # its row in ops.watermark, beside the source's pull watermarks
 _CODE = ("base.py", "hr.py", "quota.py", "quota_emulator.py", "offline.py")
@@ -33,26 +36,29 @@ def files_digest(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
-def _state(conn, source: str, extra: str) -> str:
-    """What besides the files a pull's answer depends on: ledger, watermarks, code."""
-    marks = conn.execute(sa.text(
-        "select stream, value from ops.watermark where source = :s and stream <> :p order by stream"),
-        {"s": source, "p": STREAM}).all()
-    ledger = conn.execute(sa.text(
-        "select count(*), max(load_id), md5(coalesce(string_agg(concat_ws('|', load_id, delivery, "
-        "content_sha256, rows_loaded, status), ',' order by load_id), '')) "
-        "from ops.load_audit where source = :s"), {"s": source}).one()
+@functools.cache
+def _code() -> str:
+    """Digest of the connector code a pull's answer depends on."""
     code = hashlib.sha256()
     for name in _CODE:
         code.update((Path(__file__).with_name(name)).read_bytes())
-    return hashlib.sha256(repr((list(map(tuple, marks)), tuple(ledger), code.hexdigest(), extra))
-                          .encode()).hexdigest()
+    return code.hexdigest()
+
+
+def _key(conn, source: str, files: str, extra: str) -> str:
+    """The files' digest and what besides them a pull's answer depends on: the source's
+    ledger and watermarks, the code."""
+    marks = conn.execute(sa.text(
+        "select stream, value from ops.watermark where source = :s and stream <> :p order by stream"),
+        {"s": source, "p": STREAM}).all()
+    state = repr((list(map(tuple, marks)), ledger_digest(conn, [source]), _code(), extra))
+    return hashlib.sha256(f"{files}\n{state}".encode()).hexdigest()
 
 
 def key(engine: Engine, source: str, files: str, extra: str = "") -> str:
     """The state a pull would start from: the files' digest and the warehouse's side."""
     with engine.connect() as conn:
-        return hashlib.sha256(f"{files}\n{_state(conn, source, extra)}".encode()).hexdigest()
+        return _key(conn, source, files, extra)
 
 
 def unchanged(engine: Engine, source: str, state: str) -> bool:
@@ -72,7 +78,7 @@ def remember(engine: Engine, source: str, files: str, results: list, extra: str 
             conn.execute(sa.text("delete from ops.watermark where source = :s and stream = :p"),
                          {"s": source, "p": STREAM})
             return
-        state = hashlib.sha256(f"{files}\n{_state(conn, source, extra)}".encode()).hexdigest()
+        state = _key(conn, source, files, extra)
         conn.execute(sa.text(
             "insert into ops.watermark (source, stream, value) values (:s, :p, :v) "
             "on conflict (source, stream) do update set value = excluded.value, updated_at = now()"),

@@ -486,8 +486,7 @@ def _resolve(kind: EntityKind, engine: Engine, er_engine: str, model: Model | No
             run.timings["prepare_s"] = prepare_s
             inputs = rest.result()
             read_s += run.timings.pop("inputs_wait_s", 0.0)  # waited for after scoring
-            golden, unchanged = _keep_updated_at(run.golden, inputs["old_golden"], kind,
-                                                 unchanged=True)
+            golden, unchanged = _keep_updated_at(run.golden, inputs["old_golden"], kind)
             finished = publisher.finish(golden, run.xref, run.assignment.retired,
                                         run.match_edges, run.applied, run.attr_sources,
                                         unchanged)
@@ -579,15 +578,15 @@ def _metrics(kind: EntityKind, model: Model, er_engine: str, run: Resolution, go
     }
 
 
-def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind,
-                     unchanged: bool = False):
-    """updated_at moves only when a golden record's attributes changed. With `unchanged`,
-    also which golden records are stored already as they are (a boolean array)."""
+def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind
+                     ) -> tuple[pd.DataFrame, np.ndarray]:
+    """updated_at moves only when a golden record's attributes changed; also which golden
+    records are stored already as they are (a boolean array)."""
     golden = golden.copy()
     now = pd.Timestamp(dt.datetime.now(dt.UTC))
     if old.empty or golden.empty:
         golden["updated_at"] = now
-        return (golden, np.zeros(len(golden), dtype=bool)) if unchanged else golden
+        return golden, np.zeros(len(golden), dtype=bool)
 
     # Each golden record against the old one of its ID (IDs are unique on both sides),
     # attribute by attribute as text (a date from PostgreSQL equals its ISO string here):
@@ -607,7 +606,7 @@ def _keep_updated_at(golden: pd.DataFrame, old: pd.DataFrame, kind: EntityKind,
     updated = pd.Series(now, index=golden.index, dtype=kept.dtype)
     updated[same] = kept[at[same]]
     golden["updated_at"] = updated.array
-    return (golden, same) if unchanged else golden
+    return golden, same
 
 
 def _publish(engine: Engine, kind: EntityKind, golden: pd.DataFrame, xref: pd.DataFrame,
@@ -635,6 +634,22 @@ def _stored_as_read(conn, table: str, rows: int) -> bool:
         f"SELECT (SELECT count(*) FROM {table}), "
         f"(SELECT count(*) FROM {table}_version WHERE valid_to IS NULL)")).one()
     return n == rows and open_versions == rows
+
+
+def _rewrite_changed(conn, table: str, keys: list[str], gone: pd.DataFrame,
+                     rows: pd.DataFrame, written: str) -> None:
+    """Delete the stored rows of `gone` (key columns), write `rows`, and leave every key
+    deleted or written in the temporary table `written` (for the version comparisons)."""
+    from warehouse.db import copy_frame_arrow
+
+    columns = ", ".join(f"{k} text" for k in keys)
+    on = " AND ".join(f"x.{k} = w.{k}" for k in keys)
+    conn.execute(sa.text(f"CREATE TEMP TABLE {written} ({columns}) ON COMMIT DROP"))
+    copy_frame_arrow(conn, written, gone[keys])
+    conn.execute(sa.text(f"DELETE FROM {table} x USING {written} w WHERE {on}"))
+    copy_frame_arrow(conn, table, rows)
+    copy_frame_arrow(conn, written, rows[keys])
+    conn.execute(sa.text(f"ANALYZE {written}"))
 
 
 def _xref_changes(old: pd.DataFrame, xref: pd.DataFrame, kind: EntityKind
@@ -681,14 +696,8 @@ def _publish_xref(conn, kind: EntityKind, xref: pd.DataFrame,
     conn.execute(sa.text(f"TRUNCATE core.{kind.name}_match_edge, core.{kind.name}_attr_source"))
     if stored is not None and len(stored) and _stored_as_read(conn, kind.xref, len(stored)):
         write, gone = _xref_changes(stored, xref, kind)
-        conn.execute(sa.text(f"CREATE TEMP TABLE {_XREF_WRITTEN} (source text, source_key text) "
-                             "ON COMMIT DROP"))
-        copy_frame_arrow(conn, _XREF_WRITTEN, gone)
-        conn.execute(sa.text(f"DELETE FROM {kind.xref} x USING {_XREF_WRITTEN} w "
-                             "WHERE x.source = w.source AND x.source_key = w.source_key"))
-        copy_frame_arrow(conn, kind.xref, xref[write])
-        copy_frame_arrow(conn, _XREF_WRITTEN, xref.loc[write, ["source", "source_key"]])
-        conn.execute(sa.text(f"ANALYZE {_XREF_WRITTEN}"))
+        _rewrite_changed(conn, kind.xref, ["source", "source_key"], gone, xref[write],
+                         _XREF_WRITTEN)
         conn.execute(sa.text(f"ANALYZE {kind.xref}"))
         after_xref(conn, kind.name, within=_XREF_WRITTEN)
         return True
@@ -720,15 +729,8 @@ def _publish_rest(conn, kind: EntityKind, golden: pd.DataFrame,
     if (stored is not None and unchanged is not None and len(stored)
             and _stored_as_read(conn, kind.golden, len(stored))):
         within = _GOLDEN_WRITTEN
-        ids = golden[kind.id_col]
-        gone = stored.loc[~stored[kind.id_col].isin(ids[unchanged]), [kind.id_col]]
-        conn.execute(sa.text(f"CREATE TEMP TABLE {within} ({kind.id_col} text) ON COMMIT DROP"))
-        copy_frame_arrow(conn, within, gone)
-        conn.execute(sa.text(f"DELETE FROM {kind.golden} g USING {within} w "
-                             f"WHERE g.{kind.id_col} = w.{kind.id_col}"))
-        copy_frame_arrow(conn, kind.golden, golden[~unchanged])
-        copy_frame_arrow(conn, within, golden.loc[~unchanged, [kind.id_col]])
-        conn.execute(sa.text(f"ANALYZE {within}"))
+        gone = stored.loc[~stored[kind.id_col].isin(golden[kind.id_col][unchanged])]
+        _rewrite_changed(conn, kind.golden, [kind.id_col], gone, golden[~unchanged], within)
     else:
         conn.execute(sa.text(f"TRUNCATE {kind.golden}"))
         # Arrow's writer, twice as fast as pandas' on the golden rows; their timestamps

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from connectors.deliveries import ledger_digest
+
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("connectors", "entity_resolution", "expectations", "orchestration", "quotalink",
              "refdata", "warehouse")
@@ -52,11 +54,7 @@ def fingerprint(conn, *, sources: list[str] | None = None, overrides: bool = Tru
                 day: bool = False, extra: str = "", after_steps: bool = False) -> str:
     """Fingerprint of a step's inputs: deliveries of `sources` (None: all), overrides, code;
     with `after_steps` (for what runs after every step), the steps' recorded runs too."""
-    loads = conn.execute(sa.text(
-        "select count(*), md5(coalesce(string_agg(concat_ws('|', load_id, source, delivery, "
-        "content_sha256, rows_loaded, status), ',' order by load_id), '')) "
-        "from ops.load_audit where cast(:s as text[]) is null or source = any(cast(:s as text[]))"),
-        {"s": sources}).one()
+    loads = ledger_digest(conn, sources)
     # The schema revision is part of the code (warehouse/migrations).
     parts = [code_version(), f"loads {loads[0]} {loads[1]}", extra]
     if overrides:
